@@ -1,0 +1,55 @@
+namespace HermesGateway.Core.Errors;
+
+/// <summary>Kinds of failure, mapped one-to-one onto PowerShell's ErrorCategory by the cmdlets.</summary>
+public enum HermesErrorCategory
+{
+    InvalidArgument,
+    ObjectNotFound,
+    ReadError,
+    InvalidData,
+    NotImplemented,
+    PermissionDenied,
+    InvalidOperation,
+}
+
+/// <summary>
+/// Every failure the engine reports: a stable <see cref="ErrorId"/> that scripts and tests can rely on,
+/// a category, and the object the failure is about.
+/// </summary>
+public sealed class HermesException : Exception
+{
+    public HermesException(string errorId, HermesErrorCategory category, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Category = category;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+
+    public HermesErrorCategory Category { get; }
+
+    public object? Target { get; }
+}
+
+/// <summary>The stable error ids. Tests assert these, never message text.</summary>
+public static class HermesErrorIds
+{
+    public const string PathNotFound = "HermesPathNotFound";
+    public const string FileUnreadable = "HermesFileUnreadable";
+    public const string FileEmpty = "HermesFileEmpty";
+    public const string FileNotText = "HermesFileNotText";
+    public const string FileTooLarge = "HermesFileTooLarge";
+    public const string UnitMalformed = "HermesUnitMalformed";
+    public const string PlistMalformed = "HermesPlistMalformed";
+    public const string PlistNotAJob = "HermesPlistNotAJob";
+    public const string PlistBinaryNotSupported = "HermesPlistBinaryNotSupported";
+    public const string PlatformUnknown = "HermesPlatformUnknown";
+    public const string SignalUnknown = "HermesSignalUnknown";
+    public const string ExitCodeOutOfRange = "HermesExitCodeOutOfRange";
+    public const string ExitContractInvalid = "HermesExitContractInvalid";
+    public const string EventInvalid = "HermesEventInvalid";
+    public const string SystemdVersionUnsupported = "HermesSystemdVersionUnsupported";
+    public const string ScenarioNotApplicable = "HermesScenarioNotApplicable";
+}

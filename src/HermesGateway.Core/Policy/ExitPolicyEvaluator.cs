@@ -1,0 +1,70 @@
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Core.Policy;
+
+/// <summary>Judges a unit or plist against the gateway's exit contract, scenario by scenario.</summary>
+public static class ExitPolicyEvaluator
+{
+    public static IReadOnlyList<ScenarioVerdict> Evaluate(
+        ServiceConfiguration config,
+        GatewayExitContract? contract = null,
+        EvaluationOptions? options = null,
+        IEnumerable<LifecycleScenario>? scenarios = null)
+    {
+        contract = (contract ?? GatewayExitContract.Hermes).Validated();
+        options ??= new EvaluationOptions();
+        var explicitSelection = scenarios is not null;
+        var selected = (scenarios ?? ScenarioCatalog.All.Select(d => d.Scenario)).Distinct().ToList();
+        var results = new List<ScenarioVerdict>(selected.Count);
+        foreach (var scenario in selected)
+        {
+            var definition = ScenarioCatalog.Get(scenario);
+            if (!definition.AppliesTo(config.Platform))
+            {
+                if (explicitSelection)
+                {
+                    results.Add(new ScenarioVerdict(config.Name, config.Path, config.Platform, scenario, definition.Trigger, "-", "not applicable", false, null, "-", "-",
+                        definition.Intent, definition.IntentText, true, $"{config.Platform} has no such situation", null, null, Applicable: false));
+                }
+
+                continue;
+            }
+
+            results.Add(config.Platform == ServicePlatform.Systemd
+                ? SystemdScenarioJudge.Judge(config, new SystemdModel(config.Unit!.Settings, config.Unit.SystemdVersion, config.LoadRefused), contract, options, definition)
+                : LaunchdScenarioJudge.Judge(config, new LaunchdModel(config.Job!, options.LaunchdDomain), contract, options, definition));
+        }
+
+        return results;
+    }
+
+    public static SupervisorOutcome Answer(ServiceConfiguration config, SupervisorEventRequest request, GatewayExitContract? contract = null, EvaluationOptions? options = null)
+    {
+        contract = (contract ?? GatewayExitContract.Hermes).Validated();
+        options ??= new EvaluationOptions();
+        switch (request.Kind)
+        {
+            case SupervisorEventKind.Exit when request.ExitCode is null:
+                throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, "An Exit event needs an exit code (-ExitCode).", request);
+            case SupervisorEventKind.Exit when request.ExitCode is < 0 or > 255:
+                throw new HermesException(HermesErrorIds.ExitCodeOutOfRange, HermesErrorCategory.InvalidArgument, $"Exit code {request.ExitCode} is not between 0 and 255.", request.ExitCode);
+            case SupervisorEventKind.Signal when string.IsNullOrWhiteSpace(request.Signal):
+                throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, "A Signal event needs a signal (-Signal).", request);
+            case not SupervisorEventKind.Exit when request.ExitCode is not null:
+                throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, $"-ExitCode goes with the Exit event, not {request.Kind}.", request);
+            case not SupervisorEventKind.Signal when request.Signal is not null:
+                throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, $"-Signal goes with the Signal event, not {request.Kind}.", request);
+        }
+
+        if (request.RunTime is { } rt && rt < TimeSpan.Zero)
+        {
+            throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, "-RunTime cannot be negative.", rt);
+        }
+
+        return config.Platform == ServicePlatform.Systemd
+            ? SystemdScenarioJudge.Answer(config, request, contract, options)
+            : LaunchdScenarioJudge.Answer(config, request, contract, options);
+    }
+}

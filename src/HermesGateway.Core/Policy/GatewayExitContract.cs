@@ -1,0 +1,208 @@
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+
+namespace HermesGateway.Core.Policy;
+
+/// <summary>What an exit means under the contract, and so what the supervisor is expected to do.</summary>
+public enum ExitMeaning
+{
+    /// <summary>A planned stop: stay stopped, and not as failed.</summary>
+    PlannedStop,
+
+    /// <summary>An unexpected end: revive it, and let the failure be seen.</summary>
+    Unexpected,
+
+    /// <summary>A planned restart through the supervisor: revive at once, not a failure.</summary>
+    PlannedRestart,
+
+    /// <summary>A permanent configuration error: do not revive.</summary>
+    ConfigError,
+
+    /// <summary>Killed by a signal the gateway cannot handle: an unexpected end.</summary>
+    Killed,
+}
+
+/// <summary>Everything that can end a gateway run.</summary>
+public enum GatewayTrigger
+{
+    RestartSignal,
+    RestartCommand,
+    UpdateCommand,
+    UnsupervisedRestartCommand,
+    StopSignalWithPlannedStopMarker,
+    StopSignalWithoutMarker,
+    Interrupt,
+    Takeover,
+    FailedStart,
+    ConfigError,
+    HungShutdown,
+    CrashSignal,
+    ExternalKill,
+    OomKill,
+}
+
+/// <summary>One row of the contract: a trigger, the ending the supervisor sees, and what that means.</summary>
+public sealed record ExitPolicyRow(
+    GatewayTrigger Trigger,
+    string How,
+    ProcessEnding Ending,
+    ExitMeaning Meaning,
+    string SupervisorShould);
+
+/// <summary>
+/// The gateway's exit-code contract. Hermes' values are the defaults; every code and the restart signal can
+/// be changed to describe a gateway with another contract.
+/// </summary>
+public sealed record GatewayExitContract : IProcessBehavior
+{
+    public static GatewayExitContract Hermes { get; } = new();
+
+    public int PlannedStopExitCode { get; init; }
+
+    public int UnexpectedExitCode { get; init; } = 1;
+
+    public int RestartExitCode { get; init; } = 75;
+
+    public int ConfigErrorExitCode { get; init; } = 78;
+
+    /// <summary>
+    /// The exit code of a /restart asked for while no supervisor is detected: Hermes spawns a detached helper that
+    /// waits for the old process and runs 'hermes gateway restart', then exits with this code.
+    /// </summary>
+    public int UnsupervisedRestartExitCode { get; init; }
+
+    public UnixSignal RestartSignal { get; init; } = UnixSignal.SIGUSR1;
+
+    public UnixSignal StopSignal { get; init; } = UnixSignal.SIGTERM;
+
+    public UnixSignal InterruptSignal { get; init; } = UnixSignal.SIGINT;
+
+    /// <summary>
+    /// The longest a graceful stop or restart takes before the gateway's own shutdown watchdog ends it
+    /// (Hermes: restart_drain_timeout + 60 s, so 60 s with its defaults).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a planned-stop marker is honoured after it was written.</summary>
+    public TimeSpan PlannedStopMarkerValidity { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether a crash leaves a core dump (decides systemd's Result=core-dump over signal; restart decisions are the same).</summary>
+    public bool CoreDumps { get; init; }
+
+    /// <summary>How long a run that fails at start-up lasts (crash loops, configuration errors).</summary>
+    public TimeSpan FailedStartRunTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    public GatewayExitContract Validated()
+    {
+        foreach (var (name, code) in new[]
+                 {
+                     (nameof(PlannedStopExitCode), PlannedStopExitCode), (nameof(UnexpectedExitCode), UnexpectedExitCode),
+                     (nameof(RestartExitCode), RestartExitCode), (nameof(ConfigErrorExitCode), ConfigErrorExitCode),
+                     (nameof(UnsupervisedRestartExitCode), UnsupervisedRestartExitCode),
+                 })
+        {
+            if (code is < 0 or > 255)
+            {
+                throw new HermesException(HermesErrorIds.ExitCodeOutOfRange, HermesErrorCategory.InvalidArgument,
+                    $"{name} is {code}; an exit code is between 0 and 255.", code);
+            }
+        }
+
+        foreach (var (name, signal) in new[] { (nameof(RestartSignal), RestartSignal), (nameof(StopSignal), StopSignal), (nameof(InterruptSignal), InterruptSignal) })
+        {
+            if (signal is UnixSignal.SIGKILL or UnixSignal.SIGSTOP)
+            {
+                throw new HermesException(HermesErrorIds.ExitContractInvalid, HermesErrorCategory.InvalidArgument,
+                    $"{name} cannot be {signal}: no process can handle it.", signal);
+            }
+        }
+
+        if (RestartSignal == StopSignal || RestartSignal == InterruptSignal)
+        {
+            throw new HermesException(HermesErrorIds.ExitContractInvalid, HermesErrorCategory.InvalidArgument,
+                $"RestartSignal {RestartSignal} is also the stop or interrupt signal; the gateway could not tell a restart from a stop.", RestartSignal);
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || PlannedStopMarkerValidity < TimeSpan.Zero || FailedStartRunTime < TimeSpan.Zero)
+        {
+            throw new HermesException(HermesErrorIds.ExitContractInvalid, HermesErrorCategory.InvalidArgument,
+                "Durations in the exit contract cannot be negative.", this);
+        }
+
+        return this;
+    }
+
+    public ExitMeaning MeaningOf(ProcessEnding ending)
+    {
+        if (ending.Kind == EndingKind.Killed)
+        {
+            return ExitMeaning.Killed;
+        }
+
+        // Order matters when a custom contract reuses a code: restart beats stop, a config error beats everything.
+        if (ending.ExitCode == ConfigErrorExitCode)
+        {
+            return ExitMeaning.ConfigError;
+        }
+
+        if (ending.ExitCode == RestartExitCode)
+        {
+            return ExitMeaning.PlannedRestart;
+        }
+
+        return ending.ExitCode == PlannedStopExitCode ? ExitMeaning.PlannedStop : ExitMeaning.Unexpected;
+    }
+
+    /// <summary>The gateway's handlers: the restart signal drains and exits with the restart code, and so on.</summary>
+    public SignalResponse OnSignal(UnixSignal signal, bool plannedStopMarked)
+    {
+        if (signal == RestartSignal)
+        {
+            return new(ProcessEnding.Exit(RestartExitCode), DrainTimeout, $"{signal} drains in-flight work and exits {RestartExitCode} (planned restart)");
+        }
+
+        if (signal == StopSignal)
+        {
+            return plannedStopMarked
+                ? new(ProcessEnding.Exit(PlannedStopExitCode), DrainTimeout, $"{signal} with a planned-stop marker for its PID: drains and exits {PlannedStopExitCode}")
+                : new(ProcessEnding.Exit(UnexpectedExitCode), DrainTimeout, $"{signal} without a planned-stop marker: drains and exits {UnexpectedExitCode} (unplanned)");
+        }
+
+        if (signal == InterruptSignal)
+        {
+            return new(ProcessEnding.Exit(PlannedStopExitCode), DrainTimeout, $"{signal} is a planned stop: drains and exits {PlannedStopExitCode}");
+        }
+
+        // Python ignores SIGPIPE; everything else the gateway does not handle takes the default action.
+        return signal == UnixSignal.SIGPIPE
+            ? SignalResponse.Ignores("the gateway's Python runtime ignores SIGPIPE")
+            : DefaultSignalBehavior.DefaultResponse(signal, CoreDumps);
+    }
+
+    /// <summary>The contract as rows: every way a run can end and the ending the supervisor sees.</summary>
+    public IReadOnlyList<ExitPolicyRow> Rows()
+    {
+        const string revive = "revive it";
+        const string reviveNow = "revive it at once; not a failure";
+        const string stay = "nothing: stay stopped, and not as failed";
+        var crash = ProcessEnding.KilledBy(UnixSignal.SIGSEGV, CoreDumps);
+        return
+        [
+            new(GatewayTrigger.RestartSignal, $"{RestartSignal} from the service manager or an admin (graceful restart)", ProcessEnding.Exit(RestartExitCode), ExitMeaning.PlannedRestart, reviveNow),
+            new(GatewayTrigger.RestartCommand, "/restart from chat while supervised", ProcessEnding.Exit(RestartExitCode), ExitMeaning.PlannedRestart, reviveNow),
+            new(GatewayTrigger.UpdateCommand, "/update from chat while supervised: a detached 'hermes update' restarts it through the service manager when done", ProcessEnding.Exit(RestartExitCode), ExitMeaning.PlannedRestart, reviveNow),
+            new(GatewayTrigger.UnsupervisedRestartCommand, "/restart while no supervisor is detected: a detached helper waits for the exit, then runs 'hermes gateway restart'", ProcessEnding.Exit(UnsupervisedRestartExitCode), MeaningOf(ProcessEnding.Exit(UnsupervisedRestartExitCode)),
+                "nothing: its own helper restarts it"),
+            new(GatewayTrigger.StopSignalWithPlannedStopMarker, $"{StopSignal} with a planned-stop marker naming its PID and start time ('hermes gateway stop', or the unit's ExecStop=)", ProcessEnding.Exit(PlannedStopExitCode), ExitMeaning.PlannedStop, stay),
+            new(GatewayTrigger.StopSignalWithoutMarker, $"{StopSignal} with no matching planned-stop marker (external kill, a manager stop that did not mark it)", ProcessEnding.Exit(UnexpectedExitCode), ExitMeaning.Unexpected, revive),
+            new(GatewayTrigger.Interrupt, $"{InterruptSignal} (Ctrl+C)", ProcessEnding.Exit(PlannedStopExitCode), ExitMeaning.PlannedStop, stay),
+            new(GatewayTrigger.Takeover, "another gateway started with --replace took over", ProcessEnding.Exit(PlannedStopExitCode), ExitMeaning.PlannedStop, stay),
+            new(GatewayTrigger.FailedStart, "start-up failed (another instance holds the lock, a takeover refused, a lost PID-file race)", ProcessEnding.Exit(UnexpectedExitCode), ExitMeaning.Unexpected, revive),
+            new(GatewayTrigger.ConfigError, "permanent configuration error (no platform could connect and every error was fatal)", ProcessEnding.Exit(ConfigErrorExitCode), ExitMeaning.ConfigError, "do NOT revive: it would loop forever"),
+            new(GatewayTrigger.HungShutdown, $"shutdown hung past the {DrainTimeout.TotalSeconds:0} s shutdown deadline; the gateway's watchdog ends it", ProcessEnding.Exit(UnexpectedExitCode), ExitMeaning.Unexpected, revive),
+            new(GatewayTrigger.CrashSignal, "crash (SIGSEGV, SIGABRT, ...)", crash, ExitMeaning.Killed, revive),
+            new(GatewayTrigger.ExternalKill, "SIGKILL from outside", ProcessEnding.KilledBy(UnixSignal.SIGKILL), ExitMeaning.Killed, revive),
+            new(GatewayTrigger.OomKill, "killed by the kernel's OOM killer (SIGKILL)", ProcessEnding.KilledBy(UnixSignal.SIGKILL), ExitMeaning.Killed, revive),
+        ];
+    }
+}

@@ -1,0 +1,64 @@
+using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Core.Policy;
+
+/// <summary>The answer for one scenario: what happens, and whether that is what was meant.</summary>
+public sealed record ScenarioVerdict(
+    string Name,
+    string Path,
+    ServicePlatform Platform,
+    LifecycleScenario Scenario,
+    string Trigger,
+    string Gateway,
+    string Supervisor,
+    bool Revived,
+    TimeSpan? Delay,
+    string FinalState,
+    string Result,
+    ScenarioIntent Intent,
+    string IntentText,
+    bool Ok,
+    string Why,
+    string? Fix,
+    string? Unverified,
+    bool Applicable = true);
+
+/// <summary>The supervisor's answer to one raw event (Test-HermesExitPolicy -Event).</summary>
+public sealed record SupervisorOutcome(
+    string Name,
+    string Path,
+    ServicePlatform Platform,
+    string Event,
+    string Ending,
+    bool Revived,
+    TimeSpan? Delay,
+    string FinalState,
+    string Result,
+    string Rule,
+    string Explanation,
+    string? Unverified,
+    int? NRestarts,
+    int? ExecMainCode,
+    int? ExecMainStatus);
+
+/// <summary>A raw event to put to the supervisor model.</summary>
+public enum SupervisorEventKind
+{
+    /// <summary>The process exits with a code.</summary>
+    Exit,
+
+    /// <summary>The process is sent a signal from outside (kill -SIG).</summary>
+    Signal,
+
+    /// <summary>systemctl stop / launchctl bootout.</summary>
+    ManagerStop,
+
+    /// <summary>systemctl restart / launchctl kickstart -k.</summary>
+    ManagerRestart,
+
+    /// <summary>The kernel's OOM killer.</summary>
+    OomKill,
+}
+
+public sealed record SupervisorEventRequest(SupervisorEventKind Kind, int? ExitCode = null, string? Signal = null, TimeSpan? RunTime = null);

@@ -1,0 +1,447 @@
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>Something that happens to a running service.</summary>
+public abstract record SystemdEvent
+{
+    public abstract string Describe();
+}
+
+/// <summary>The main process ends on its own (an exit, a crash) or is killed from outside with kill(1).</summary>
+public sealed record MainProcessEnded(ProcessEnding Ending) : SystemdEvent
+{
+    public override string Describe() => $"main process: {Ending}";
+}
+
+/// <summary>A signal sent to the main process from outside the manager (kill -SIG &lt;pid&gt;); the process decides how it ends.</summary>
+public sealed record ExternalSignal(UnixSignal Signal) : SystemdEvent
+{
+    public override string Describe() => $"kill -{Signal.ToString()[3..]} <main pid>";
+}
+
+/// <summary>systemctl stop.</summary>
+public sealed record ManagerStop : SystemdEvent
+{
+    public override string Describe() => "systemctl stop";
+}
+
+/// <summary>systemctl restart.</summary>
+public sealed record ManagerRestart : SystemdEvent
+{
+    public override string Describe() => "systemctl restart";
+}
+
+/// <summary>systemctl kill --kill-whom=main -s SIGNAL: only sends the signal; not a manager stop.</summary>
+public sealed record ManagerKill(UnixSignal Signal) : SystemdEvent
+{
+    public override string Describe() => $"systemctl kill -s {Signal}";
+}
+
+/// <summary>The kernel's OOM killer kills the main process inside the unit's cgroup.</summary>
+public sealed record OomKill : SystemdEvent
+{
+    public override string Describe() => "OOM kill";
+}
+
+/// <summary>Which rule decided whether the service comes back.</summary>
+public enum SystemdDecisionRule
+{
+    LoadRefused,
+    StillRunning,
+    ManagerStop,
+    RemainAfterExit,
+    RestartPreventExitStatus,
+    RestartForceExitStatus,
+    RestartSetting,
+    StartLimit,
+    ManagerRestart,
+}
+
+/// <summary>Where a unit stands: the fields 'systemctl show' reports, plus the start-limit window.</summary>
+public sealed record SystemdUnitState(
+    string ActiveState,
+    string SubState,
+    ServiceResult Result,
+    ExecMainCode ExecMainCode,
+    int ExecMainStatus,
+    int NRestarts,
+    TimeSpan StartLimitWindowBegin,
+    int StartLimitCount,
+    TimeSpan StartedAt)
+{
+    public bool IsRunning => ActiveState == "active" && SubState == "running";
+}
+
+/// <summary>The supervisor's answer to one event.</summary>
+public sealed record SystemdOutcome(
+    SystemdEvent Event,
+    ProcessEnding? Ending,
+    ServiceResult Result,
+    ExecMainCode ExecMainCode,
+    int ExecMainStatus,
+    bool Revived,
+    TimeSpan? Delay,
+    TimeSpan EndedAfter,
+    SystemdDecisionRule Rule,
+    string Explanation,
+    SystemdUnitState Final)
+{
+    public bool StartLimitHit => Rule == SystemdDecisionRule.StartLimit;
+}
+
+/// <summary>
+/// systemd's service lifecycle for one unit (supervisor-semantics.md §1): classification, the restart decision in
+/// its real order, delays, the start-limit window, stop timeouts and the states the unit ends in.
+/// </summary>
+public sealed class SystemdModel
+{
+    private static readonly UnixSignal[] CleanSignals = [UnixSignal.SIGHUP, UnixSignal.SIGINT, UnixSignal.SIGTERM, UnixSignal.SIGPIPE];
+
+    public SystemdModel(SystemdServiceSettings settings, int version = SystemdUnitReader.DefaultVersion, bool loadRefused = false)
+    {
+        SystemdUnitReader.ValidateVersion(version);
+        Settings = settings;
+        Version = version;
+        LoadRefused = loadRefused;
+    }
+
+    public SystemdModel(SystemdUnit unit)
+        : this(unit.Settings, unit.SystemdVersion, unit.LoadRefused)
+    {
+    }
+
+    public SystemdServiceSettings Settings { get; }
+
+    public int Version { get; }
+
+    public bool LoadRefused { get; }
+
+    /// <summary>Whether the unit's stop commands write the gateway's planned-stop marker before the kill signal.</summary>
+    public bool ExecStopMarksPlannedStop => MarksPlannedStop(Settings);
+
+    /// <summary>An ExecStop= that writes the gateway's planned-stop marker names it (".gateway-planned-stop.json" or a "mark-planned-stop" helper).</summary>
+    public static bool MarksPlannedStop(SystemdServiceSettings settings) =>
+        settings.ExecStop.Any(c => c.Contains("planned-stop", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A unit that was just started by hand at <paramref name="now"/> (counts against the start limit).</summary>
+    public SystemdUnitState StartedByHand(TimeSpan now)
+    {
+        var fresh = new SystemdUnitState("inactive", "dead", ServiceResult.Success, ExecMainCode.None, 0, 0, TimeSpan.Zero, 0, now);
+        return Start(fresh, now, manual: true, out _);
+    }
+
+    /// <summary>is_clean_exit() plus the '-' prefix: the Result= of a main process ending.</summary>
+    public (ServiceResult Result, string Why) Classify(ProcessEnding ending)
+    {
+        var s = Settings;
+        ServiceResult result;
+        string why;
+        if (ending.Kind == EndingKind.Exited)
+        {
+            if (ending.ExitCode == 0)
+            {
+                (result, why) = (ServiceResult.Success, "exit 0 is clean");
+            }
+            else if (s.SuccessExitStatus.ContainsCode(ending.ExitCode))
+            {
+                (result, why) = (ServiceResult.Success, $"{ending.ExitCode} is in SuccessExitStatus=");
+            }
+            else
+            {
+                (result, why) = (ServiceResult.ExitCode, $"exit {ending.ExitCode} is not in SuccessExitStatus=");
+            }
+        }
+        else if (ending.CoreDumped)
+        {
+            (result, why) = (ServiceResult.CoreDump, $"a core dump ({ending.Signal}) is never clean");
+        }
+        else if (s.Type != ServiceType.Oneshot && CleanSignals.Contains(ending.Signal!.Value))
+        {
+            (result, why) = (ServiceResult.Success, $"death by {ending.Signal} counts as clean for a daemon");
+        }
+        else if (s.SuccessExitStatus.ContainsSignal(ending.Signal!.Value))
+        {
+            (result, why) = (ServiceResult.Success, $"{ending.Signal} is in SuccessExitStatus=");
+        }
+        else
+        {
+            (result, why) = (ServiceResult.Signal, $"death by {ending.Signal} is not clean");
+        }
+
+        if (result != ServiceResult.Success && s.ExecStartIgnoresFailure)
+        {
+            return (ServiceResult.Success, "ExecStart=- ignores the failure");
+        }
+
+        return (result, why);
+    }
+
+    public static ExecMainCode CodeOf(ProcessEnding ending) =>
+        ending.Kind == EndingKind.Exited ? ExecMainCode.Exited : ending.CoreDumped ? ExecMainCode.Dumped : ExecMainCode.Killed;
+
+    public static int StatusOf(ProcessEnding ending) =>
+        ending.Kind == EndingKind.Exited ? ending.ExitCode : UnixSignals.Number(ending.Signal!.Value, SignalPlatform.Linux);
+
+    /// <summary>service_shall_restart(): the order is manager stop, RestartPreventExitStatus=, RestartForceExitStatus=, Restart=.</summary>
+    public (bool Restart, SystemdDecisionRule Rule, string Why) ShallRestart(ServiceResult result, ProcessEnding? ending, bool managerStop)
+    {
+        var s = Settings;
+        if (managerStop)
+        {
+            return (false, SystemdDecisionRule.ManagerStop, "a stop by the manager never restarts");
+        }
+
+        if (ending is not null && Matches(s.RestartPreventExitStatus, ending))
+        {
+            return (false, SystemdDecisionRule.RestartPreventExitStatus, $"{Status(ending)} is in RestartPreventExitStatus=");
+        }
+
+        if (ending is not null && Matches(s.RestartForceExitStatus, ending) && !(s.Type == ServiceType.Oneshot && result == ServiceResult.Success))
+        {
+            return (true, SystemdDecisionRule.RestartForceExitStatus, $"{Status(ending)} is in RestartForceExitStatus=");
+        }
+
+        var restart = RestartTable(s.Restart, result);
+        return (restart, SystemdDecisionRule.RestartSetting,
+            $"Restart={SystemdNames.Of(s.Restart)} {(restart ? "restarts" : "does not restart")} on Result={SystemdNames.Of(result)}");
+    }
+
+    /// <summary>The Restart= × Result table of systemd.service(5).</summary>
+    public static bool RestartTable(RestartPolicy policy, ServiceResult result) => policy switch
+    {
+        RestartPolicy.No => false,
+        RestartPolicy.Always => result != ServiceResult.ExecCondition,
+        RestartPolicy.OnSuccess => result == ServiceResult.Success,
+        RestartPolicy.OnFailure => result is not (ServiceResult.Success or ServiceResult.ExecCondition),
+        RestartPolicy.OnAbnormal => result is ServiceResult.Signal or ServiceResult.CoreDump or ServiceResult.Timeout
+            or ServiceResult.Watchdog or ServiceResult.OomKill or ServiceResult.Protocol or ServiceResult.Resources,
+        RestartPolicy.OnWatchdog => result == ServiceResult.Watchdog,
+        RestartPolicy.OnAbort => result is ServiceResult.Signal or ServiceResult.CoreDump,
+        _ => false,
+    };
+
+    /// <summary>The delay before the n-th restart of a chain (n counts this one): RestartSec=, or the v254 exponential steps.</summary>
+    public TimeSpan RestartDelay(int n)
+    {
+        var s = Settings;
+        var sec = s.RestartSec;
+        if (Version < 254 || n <= 1 || s.RestartSteps == 0 || sec == TimeSpan.Zero || s.RestartMaxDelaySec is not { } max || sec >= max)
+        {
+            return sec;
+        }
+
+        if (n > s.RestartSteps)
+        {
+            return max;
+        }
+
+        var factor = Math.Pow(max.TotalSeconds / sec.TotalSeconds, (n - 1) / (double)s.RestartSteps);
+        return TimeSpan.FromTicks((long)(sec.Ticks * factor));
+    }
+
+    /// <summary>Applies one event to a running unit at time <paramref name="now"/>.</summary>
+    public SystemdOutcome Apply(SystemdUnitState state, SystemdEvent ev, IProcessBehavior behavior, TimeSpan now)
+    {
+        if (LoadRefused)
+        {
+            var dead = state with { ActiveState = "inactive", SubState = "dead" };
+            return new(ev, null, ServiceResult.Success, ExecMainCode.None, 0, false, null, TimeSpan.Zero, SystemdDecisionRule.LoadRefused,
+                "systemd refuses to load this unit (bad-setting), so it never runs", dead);
+        }
+
+        switch (ev)
+        {
+            case MainProcessEnded ended:
+                return AfterMainEnded(state, ev, ended.Ending, TimeSpan.Zero, now, ServiceResult.Success, null);
+
+            case ExternalSignal or ManagerKill:
+                var signal = ev is ExternalSignal x ? x.Signal : ((ManagerKill)ev).Signal;
+                var response = behavior.OnSignal(signal, plannedStopMarked: false);
+                if (response.Ending is null)
+                {
+                    return new(ev, null, state.Result, state.ExecMainCode, state.ExecMainStatus, true, null, TimeSpan.Zero, SystemdDecisionRule.StillRunning,
+                        $"the process keeps running: {response.Why}", state);
+                }
+
+                return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why);
+
+            case OomKill:
+                var victim = ProcessEnding.KilledBy(UnixSignal.SIGKILL);
+                var oomResult = Settings.OomPolicy == OomPolicy.Continue ? ServiceResult.Signal : ServiceResult.OomKill;
+                return AfterMainEnded(state, ev, victim, TimeSpan.Zero, now, oomResult,
+                    Settings.OomPolicy == OomPolicy.Continue ? "OOMPolicy=continue: the kill is an ordinary SIGKILL" : $"OOMPolicy={Settings.OomPolicy.ToString().ToLowerInvariant()}: systemd records the OOM kill before the SIGCHLD");
+
+            case ManagerStop or ManagerRestart:
+                return StopByManager(state, ev, behavior, now);
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(ev), ev, "Unknown systemd event.");
+        }
+    }
+
+    private SystemdOutcome StopByManager(SystemdUnitState state, SystemdEvent ev, IProcessBehavior behavior, TimeSpan now)
+    {
+        var s = Settings;
+        var restart = ev is ManagerRestart;
+        var marked = ExecStopMarksPlannedStop;
+        var signal = restart ? s.EffectiveRestartKillSignal : s.KillSignal;
+        var response = behavior.OnSignal(signal, marked);
+        var markerNote = marked ? "ExecStop= marks the stop as planned; " : string.Empty;
+        ProcessEnding ending;
+        var forced = ServiceResult.Success;
+        TimeSpan took;
+        string how;
+        if (response.Ending is not null && (s.TimeoutStopSec is null || response.After < s.TimeoutStopSec))
+        {
+            ending = response.Ending;
+            took = response.After;
+            how = $"{markerNote}{response.Why}";
+        }
+        else
+        {
+            var waited = s.TimeoutStopSec ?? TimeSpan.MaxValue;
+            var reason = response.Ending is null
+                ? $"the process ignores {signal}"
+                : $"the process needs {response.After.TotalSeconds:0.#} s but TimeoutStopSec={Fmt(waited)}";
+            if (!s.SendSigkill || s.TimeoutStopSec is null)
+            {
+                var stuck = state with { ActiveState = "deactivating", SubState = "stop-sigterm" };
+                var text = s.TimeoutStopSec is null
+                    ? $"{reason}; with no stop timeout systemd waits for it forever"
+                    : $"{reason}; SendSIGKILL=no: systemd gives up and leaves the process running";
+                return new(ev, null, ServiceResult.Timeout, state.ExecMainCode, state.ExecMainStatus, false, null, waited,
+                    SystemdDecisionRule.ManagerStop, text, s.TimeoutStopSec is null ? stuck : state with { ActiveState = "failed", SubState = "failed", Result = ServiceResult.Timeout });
+            }
+
+            ending = ProcessEnding.KilledBy(s.FinalKillSignal);
+            forced = ServiceResult.Timeout;
+            took = waited;
+            how = $"{markerNote}{reason}: Result=timeout, then {s.FinalKillSignal}";
+        }
+
+        var (classified, classWhy) = Classify(ending);
+        var result = forced != ServiceResult.Success ? forced : classified;
+        var stopped = state with
+        {
+            Result = result,
+            ExecMainCode = CodeOf(ending),
+            ExecMainStatus = StatusOf(ending),
+            ActiveState = result == ServiceResult.Success ? "inactive" : "failed",
+            SubState = result == ServiceResult.Success ? "dead" : "failed",
+        };
+
+        if (!restart)
+        {
+            var end = result == ServiceResult.Success ? "inactive (dead)" : $"failed (Result={SystemdNames.Of(result)})";
+            var why = forced == ServiceResult.Success ? $"{how}; {classWhy}" : how;
+            return new(ev, ending, result, stopped.ExecMainCode, stopped.ExecMainStatus, false, null, took, SystemdDecisionRule.ManagerStop,
+                $"{why}; a stop by the manager never restarts: {end}", stopped);
+        }
+
+        var started = Start(stopped, now + took, manual: true, out var refused);
+        if (refused)
+        {
+            return new(ev, ending, started.Result, stopped.ExecMainCode, stopped.ExecMainStatus, false, null, took, SystemdDecisionRule.StartLimit,
+                $"{how}; the start half hits the start limit ({s.StartLimitBurst} starts in {Fmt(s.StartLimitInterval)}): the unit is left failed", started);
+        }
+
+        return new(ev, ending, result, stopped.ExecMainCode, stopped.ExecMainStatus, true, TimeSpan.Zero, took, SystemdDecisionRule.ManagerRestart,
+            $"{how}; systemctl restart starts it again whatever the stop half ended with", started);
+    }
+
+    private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction)
+    {
+        var s = Settings;
+        var (classified, classWhy) = Classify(ending);
+        var result = forcedResult != ServiceResult.Success ? forcedResult : classified;
+        var prefix = reaction is null ? string.Empty : reaction + "; ";
+        var ended = state with { Result = result, ExecMainCode = CodeOf(ending), ExecMainStatus = StatusOf(ending) };
+        var endAt = now + after;
+
+        if (s.RemainAfterExit && result == ServiceResult.Success)
+        {
+            var exited = ended with { ActiveState = "active", SubState = "exited" };
+            return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, false, null, after, SystemdDecisionRule.RemainAfterExit,
+                $"{prefix}{classWhy}; RemainAfterExit=yes keeps a cleanly exited unit active (exited) and never restarts it", exited);
+        }
+
+        var (restart, rule, why) = ShallRestart(result, ending, managerStop: false);
+        if (!restart)
+        {
+            var final = ended with
+            {
+                ActiveState = result == ServiceResult.Success ? "inactive" : "failed",
+                SubState = result == ServiceResult.Success ? "dead" : "failed",
+            };
+            var where = result == ServiceResult.Success ? "inactive (dead)" : $"failed (Result={SystemdNames.Of(result)})";
+            return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, false, null, after, rule, $"{prefix}{classWhy}; {why}: {where}", final);
+        }
+
+        var delay = RestartDelay(state.NRestarts + 1);
+        var restartAt = endAt + delay;
+        var counted = ended with { NRestarts = state.NRestarts + 1 };
+        var next = Start(counted, restartAt, manual: false, out var refused);
+        if (refused)
+        {
+            return new(ev, ending, next.Result, ended.ExecMainCode, ended.ExecMainStatus, false, delay, after, SystemdDecisionRule.StartLimit,
+                $"{prefix}{classWhy}; {why}, but the restart after {Fmt(delay)} is start number {next.StartLimitCount} within StartLimitIntervalSec={Fmt(s.StartLimitInterval)} (StartLimitBurst={s.StartLimitBurst}): the unit is left failed", next);
+        }
+
+        return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, true, delay, after, rule,
+            $"{prefix}{classWhy}; {why} after {Fmt(delay)}", next);
+    }
+
+    /// <summary>A start job: the start-limit test (a fixed window from its first start), then running.</summary>
+    public SystemdUnitState Start(SystemdUnitState state, TimeSpan at, bool manual, out bool refused)
+    {
+        var s = Settings;
+        var begin = state.StartLimitWindowBegin;
+        var count = state.StartLimitCount;
+        refused = false;
+        if (!s.StartLimitDisabled)
+        {
+            if (count == 0 || at - begin > s.StartLimitInterval)
+            {
+                begin = at;
+                count = 1;
+            }
+            else
+            {
+                count++;
+                refused = count > s.StartLimitBurst;
+            }
+        }
+
+        if (refused)
+        {
+            var kept = state.Result == ServiceResult.Success ? ServiceResult.StartLimitHit : state.Result;
+            return state with { ActiveState = "failed", SubState = "failed", Result = kept, StartLimitWindowBegin = begin, StartLimitCount = count };
+        }
+
+        return state with
+        {
+            ActiveState = "active",
+            SubState = "running",
+            Result = ServiceResult.Success,
+            ExecMainCode = ExecMainCode.None,
+            ExecMainStatus = 0,
+            NRestarts = manual ? 0 : state.NRestarts,
+            StartLimitWindowBegin = begin,
+            StartLimitCount = count,
+            StartedAt = at,
+        };
+    }
+
+    private static bool Matches(ExitStatusSet set, ProcessEnding ending) =>
+        ending.Kind == EndingKind.Exited ? set.ContainsCode(ending.ExitCode) : set.ContainsSignal(ending.Signal!.Value);
+
+    private static string Status(ProcessEnding ending) =>
+        ending.Kind == EndingKind.Exited ? $"exit {ending.ExitCode}" : ending.Signal!.Value.ToString();
+
+    internal static string Fmt(TimeSpan t) =>
+        t == TimeSpan.MaxValue ? "infinity"
+        : t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.###}s"
+        : $"{t.TotalMilliseconds:0.###}ms";
+}

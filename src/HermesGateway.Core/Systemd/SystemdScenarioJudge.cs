@@ -1,0 +1,326 @@
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>Plays each lifecycle scenario through the systemd model and judges the result against the scenario's intent.</summary>
+internal static class SystemdScenarioJudge
+{
+    public static ScenarioVerdict Judge(ServiceConfiguration config, SystemdModel model, GatewayExitContract contract, EvaluationOptions options, ScenarioDefinition def)
+    {
+        var unit = config.Unit!;
+        if (model.LoadRefused)
+        {
+            var fatal = unit.Diagnostics.First(d => d.Severity == Systemd.DiagnosticSeverity.Fatal);
+            return Verdict(config, def, "never runs", "unit not loaded (bad-setting)", false, null, "not loaded", "-", false,
+                $"systemd refuses to load the unit: {fatal.Message}", "fix the setting systemd refuses (see 'systemd-analyze verify')", null);
+        }
+
+        var state = model.StartedByHand(TimeSpan.Zero);
+        var steady = options.SteadyRunTime;
+        var s = model.Settings;
+        switch (def.Scenario)
+        {
+            case LifecycleScenario.ServiceRestart or LifecycleScenario.RestartCommand or LifecycleScenario.UpdateCommand or LifecycleScenario.RestartFromInside:
+            {
+                var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.RestartExitCode)), contract, steady);
+                var v = ReviveNow(config, def, o, contract, options, $"drains, exits {contract.RestartExitCode} (planned restart)");
+                if (def.Scenario == LifecycleScenario.RestartFromInside && v.Ok)
+                {
+                    var requester = s.KillMode switch
+                    {
+                        KillMode.Mixed => "KillMode=mixed SIGKILLs the rest of the cgroup, the requester included, once the gateway exits",
+                        KillMode.ControlGroup => "KillMode=control-group sends SIGTERM to the rest of the cgroup, the requester included",
+                        _ => $"KillMode={SystemdNames.Of(s.KillMode)} leaves the requester running beside the new gateway",
+                    };
+                    v = v with { Why = $"{v.Why}; {requester}, so only the supervisor can bring it back (Restart-HermesGateway hands off to a helper outside the unit)" };
+                }
+
+                return v;
+            }
+
+            case LifecycleScenario.RestartBurst:
+            {
+                SystemdOutcome? last = null;
+                var t = TimeSpan.Zero;
+                for (var i = 1; i <= options.RestartBurstCount; i++)
+                {
+                    last = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.RestartExitCode)), contract, t + options.RestartBurstRunTime);
+                    var single = ReviveNow(config, def, last, contract, options, $"restart {i} of {options.RestartBurstCount}: exits {contract.RestartExitCode} after running {options.RestartBurstRunTime.TotalSeconds:0.#} s");
+                    if (!single.Ok)
+                    {
+                        return single;
+                    }
+
+                    state = last.Final;
+                    t = state.StartedAt;
+                }
+
+                return Verdict(config, def, $"exits {contract.RestartExitCode} {options.RestartBurstCount} times, {options.RestartBurstRunTime.TotalSeconds:0.#} s apart", last!.Explanation, true, last.Delay,
+                    Describe(last.Final), SystemdNames.Of(last.Result), true,
+                    s.StartLimitDisabled
+                        ? "StartLimitIntervalSec=0 (or StartLimitBurst=0) puts no limit on planned restarts"
+                        : $"{options.RestartBurstCount} starts stay within StartLimitBurst={s.StartLimitBurst} per StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}", null, null);
+            }
+
+            case LifecycleScenario.ManagerRestart:
+            {
+                var o = model.Apply(state, new ManagerRestart(), contract, steady);
+                var gateway = o.Ending is null ? "keeps running" : GatewayText(o.Ending, contract);
+                var ok = o.Final.IsRunning && o.Result != ServiceResult.Timeout;
+                string why;
+                string? fix = null;
+                if (!o.Final.IsRunning)
+                {
+                    why = o.Explanation;
+                    fix = StartLimitFix(s);
+                }
+                else if (o.Result == ServiceResult.Timeout)
+                {
+                    why = $"TimeoutStopSec={Fmt(s.TimeoutStopSec)} is not longer than the {contract.DrainTimeout.TotalSeconds:0} s shutdown deadline: a draining gateway is killed mid-drain";
+                    fix = $"raise TimeoutStopSec= above {contract.DrainTimeout.TotalSeconds:0} s (drain budget plus headroom)";
+                }
+                else
+                {
+                    why = "systemctl restart always starts it again; the drain fits in TimeoutStopSec=";
+                }
+
+                return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+            }
+
+            case LifecycleScenario.ManagerStop:
+            {
+                var o = model.Apply(state, new ManagerStop(), contract, steady);
+                return StayStopped(config, def, o, contract, o.Ending is null ? "does not exit" : GatewayText(o.Ending, contract), managerStop: true);
+            }
+
+            case LifecycleScenario.CleanExit:
+            {
+                var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.PlannedStopExitCode)), contract, steady);
+                return StayStopped(config, def, o, contract, $"exits {contract.PlannedStopExitCode} (planned stop)", managerStop: false);
+            }
+
+            case LifecycleScenario.ExternalTerm:
+                return ReviveAndRecord(config, def, model.Apply(state, new ExternalSignal(contract.StopSignal), contract, steady), contract);
+            case LifecycleScenario.ExternalKill:
+                return ReviveAndRecord(config, def, model.Apply(state, new MainProcessEnded(ProcessEnding.KilledBy(UnixSignal.SIGKILL)), contract, steady), contract);
+            case LifecycleScenario.OomKill:
+                return ReviveAndRecord(config, def, model.Apply(state, new OomKill(), contract, steady), contract);
+            case LifecycleScenario.Crash:
+                return ReviveAndRecord(config, def, model.Apply(state, new MainProcessEnded(ProcessEnding.KilledBy(UnixSignal.SIGSEGV, contract.CoreDumps)), contract, steady), contract);
+
+            case LifecycleScenario.ConfigError:
+            {
+                var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.ConfigErrorExitCode)), contract, contract.FailedStartRunTime);
+                var ok = !o.Revived && o.Final.ActiveState == "failed";
+                string why;
+                string? fix = null;
+                if (o.Revived)
+                {
+                    why = $"{o.Explanation}: a configuration error is retried forever";
+                    fix = $"add {contract.ConfigErrorExitCode} to RestartPreventExitStatus=";
+                }
+                else if (!ok)
+                {
+                    why = $"{o.Explanation}: the error is not visible as a failure";
+                    fix = $"remove {contract.ConfigErrorExitCode} from SuccessExitStatus=";
+                }
+                else
+                {
+                    why = o.Rule == SystemdDecisionRule.RestartPreventExitStatus
+                        ? $"{contract.ConfigErrorExitCode} is in RestartPreventExitStatus=: not revived, unit left failed"
+                        : $"{o.Explanation}";
+                }
+
+                return Verdict(config, def, $"exits {contract.ConfigErrorExitCode} (configuration error) after {contract.FailedStartRunTime.TotalSeconds:0.#} s", o.Explanation, o.Revived, o.Delay,
+                    Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+            }
+
+            case LifecycleScenario.CrashLoop:
+                return CrashLoop(config, def, model, state, contract, options);
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(def), def.Scenario, "Scenario without a systemd judgement.");
+        }
+    }
+
+    public static SupervisorOutcome Answer(ServiceConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
+    {
+        var unit = config.Unit!;
+        var model = new SystemdModel(unit.Settings, unit.SystemdVersion, unit.LoadRefused);
+        var run = request.RunTime ?? options.SteadyRunTime;
+        var state = model.StartedByHand(TimeSpan.Zero);
+        SystemdEvent ev = request.Kind switch
+        {
+            SupervisorEventKind.Exit => new MainProcessEnded(ProcessEnding.Exit(request.ExitCode!.Value)),
+            SupervisorEventKind.Signal => new ExternalSignal(UnixSignals.Parse(request.Signal, SignalPlatform.Linux)),
+            SupervisorEventKind.ManagerStop => new ManagerStop(),
+            SupervisorEventKind.ManagerRestart => new ManagerRestart(),
+            _ => new OomKill(),
+        };
+        var o = model.Apply(state, ev, contract, run);
+        return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending?.ToString() ?? "(still running)",
+            o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), o.Rule.ToString(), o.Explanation, null, o.Final.NRestarts,
+            (int)o.ExecMainCode, o.ExecMainStatus);
+    }
+
+    private static ScenarioVerdict ReviveNow(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
+    {
+        var s = config.Unit!.Settings;
+        var code = contract.RestartExitCode;
+        string why;
+        string? fix = null;
+        var ok = false;
+        if (!o.Revived)
+        {
+            why = o.Explanation;
+            fix = o.Rule switch
+            {
+                SystemdDecisionRule.StartLimit => StartLimitFix(s),
+                SystemdDecisionRule.RestartPreventExitStatus => $"remove {code} from RestartPreventExitStatus=",
+                SystemdDecisionRule.RemainAfterExit => "set RemainAfterExit=no",
+                _ => $"add {code} to RestartForceExitStatus= (it restarts whatever Restart= says)",
+            };
+        }
+        else if (o.Delay > options.ReviveWithin)
+        {
+            why = $"revived only after {SystemdModel.Fmt(o.Delay!.Value)} (RestartSec={SystemdModel.Fmt(s.RestartSec)}{(s.RestartSteps > 0 ? ", RestartSteps=" : string.Empty)}), more than the {options.ReviveWithin.TotalSeconds:0.#} s a planned restart may take";
+            fix = "lower RestartSec= (on systemd 254+ keep crash loops backing off with RestartSteps=/RestartMaxDelaySec=)";
+        }
+        else if (o.Result != ServiceResult.Success)
+        {
+            why = $"revived, but exit {code} is recorded as a failure (Result={SystemdNames.Of(o.Result)}): {code} is not in SuccessExitStatus=";
+            fix = $"add {code} to SuccessExitStatus=";
+        }
+        else
+        {
+            ok = true;
+            why = o.Rule == SystemdDecisionRule.RestartForceExitStatus
+                ? $"{code} is in RestartForceExitStatus= and SuccessExitStatus=: revived after {SystemdModel.Fmt(o.Delay!.Value)}, not a failure"
+                : $"{o.Explanation}; not a failure";
+        }
+
+        return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+    }
+
+    private static ScenarioVerdict StayStopped(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, string gateway, bool managerStop)
+    {
+        var s = config.Unit!.Settings;
+        var ok = !o.Revived && o.Final.ActiveState == "inactive" && o.Result != ServiceResult.Timeout;
+        string why;
+        string? fix = null;
+        if (o.Revived)
+        {
+            why = $"{o.Explanation}: a planned stop is undone";
+            fix = o.Rule == SystemdDecisionRule.RestartForceExitStatus
+                ? $"remove {contract.PlannedStopExitCode} from RestartForceExitStatus="
+                : $"use Restart=on-failure with RestartForceExitStatus={contract.RestartExitCode}, so only failures and planned restarts come back";
+        }
+        else if (o.Result == ServiceResult.Timeout)
+        {
+            why = $"TimeoutStopSec={Fmt(s.TimeoutStopSec)} is not longer than the {contract.DrainTimeout.TotalSeconds:0} s shutdown deadline: the gateway is killed mid-drain and the unit ends failed";
+            fix = $"raise TimeoutStopSec= above {contract.DrainTimeout.TotalSeconds:0} s (drain budget plus headroom)";
+        }
+        else if (o.Final.ActiveState != "inactive")
+        {
+            why = managerStop && o.Ending?.Kind == EndingKind.Exited && o.Ending.ExitCode == contract.UnexpectedExitCode
+                ? $"the gateway exits {contract.UnexpectedExitCode} on {s.KillSignal} without a planned-stop marker, {contract.UnexpectedExitCode} is not in SuccessExitStatus= and no ExecStop= marks the stop as planned: unit left {Describe(o.Final)}"
+                : o.Explanation;
+            fix = managerStop
+                ? "add an ExecStop= that writes the planned-stop marker (Install-HermesService does), so only real stops exit 0"
+                : $"keep {contract.PlannedStopExitCode} out of the failure list";
+        }
+        else
+        {
+            why = managerStop && SystemdModel.MarksPlannedStop(s)
+                ? "ExecStop= writes the planned-stop marker, the gateway exits 0 and the unit ends inactive"
+                : o.Explanation;
+        }
+
+        return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+    }
+
+    private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract)
+    {
+        var gateway = o.Ending is null ? "keeps running" : GatewayText(o.Ending, contract);
+        var ok = o.Revived && o.Result != ServiceResult.Success;
+        string why;
+        string? fix = null;
+        if (!o.Revived)
+        {
+            why = $"{o.Explanation}: the gateway stays dead";
+            fix = o.Rule == SystemdDecisionRule.StartLimit ? StartLimitFix(config.Unit!.Settings) : "use Restart=on-failure (or always) so unexpected deaths are revived";
+        }
+        else if (o.Result == ServiceResult.Success)
+        {
+            why = $"{o.Explanation}, but Result=success hides the death from alerting";
+            fix = o.Ending?.Kind == EndingKind.Exited ? $"remove {o.Ending.ExitCode} from SuccessExitStatus=" : $"remove {o.Ending?.Signal} from SuccessExitStatus=";
+        }
+        else
+        {
+            why = o.Explanation;
+        }
+
+        return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+    }
+
+    private static ScenarioVerdict CrashLoop(ServiceConfiguration config, ScenarioDefinition def, SystemdModel model, SystemdUnitState state, GatewayExitContract contract, EvaluationOptions options)
+    {
+        var s = model.Settings;
+        var run = contract.FailedStartRunTime;
+        var revivals = 0;
+        TimeSpan? lastDelay = null;
+        var t = TimeSpan.Zero;
+        SystemdOutcome? o = null;
+        while (t < options.CrashLoopHorizon && revivals < 1_000_000)
+        {
+            o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.UnexpectedExitCode)), contract, t + run);
+            if (!o.Revived)
+            {
+                break;
+            }
+
+            revivals++;
+            lastDelay = o.Delay;
+            state = o.Final;
+            t = state.StartedAt;
+        }
+
+        var gateway = $"exits {contract.UnexpectedExitCode} {run.TotalSeconds:0.#} s after every start";
+        if (!o!.Revived)
+        {
+            var fix = o.Rule == SystemdDecisionRule.StartLimit ? StartLimitFix(s) : "use Restart=on-failure (or always)";
+            return Verdict(config, def, gateway, o.Explanation, false, lastDelay, Describe(o.Final), SystemdNames.Of(o.Result), false,
+                $"gives up after {revivals + 1} runs: {o.Explanation}", fix, null);
+        }
+
+        var perHour = $"revived {revivals} times in {options.CrashLoopHorizon.TotalMinutes:0} min";
+        if (lastDelay < options.CrashLoopMinDelay)
+        {
+            return Verdict(config, def, gateway, $"{perHour}, {SystemdModel.Fmt(lastDelay!.Value)} apart", true, lastDelay, Describe(o.Final), SystemdNames.Of(o.Result), false,
+                $"never gives up, but restarts every {SystemdModel.Fmt(lastDelay.Value)} (RestartSec={SystemdModel.Fmt(s.RestartSec)}): no back-off",
+                model.Version >= 254 ? "set RestartSteps= and RestartMaxDelaySec= so the delay grows" : "raise RestartSec= to at least 1 s", null);
+        }
+
+        var limit = s.StartLimitDisabled
+            ? "StartLimitIntervalSec=0 never abandons it"
+            : $"each run plus RestartSec= outlasts StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}/StartLimitBurst={s.StartLimitBurst}, so the start limit is never hit";
+        return Verdict(config, def, gateway, $"{perHour}, {SystemdModel.Fmt(lastDelay!.Value)} apart at the end", true, lastDelay, Describe(o.Final), SystemdNames.Of(o.Result), true,
+            $"backs off ({SystemdModel.Fmt(lastDelay.Value)} between attempts) and {limit}", null, null);
+    }
+
+    private static string StartLimitFix(SystemdServiceSettings s) =>
+        $"set StartLimitIntervalSec=0 in [Unit], or make RestartSec= long enough that {s.StartLimitBurst} restarts outlast StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}";
+
+    private static string GatewayText(ProcessEnding ending, GatewayExitContract contract) => ending.Kind == EndingKind.Exited
+        ? $"exits {ending.ExitCode} ({contract.MeaningOf(ending) switch { ExitMeaning.PlannedStop => "planned stop", ExitMeaning.PlannedRestart => "planned restart", ExitMeaning.ConfigError => "configuration error", _ => "unplanned" }})"
+        : $"killed by {ending.Signal}{(ending.CoreDumped ? " (core dumped)" : string.Empty)}";
+
+    private static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
+
+    private static string Fmt(TimeSpan? t) => t is null ? "infinity" : SystemdModel.Fmt(t.Value);
+
+    private static ScenarioVerdict Verdict(ServiceConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
+        string final, string result, bool ok, string why, string? fix, string? unverified) =>
+        new(config.Name, config.Path, config.Platform, def.Scenario, def.Trigger, gateway, supervisor, revived, delay, final, result, def.Intent, def.IntentText, ok, why, fix, unverified);
+}
