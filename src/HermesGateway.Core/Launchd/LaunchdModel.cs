@@ -288,9 +288,9 @@ public sealed class LaunchdModel
         }
 
         var why = r.Ending is null
-            ? "the process ignores SIGTERM"
+            ? "the process ignores it"
             : $"the process needs {r.After.TotalSeconds:0.#} s but ExitTimeOut={(Settings.ExitTimeOut is null ? $"(unset, taken as {LaunchdJobSettings.AssumedDefaultExitTimeOut})" : Settings.ExitTimeOut.ToString())} s";
-        return (ProcessEnding.KilledBy(UnixSignal.SIGKILL), limit, $"SIGTERM, but {why}: SIGKILL");
+        return (ProcessEnding.KilledBy(UnixSignal.SIGKILL), limit, $"SIGTERM; {why}: SIGKILL");
     }
 
     private string? ExitTimeOutNote() => Settings.ExitTimeOut is null
