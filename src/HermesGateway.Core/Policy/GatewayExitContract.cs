@@ -47,7 +47,14 @@ public sealed record ExitPolicyRow(
     string How,
     ProcessEnding Ending,
     ExitMeaning Meaning,
-    string SupervisorShould);
+    string SupervisorShould)
+{
+    /// <summary>The exit code the supervisor sees, or null when the gateway dies of a signal.</summary>
+    public int? ExitCode => Ending.Kind == EndingKind.Exited ? Ending.ExitCode : null;
+
+    /// <summary>The signal the gateway dies of, or null when it exits.</summary>
+    public string? Signal => Ending.Signal?.ToString();
+}
 
 /// <summary>
 /// The gateway's exit-code contract. Hermes' values are the defaults; every code and the restart signal can

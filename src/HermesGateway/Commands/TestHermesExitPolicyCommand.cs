@@ -1,0 +1,136 @@
+using System.Management.Automation;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Commands;
+
+/// <summary>Test-HermesExitPolicy: does this unit or plist do what the gateway's exit contract means, in every lifecycle event?</summary>
+[Cmdlet(VerbsDiagnostic.Test, "HermesExitPolicy", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(bool))]
+[OutputType(typeof(ScenarioVerdict))]
+[OutputType(typeof(SupervisorOutcome))]
+public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
+{
+    private const string PathSet = "Path";
+    private const string InputObjectSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public ServiceConfiguration[] InputObject { get; set; } = [];
+
+    [Parameter(ParameterSetName = PathSet)]
+    public ServicePlatform? Platform { get; set; }
+
+    [Parameter]
+    public LifecycleScenario[]? Scenario { get; set; }
+
+    [Parameter]
+    [ValidateRange(SystemdUnitReader.MinimumVersion, 999)]
+    public int SystemdVersion { get; set; } = SystemdUnitReader.DefaultVersion;
+
+    [Parameter]
+    public LaunchdDomainKind LaunchdDomain { get; set; } = LaunchdDomainKind.Gui;
+
+    [Parameter]
+    public TimeSpan? ReviveWithin { get; set; }
+
+    [Parameter]
+    public SwitchParameter Detailed { get; set; }
+
+    [Parameter]
+    public SupervisorEventKind? Event { get; set; }
+
+    [Parameter]
+    public int? ExitCode { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(SignalNameCompleter))]
+    public string? Signal { get; set; }
+
+    [Parameter]
+    public TimeSpan? RunTime { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Event is null && (ExitCode is not null || Signal is not null || RunTime is not null))
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
+                "-ExitCode, -Signal and -RunTime describe an event: give -Event too (Exit, Signal, ManagerStop, ManagerRestart or OomKill).", null)));
+        }
+
+        if (Event is not null && (Scenario is not null || Detailed))
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
+                "-Event answers one raw event; it does not combine with -Scenario or -Detailed.", null)));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        GatewayExitContract contract;
+        try
+        {
+            contract = BuildContract();
+        }
+        catch (HermesException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e));
+            return;
+        }
+
+        var options = new EvaluationOptions
+        {
+            SystemdVersion = SystemdVersion,
+            ReviveWithin = ReviveWithin ?? new EvaluationOptions().ReviveWithin,
+            LaunchdDomain = new LaunchdDomain { Kind = LaunchdDomain },
+        };
+
+        IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName == PathSet
+            ? ResolvePaths(Path).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion))
+            : InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c);
+
+        foreach (var load in configs)
+        {
+            try
+            {
+                var config = load();
+                foreach (var d in config.Diagnostics)
+                {
+                    WriteWarning($"{config.Platform}: {d}");
+                }
+
+                if (Event is { } kind)
+                {
+                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options));
+                    continue;
+                }
+
+                var verdicts = ExitPolicyEvaluator.Evaluate(config, contract, options, Scenario);
+                foreach (var v in verdicts.Where(v => !v.Ok))
+                {
+                    WriteVerbose($"{v.Name}: {v.Scenario} fails: {v.Why}");
+                }
+
+                if (Detailed)
+                {
+                    WriteObject(verdicts, enumerateCollection: true);
+                }
+                else
+                {
+                    WriteObject(verdicts.All(v => v.Ok));
+                }
+            }
+            catch (HermesException e)
+            {
+                WriteError(ToErrorRecord(e));
+            }
+        }
+    }
+}
