@@ -1,0 +1,250 @@
+#Requires -Version 7.4
+# Get-HermesExitPolicy and Test-HermesExitPolicy: parameters, pipeline, output objects and error ids.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module (Get-HermesTestModulePath) -Force
+    $script:examples = Join-Path (Get-HermesRepoRoot) 'examples'
+    $script:upstreamUnit = Join-Path $examples 'hermes-gateway.service'
+    $script:upstreamPlist = Join-Path $examples 'ai.hermes.gateway.plist'
+    $script:goodUnit = Join-Path $TestDrive 'good-gateway.service'
+    Set-Content -Path $goodUnit -Value $GoodUnitText -NoNewline
+}
+
+AfterAll {
+    Remove-Module HermesGateway -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-HermesExitPolicy' {
+    It 'returns the contract with Hermes'' codes' {
+        $rows = Get-HermesExitPolicy
+        ($rows | Where-Object Trigger -EQ 'RestartSignal').ExitCode | Should -Be 75
+        ($rows | Where-Object Trigger -EQ 'ConfigError').ExitCode | Should -Be 78
+        ($rows | Where-Object Trigger -EQ 'StopSignalWithoutMarker').ExitCode | Should -Be 1
+        ($rows | Where-Object Trigger -EQ 'StopSignalWithPlannedStopMarker').ExitCode | Should -Be 0
+        ($rows | Where-Object Trigger -EQ 'ExternalKill').Signal | Should -Be 'SIGKILL'
+        ($rows | Where-Object Trigger -EQ 'ExternalKill').ExitCode | Should -BeNullOrEmpty
+    }
+
+    It 'returns typed rows' {
+        Get-HermesExitPolicy | Should -BeOfType ([HermesGateway.Core.Policy.ExitPolicyRow])
+    }
+
+    It 'filters by -Trigger' {
+        $rows = @(Get-HermesExitPolicy -Trigger RestartSignal, ConfigError)
+        $rows.Count | Should -Be 2
+        $rows.Trigger | Should -Be @('RestartSignal', 'ConfigError')
+    }
+
+    It 'describes a gateway with another contract' {
+        $row = Get-HermesExitPolicy -Trigger RestartSignal -RestartExitCode 76 -RestartSignal HUP
+        $row.ExitCode | Should -Be 76
+        $row.How | Should -Match 'SIGHUP'
+    }
+
+    It 'rejects an unknown signal with HermesSignalUnknown' {
+        { Get-HermesExitPolicy -RestartSignal SIGBOGUS } | Should -Throw -ErrorId 'HermesSignalUnknown,*'
+    }
+
+    It 'rejects a restart signal no process can handle with HermesExitContractInvalid' {
+        { Get-HermesExitPolicy -RestartSignal SIGKILL } | Should -Throw -ErrorId 'HermesExitContractInvalid,*'
+    }
+
+    It 'rejects an exit code outside 0-255 at binding' {
+        { Get-HermesExitPolicy -RestartExitCode 300 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+}
+
+Describe 'Test-HermesExitPolicy verdicts' {
+    It 'returns $false for upstream''s unit, which leaves systemctl stop failed' {
+        Test-HermesExitPolicy -Path $upstreamUnit | Should -BeFalse
+    }
+
+    It 'returns $true for a unit that meets every scenario' {
+        Test-HermesExitPolicy -Path $goodUnit | Should -BeTrue
+    }
+
+    It 'explains the failing manager stop of upstream''s unit' {
+        $stop = Test-HermesExitPolicy -Path $upstreamUnit -Detailed | Where-Object Scenario -EQ 'ManagerStop'
+        $stop.Ok | Should -BeFalse
+        $stop.FinalState | Should -Be 'failed (failed)'
+        $stop.Result | Should -Be 'exit-code'
+        $stop.Why | Should -Match 'ExecStop='
+        $stop.Fix | Should -Not -BeNullOrEmpty
+    }
+
+    It 'returns one typed verdict per applicable scenario with -Detailed' {
+        $verdicts = @(Test-HermesExitPolicy -Path $upstreamUnit -Detailed)
+        $verdicts | Should -BeOfType ([HermesGateway.Core.Policy.ScenarioVerdict])
+        $verdicts.Scenario | Should -Not -Contain 'OnDemandOnlyRestart'
+        $verdicts.Count | Should -Be (([enum]::GetNames([HermesGateway.Core.Policy.LifecycleScenario])).Count - 1)
+    }
+
+    It 'judges a plist, including the on-demand-only domain' {
+        $verdicts = Test-HermesExitPolicy -Path $upstreamPlist -Detailed
+        ($verdicts | Where-Object Scenario -EQ 'OnDemandOnlyRestart').Ok | Should -BeFalse
+        ($verdicts | Where-Object Scenario -EQ 'ExternalKill').Ok | Should -BeTrue
+        ($verdicts | Where-Object Scenario -EQ 'ConfigError').Revived | Should -BeTrue
+    }
+
+    It 'limits the verdicts to -Scenario' {
+        $verdicts = @(Test-HermesExitPolicy -Path $upstreamUnit -Scenario ServiceRestart, CrashLoop -Detailed)
+        $verdicts.Scenario | Should -Be @('ServiceRestart', 'CrashLoop')
+        Test-HermesExitPolicy -Path $upstreamUnit -Scenario ServiceRestart, CrashLoop | Should -BeTrue
+    }
+
+    It 'reproduces the seed: exit 75 listed as success but not forced under Restart=on-failure is never revived' {
+        $unit = Join-Path $TestDrive 'seed2.service'
+        Set-Content $unit "[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=on-failure`nSuccessExitStatus=75`n"
+        $verdict = Test-HermesExitPolicy -Path $unit -Scenario ServiceRestart -Detailed
+        $verdict.Revived | Should -BeFalse
+        $verdict.Ok | Should -BeFalse
+        $verdict.Fix | Should -Match 'RestartForceExitStatus='
+    }
+
+    It 'reproduces the seed: a restart that exits 0 under KeepAlive SuccessfulExit=false stays dark' {
+        $plist = Join-Path $TestDrive 'seed1.plist'
+        Set-Content $plist @'
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>Label</key><string>ai.hermes.gateway</string>
+<key>ProgramArguments</key><array><string>/usr/local/bin/hermes</string><string>gateway</string><string>run</string></array>
+<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>
+</dict></plist>
+'@
+        $verdict = Test-HermesExitPolicy -Path $plist -Scenario RestartCommand -RestartExitCode 0 -Detailed
+        $verdict.Revived | Should -BeFalse
+        $verdict.Ok | Should -BeFalse
+    }
+
+    It 'models another systemd version' {
+        $unit = Join-Path $TestDrive 'steps.service'
+        Set-Content $unit "[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=on-failure`nRestartSec=100ms`nRestartSteps=5`nRestartMaxDelaySec=60`n"
+        (Test-HermesExitPolicy -Path $unit -Scenario CrashLoop -SystemdVersion 254 -Detailed).Delay.TotalSeconds | Should -Be 60
+        (Test-HermesExitPolicy -Path $unit -Scenario CrashLoop -SystemdVersion 252 -Detailed -WarningAction SilentlyContinue).Ok | Should -BeFalse
+    }
+
+    It 'writes what systemd would warn about to the warning stream' {
+        $unit = Join-Path $TestDrive 'warn.service'
+        Set-Content $unit "[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=sometimes`n"
+        $null = Test-HermesExitPolicy -Path $unit -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings | Should -Not -BeNullOrEmpty
+        "$warnings" | Should -Match 'restart specifier'
+    }
+}
+
+Describe 'Test-HermesExitPolicy pipeline' {
+    BeforeAll {
+        $script:dir = Join-Path $TestDrive 'pipe'
+        New-Item -ItemType Directory $dir | Out-Null
+        Copy-Item $upstreamUnit, $goodUnit, $upstreamPlist -Destination $dir
+    }
+
+    It 'takes files from Get-ChildItem by FullName and answers one Boolean each' {
+        $answers = @(Get-ChildItem $dir -File | Sort-Object Name | Test-HermesExitPolicy)
+        $answers.Count | Should -Be 3
+        $answers | Should -Be @($false, $true, $false)
+    }
+
+    It 'takes path strings from the pipeline' {
+        @($goodUnit, $upstreamUnit | Test-HermesExitPolicy) | Should -Be @($true, $false)
+    }
+
+    It 'expands wildcards in -Path' {
+        @(Test-HermesExitPolicy -Path (Join-Path $dir '*.service')).Count | Should -Be 2
+    }
+
+    It 'takes engine configurations by -InputObject' {
+        $config = [HermesGateway.Core.Policy.ServiceConfiguration]::Read($goodUnit, $null, 252)
+        $config | Test-HermesExitPolicy | Should -BeTrue
+    }
+
+    It 'goes on after a bad item and reports it as a non-terminating error' {
+        $answers = @(Test-HermesExitPolicy -Path (Join-Path $dir 'missing.service'), $goodUnit -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $answers | Should -Be @($true)
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesPathNotFound*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'Test-HermesExitPolicy -Event' {
+    It 'answers an exit code' {
+        $o = Test-HermesExitPolicy -Path $upstreamUnit -Event Exit -ExitCode 3
+        $o | Should -BeOfType ([HermesGateway.Core.Policy.SupervisorOutcome])
+        $o.Revived | Should -BeTrue
+        $o.Delay.TotalSeconds | Should -Be 5
+        $o.Result | Should -Be 'exit-code'
+        $o.ExecMainStatus | Should -Be 3
+    }
+
+    It 'answers exit 78 with no restart' {
+        $o = Test-HermesExitPolicy -Path $upstreamUnit -Event Exit -ExitCode 78
+        $o.Revived | Should -BeFalse
+        $o.FinalState | Should -Be 'failed (failed)'
+    }
+
+    It 'answers a manager stop' {
+        (Test-HermesExitPolicy -Path $goodUnit -Event ManagerStop).FinalState | Should -Be 'inactive (dead)'
+    }
+
+    It 'answers a signal from outside, by name' {
+        $o = Test-HermesExitPolicy -Path $upstreamUnit -Event Signal -Signal KILL
+        $o.Result | Should -Be 'signal'
+        $o.ExecMainCode | Should -Be 2
+        $o.ExecMainStatus | Should -Be 9
+    }
+
+    It 'answers launchd''s throttle from -RunTime' {
+        $o = Test-HermesExitPolicy -Path $upstreamPlist -Event Exit -ExitCode 1 -RunTime ([timespan]::FromSeconds(4))
+        $o.Revived | Should -BeTrue
+        $o.Delay.TotalSeconds | Should -Be 26
+    }
+}
+
+Describe 'Test-HermesExitPolicy errors' {
+    It 'reports a missing file as HermesPathNotFound' {
+        { Test-HermesExitPolicy -Path (Join-Path $TestDrive 'nope.service') -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPathNotFound,*'
+    }
+
+    It 'reports an empty file as HermesFileEmpty' {
+        $f = Join-Path $TestDrive 'empty.service'
+        Set-Content $f ''
+        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileEmpty,*'
+    }
+
+    It 'reports binary garbage as HermesFileNotText' {
+        $f = Join-Path $TestDrive 'garbage.service'
+        [System.IO.File]::WriteAllBytes($f, [byte[]](0, 159, 146, 150, 0, 255, 1, 2))
+        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileNotText,*'
+    }
+
+    It 'reports a malformed plist as HermesPlistMalformed' {
+        $f = Join-Path $TestDrive 'bad.plist'
+        Set-Content $f '<plist version="1.0"><dict><key>Label</key></dict></plist>'
+        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPlistMalformed,*'
+    }
+
+    It 'reports a file of no known kind as HermesPlatformUnknown' {
+        $f = Join-Path $TestDrive 'mystery.txt'
+        Set-Content $f 'hello world'
+        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPlatformUnknown,*'
+    }
+
+    It 'reports event parameters without -Event as HermesEventInvalid' {
+        { Test-HermesExitPolicy -Path $goodUnit -ExitCode 3 } | Should -Throw -ErrorId 'HermesEventInvalid,*'
+    }
+
+    It 'reports an Exit event without a code as HermesEventInvalid' {
+        { Test-HermesExitPolicy -Path $goodUnit -Event Exit -ErrorAction Stop } | Should -Throw -ErrorId 'HermesEventInvalid,*'
+    }
+
+    It 'reports an unknown signal as HermesSignalUnknown' {
+        { Test-HermesExitPolicy -Path $goodUnit -Event Signal -Signal SIGBOGUS -ErrorAction Stop } | Should -Throw -ErrorId 'HermesSignalUnknown,*'
+    }
+
+    It 'refuses an unmodelled systemd version at binding' {
+        { Test-HermesExitPolicy -Path $goodUnit -SystemdVersion 100 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+}
