@@ -268,11 +268,13 @@ internal static class SystemdScenarioJudge
     {
         var s = model.Settings;
         var run = contract.FailedStartRunTime;
-        var revivals = 0;
+        var revivals = 0L;
         TimeSpan? lastDelay = null;
         var t = TimeSpan.Zero;
+        var stableSince = TimeSpan.Zero;
+        var stableCycles = 0;
         SystemdOutcome? o = null;
-        while (t < options.CrashLoopHorizon && revivals < 1_000_000)
+        while (t < options.CrashLoopHorizon)
         {
             o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.UnexpectedExitCode)), contract, t + run);
             if (!o.Revived)
@@ -281,9 +283,28 @@ internal static class SystemdScenarioJudge
             }
 
             revivals++;
+            if (o.Delay == lastDelay)
+            {
+                stableCycles++;
+            }
+            else
+            {
+                stableSince = t;
+                stableCycles = 0;
+            }
+
             lastDelay = o.Delay;
             state = o.Final;
             t = state.StartedAt;
+
+            // Once the period is constant for a whole start-limit window (and more starts than the burst),
+            // every later window repeats this one: the loop can no longer give up.
+            if (stableCycles > s.StartLimitBurst + 1 && (s.StartLimitDisabled || t - stableSince > s.StartLimitInterval))
+            {
+                var period = run + lastDelay!.Value;
+                revivals += (long)((options.CrashLoopHorizon - t).Ticks / Math.Max(1, period.Ticks));
+                break;
+            }
         }
 
         var gateway = $"exits {contract.UnexpectedExitCode} {run.TotalSeconds:0.#} s after every start";
