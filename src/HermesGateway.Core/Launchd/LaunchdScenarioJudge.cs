@@ -40,7 +40,7 @@ internal static class LaunchdScenarioJudge
                 var o = new LaunchdModel(s, domain).Apply(new LaunchdProcessEnded(ProcessEnding.Exit(contract.RestartExitCode), steady), contract);
                 var v = ReviveNow(config, def, o, contract, options, $"drains, exits {contract.RestartExitCode} (planned restart)");
                 return o.Pending
-                    ? v with { Fix = "no plist setting can: only an explicit 'launchctl kickstart' brings it back (Restart-HermesGateway kickstarts after every restart)" }
+                    ? v with { Fix = "no plist setting can: only an explicit 'launchctl kickstart gui/<uid>/<label>' after the exit brings it back" }
                     : v;
             }
 
@@ -156,7 +156,7 @@ internal static class LaunchdScenarioJudge
         if (o.Pending)
         {
             return Verdict(config, def, gateway, o.Explanation, false, null, o.FinalState, o.LastExit, false, o.Explanation,
-                "only an explicit 'launchctl kickstart' brings it back (Restart-HermesGateway kickstarts after every restart)", o.Unverified);
+                "only an explicit 'launchctl kickstart gui/<uid>/<label>' after the exit brings it back", o.Unverified);
         }
 
         if (!o.Revived)
@@ -171,7 +171,7 @@ internal static class LaunchdScenarioJudge
         {
             return Verdict(config, def, gateway, o.Explanation, true, o.Delay, o.FinalState, o.LastExit, false,
                 $"{o.Explanation}: more than the {options.ReviveWithin.TotalSeconds:0.#} s a planned restart may take",
-                "kickstart the job after the exit instead of waiting for the throttle (Restart-HermesGateway does)", o.Unverified);
+                "kickstart the job after the exit ('launchctl kickstart gui/<uid>/<label>') instead of waiting for the throttle", o.Unverified);
         }
 
         return Verdict(config, def, gateway, o.Explanation, true, o.Delay, o.FinalState, o.LastExit, true, o.Explanation, null, o.Unverified);

@@ -33,7 +33,7 @@ internal static class SystemdScenarioJudge
                         KillMode.ControlGroup => "KillMode=control-group sends SIGTERM to the rest of the cgroup, the requester included",
                         _ => $"KillMode={SystemdNames.Of(s.KillMode)} leaves the requester running beside the new gateway",
                     };
-                    v = v with { Why = $"{v.Why}; {requester}, so only the supervisor can bring it back (Restart-HermesGateway hands off to a helper outside the unit)" };
+                    v = v with { Why = $"{v.Why}; {requester}, so only the supervisor can bring it back and a helper that must check the result has to run outside the unit" };
                 }
 
                 return v;
@@ -227,7 +227,7 @@ internal static class SystemdScenarioJudge
                 ? $"the gateway exits {contract.UnexpectedExitCode} on {s.KillSignal} without a planned-stop marker, {contract.UnexpectedExitCode} is not in SuccessExitStatus= and no ExecStop= marks the stop as planned: unit left {Describe(o.Final)}"
                 : o.Explanation;
             fix = managerStop
-                ? "add an ExecStop= that writes the planned-stop marker (Install-HermesService does), so only real stops exit 0"
+                ? "add an ExecStop= that writes the planned-stop marker for $MAINPID before the SIGTERM, so only real stops exit 0"
                 : $"keep {contract.PlannedStopExitCode} out of the failure list";
         }
         else
