@@ -1,0 +1,363 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Core.Tests.Differential;
+
+/// <summary>What the test does to a running unit (besides starting it).</summary>
+internal enum TriggerKind
+{
+    /// <summary>systemctl stop.</summary>
+    Stop,
+
+    /// <summary>systemctl restart.</summary>
+    Restart,
+
+    /// <summary>systemctl kill --kill-whom=main -s SIGNAL.</summary>
+    ManagerKill,
+
+    /// <summary>kill -SIGNAL &lt;MainPID&gt; from inside the sandbox, outside the manager.</summary>
+    ExternalKill,
+}
+
+internal sealed record Trigger(TriggerKind Kind, UnixSignal Signal = UnixSignal.SIGTERM)
+{
+    public SystemdEvent ToEvent() => Kind switch
+    {
+        TriggerKind.Stop => new ManagerStop(),
+        TriggerKind.Restart => new ManagerRestart(),
+        TriggerKind.ManagerKill => new ManagerKill(Signal),
+        _ => new ExternalSignal(Signal),
+    };
+}
+
+/// <summary>
+/// The bash payload of a case, and the same description as an <see cref="IProcessBehavior"/> for the model, so the
+/// script and the model's idea of it cannot drift apart.
+/// </summary>
+internal sealed record Payload(ProcessEnding? Ends, ImmutableSortedDictionary<UnixSignal, int?> Traps, bool EveryRun)
+{
+    /// <summary>The first run exits with <paramref name="code"/> as soon as it starts.</summary>
+    public static Payload Exits(int code) => new(ProcessEnding.Exit(code), ImmutableSortedDictionary<UnixSignal, int?>.Empty, false);
+
+    /// <summary>The first run kills itself with <paramref name="signal"/> (bash's kill -SIG $$).</summary>
+    public static Payload Dies(UnixSignal signal) => new(ProcessEnding.KilledBy(signal), ImmutableSortedDictionary<UnixSignal, int?>.Empty, false);
+
+    /// <summary>The first run keeps running until something happens to it.</summary>
+    public static Payload Waits() => new(null, ImmutableSortedDictionary<UnixSignal, int?>.Empty, false);
+
+    /// <summary>Catches <paramref name="signal"/> and exits with <paramref name="code"/>.</summary>
+    public Payload OnSignalExit(UnixSignal signal, int code) => this with { Traps = Traps.SetItem(signal, code) };
+
+    /// <summary>Ignores <paramref name="signal"/> (SIG_IGN survives exec, so 'sleep' ignores it too).</summary>
+    public Payload Ignoring(UnixSignal signal) => this with { Traps = Traps.SetItem(signal, null) };
+
+    /// <summary>Every run does the same thing (a crash loop), not only the first.</summary>
+    public Payload EveryTime() => this with { EveryRun = true };
+
+    public IProcessBehavior Behavior => new PayloadBehavior(Traps);
+
+    public string Script(string caseDirectory)
+    {
+        var sb = new StringBuilder();
+        sb.Append("#!/bin/bash\n");
+        sb.Append(CultureInfo.InvariantCulture, $"d='{caseDirectory}'\n");
+        if (!EveryRun)
+        {
+            // Later runs (after a restart) just stay up, so the unit settles in active (running).
+            sb.Append("if [ -e \"$d/ran\" ]; then exec sleep infinity; fi\n");
+        }
+
+        sb.Append("touch \"$d/ran\"\n");
+        foreach (var (signal, code) in Traps)
+        {
+            var action = code is int c ? $"exit {c.ToString(CultureInfo.InvariantCulture)}" : string.Empty;
+            sb.Append(CultureInfo.InvariantCulture, $"trap '{action}' {Short(signal)}\n");
+        }
+
+        // The trigger waits for this marker, so a signal never arrives before the traps are in place.
+        sb.Append("touch \"$d/ready\"\n");
+        if (Ends is { Kind: EndingKind.Exited } exit)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"exit {exit.ExitCode}\n");
+        }
+        else if (Ends is { } killed)
+        {
+            // 'kill -SIG $$' kills bash itself; the exit after it only runs if the signal did not end the process.
+            sb.Append(CultureInfo.InvariantCulture, $"kill -{Short(killed.Signal!.Value)} $$\nexit 99\n");
+        }
+        else if (Traps.Values.Any(c => c is not null))
+        {
+            // A handler needs bash alive: wait is interrupted by the signal and the trap runs.
+            sb.Append("sleep infinity &\nwait\nexit 98\n");
+        }
+        else
+        {
+            sb.Append("exec sleep infinity\n");
+        }
+
+        return sb.ToString();
+    }
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (Ends is not null)
+        {
+            parts.Add(Ends.ToString());
+        }
+
+        parts.AddRange(Traps.Select(t => t.Value is int c ? $"{t.Key}→exit {c}" : $"ignores {t.Key}"));
+        if (EveryRun)
+        {
+            parts.Add("every run");
+        }
+
+        return parts.Count == 0 ? "sleeps" : string.Join(", ", parts);
+    }
+
+    private static string Short(UnixSignal signal) => signal.ToString()[3..];
+}
+
+/// <summary>A payload's signal handling as the model sees it: trapped signals exit or are ignored, others take their default action.</summary>
+internal sealed class PayloadBehavior(ImmutableSortedDictionary<UnixSignal, int?> traps) : IProcessBehavior
+{
+    public SignalResponse OnSignal(UnixSignal signal, bool plannedStopMarked)
+    {
+        if (traps.TryGetValue(signal, out var code))
+        {
+            return code is int c
+                ? new SignalResponse(ProcessEnding.Exit(c), TimeSpan.Zero, $"the payload traps {signal} and exits {c}")
+                : SignalResponse.Ignores($"the payload ignores {signal}");
+        }
+
+        // Units set LimitCORE=0, so a core-dumping signal ends the process without a dump (CLD_KILLED).
+        return DefaultSignalBehavior.DefaultResponse(signal, coreDumps: false);
+    }
+}
+
+/// <summary>One (unit, event) pair run on real systemd and through <see cref="SystemdModel"/>.</summary>
+internal sealed record DifferentialCase(
+    string Name,
+    string UnitName,
+    ImmutableArray<string> UnitLines,
+    ImmutableArray<string> ServiceLines,
+    Payload Payload,
+    ImmutableArray<Trigger> Triggers,
+    bool IgnoreFailurePrefix,
+    int? WatchRestarts)
+{
+    /// <summary>The restart delay used unless a case sets its own: long enough to observe auto-restart reliably.</summary>
+    public const string DefaultRestartSec = "1500ms";
+
+    /// <summary>systemctl restart cases record the stop half's ending with ExecStopPost=, as it is gone before anyone can poll.</summary>
+    public bool RecordsStopPost => Triggers.Any(t => t.Kind == TriggerKind.Restart);
+
+    public string UnitText(string scriptPath, string stopPostPath)
+    {
+        var sb = new StringBuilder();
+        sb.Append("[Unit]\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Description=differential: {Name}\n");
+        foreach (var line in UnitLines)
+        {
+            sb.Append(line).Append('\n');
+        }
+
+        sb.Append("[Service]\n");
+        sb.Append(CultureInfo.InvariantCulture, $"ExecStart={(IgnoreFailurePrefix ? "-" : string.Empty)}{scriptPath}\n");
+
+        // No core dumps: SIGSEGV must end the process as CLD_KILLED whatever the host's core_pattern is.
+        sb.Append("LimitCORE=0\n");
+        if (!ServiceLines.Any(l => l.StartsWith("RestartSec=", StringComparison.Ordinal)))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"RestartSec={DefaultRestartSec}\n");
+        }
+
+        foreach (var line in ServiceLines)
+        {
+            sb.Append(line).Append('\n');
+        }
+
+        if (RecordsStopPost)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"ExecStopPost={stopPostPath}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The model's answer for each event of the case, in order.</summary>
+    public IReadOnlyList<SystemdOutcome> Predict(string unitText, int systemdVersion)
+    {
+        var unit = SystemdUnitReader.Parse(unitText, "/etc/systemd/system/" + UnitName, systemdVersion);
+        var model = new SystemdModel(unit);
+        var behavior = Payload.Behavior;
+        var state = model.StartedByHand(TimeSpan.Zero);
+        var outcomes = new List<SystemdOutcome>();
+        if (Triggers.IsEmpty)
+        {
+            // A crash loop is one ending per run; otherwise only the first run ends.
+            var runs = Payload.EveryRun ? WatchRestarts ?? 50 : 1;
+            for (var i = 0; i < runs; i++)
+            {
+                var outcome = model.Apply(state, new MainProcessEnded(Payload.Ends!), behavior, state.StartedAt + TimeSpan.FromMilliseconds(10));
+                outcomes.Add(outcome);
+                if (!outcome.Revived)
+                {
+                    break;
+                }
+
+                state = outcome.Final;
+            }
+
+            return outcomes;
+        }
+
+        var now = TimeSpan.FromSeconds(1);
+        foreach (var trigger in Triggers)
+        {
+            var outcome = model.Apply(state, trigger.ToEvent(), behavior, now);
+            outcomes.Add(outcome);
+            state = outcome.Final;
+            now += outcome.EndedAfter + TimeSpan.FromSeconds(1);
+        }
+
+        return outcomes;
+    }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The (unit, event) pairs of the differential suite.</summary>
+internal static class DifferentialCatalog
+{
+    public static readonly ImmutableArray<DifferentialCase> All = Build();
+
+    public static readonly ImmutableDictionary<string, DifferentialCase> ByName = All.ToImmutableDictionary(c => c.Name, StringComparer.Ordinal);
+
+    private static ImmutableArray<DifferentialCase> Build()
+    {
+        var list = new List<DifferentialCase>();
+
+        void Ends(string service, Payload payload, string[]? unit = null, bool ignoreFailure = false, int? watch = null)
+        {
+            var limits = unit is { Length: > 0 } ? string.Join(' ', unit) + " | " : string.Empty;
+            var name = $"{limits}{service} | {payload}{(ignoreFailure ? " | ExecStart=-" : string.Empty)}";
+            Add(name, unit ?? [], service, payload, [], ignoreFailure, watch);
+        }
+
+        void On(string service, Payload payload, params Trigger[] triggers)
+        {
+            var events = string.Join(" then ", triggers.Select(t => t.ToEvent().Describe()));
+            Add($"{service} | {payload} | {events}", [], service, payload, triggers, false, null);
+        }
+
+        void Add(string name, string[] unit, string service, Payload payload, Trigger[] triggers, bool ignoreFailure, int? watch)
+        {
+            // The number leads the name because xunit shortens long arguments in test names; it matches the unit.
+            var number = (list.Count + 1).ToString("D2", CultureInfo.InvariantCulture);
+            var lines = service.Split(", ", StringSplitOptions.RemoveEmptyEntries);
+            list.Add(new DifferentialCase($"{number} {name}", $"hgd-{number}.service", [.. unit], [.. lines], payload, [.. triggers], ignoreFailure, watch));
+        }
+
+        // Every Restart= value against a clean exit, an exit code, a clean signal and an unclean signal.
+        Ends("Restart=no", Payload.Exits(3));
+        Ends("Restart=no", Payload.Exits(0));
+        Ends("Restart=no", Payload.Dies(UnixSignal.SIGSEGV));
+        Ends("Restart=on-success", Payload.Exits(0));
+        Ends("Restart=on-success", Payload.Exits(3));
+        Ends("Restart=on-success", Payload.Dies(UnixSignal.SIGTERM));
+        Ends("Restart=on-failure", Payload.Exits(3));
+        Ends("Restart=on-failure", Payload.Exits(0));
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGKILL));
+        Ends("Restart=on-abnormal", Payload.Exits(3));
+        Ends("Restart=on-abnormal", Payload.Dies(UnixSignal.SIGKILL));
+        Ends("Restart=on-abnormal", Payload.Dies(UnixSignal.SIGTERM));
+        Ends("Restart=on-watchdog", Payload.Dies(UnixSignal.SIGKILL));
+        Ends("Restart=on-watchdog", Payload.Exits(3));
+        Ends("Restart=on-abort", Payload.Dies(UnixSignal.SIGSEGV));
+        Ends("Restart=on-abort", Payload.Exits(3));
+        Ends("Restart=on-abort", Payload.Dies(UnixSignal.SIGTERM));
+        Ends("Restart=always", Payload.Exits(0));
+        Ends("Restart=always", Payload.Exits(3));
+        Ends("Restart=always", Payload.Dies(UnixSignal.SIGTERM));
+
+        // Clean signals (SIGHUP, SIGINT, SIGTERM, SIGPIPE) against unclean ones.
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGHUP));
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGINT));
+        Ends("Restart=on-failure, IgnoreSIGPIPE=no", Payload.Dies(UnixSignal.SIGPIPE)); // systemd ignores SIGPIPE in services by default
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGTERM));
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGUSR1));
+        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGSEGV));
+
+        // 143 is an exit code, not a signal.
+        Ends("Restart=on-failure", Payload.Exits(143));
+        Ends("Restart=on-failure, SuccessExitStatus=143", Payload.Exits(143));
+
+        // SuccessExitStatus= with codes and a signal.
+        Ends("Restart=on-failure, SuccessExitStatus=3 7", Payload.Exits(7));
+        Ends("Restart=on-failure, SuccessExitStatus=SIGUSR1", Payload.Dies(UnixSignal.SIGUSR1));
+        Ends("Restart=on-success, SuccessExitStatus=3", Payload.Exits(3));
+
+        // RestartPreventExitStatus= and RestartForceExitStatus=, prevent winning over force.
+        Ends("Restart=always, RestartPreventExitStatus=3", Payload.Exits(3));
+        Ends("Restart=always, RestartPreventExitStatus=3", Payload.Exits(4));
+        Ends("Restart=on-failure, RestartPreventExitStatus=SIGKILL", Payload.Dies(UnixSignal.SIGKILL));
+        Ends("Restart=no, RestartForceExitStatus=3", Payload.Exits(3));
+        Ends("Restart=no, RestartForceExitStatus=SIGTERM", Payload.Dies(UnixSignal.SIGTERM));
+        Ends("Restart=on-success, RestartForceExitStatus=3", Payload.Exits(4));
+        Ends("Restart=always, RestartForceExitStatus=3, RestartPreventExitStatus=3", Payload.Exits(3));
+
+        // The '-' prefix turns any ending into success.
+        Ends("Restart=on-failure", Payload.Exits(3), ignoreFailure: true);
+        Ends("Restart=on-success", Payload.Exits(3), ignoreFailure: true);
+        Ends("Restart=on-abnormal", Payload.Dies(UnixSignal.SIGKILL), ignoreFailure: true);
+
+        // RemainAfterExit=yes: clean exit stays active (exited); an unclean one fails or restarts.
+        Ends("Restart=always, RemainAfterExit=yes", Payload.Exits(0));
+        Ends("Restart=on-failure, RemainAfterExit=yes", Payload.Exits(3));
+        Ends("Restart=no, RemainAfterExit=yes", Payload.Dies(UnixSignal.SIGKILL));
+
+        // systemctl stop never restarts; the ending still decides inactive vs failed.
+        var stop = new Trigger(TriggerKind.Stop);
+        On("Restart=always", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0), stop);
+        On("Restart=always", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 1), stop);
+        On("Restart=always", Payload.Waits(), stop);
+        On("Restart=always, TimeoutStopSec=1s", Payload.Waits().Ignoring(UnixSignal.SIGTERM), stop);
+        On("Restart=always", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 143), stop);
+        On("Restart=always, SuccessExitStatus=143", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 143), stop);
+
+        // systemctl kill --kill-whom=main only delivers a signal; the restart rules apply as for any death.
+        On("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGUSR1));
+        On("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGTERM));
+        On("Restart=always", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGTERM));
+        On("Restart=on-failure", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 143), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGTERM));
+        On("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGHUP));
+        On("Restart=on-abort", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL));
+        On("Restart=always", Payload.Waits().Ignoring(UnixSignal.SIGUSR2), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGUSR2));
+
+        // kill(1) from outside the manager.
+        On("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGKILL));
+        On("Restart=on-success", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM));
+
+        // systemctl restart: running again whatever the stop half ended with; the start half counts against the limit.
+        var restart = new Trigger(TriggerKind.Restart);
+        On("Restart=no", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 1), restart);
+        On("Restart=no", Payload.Waits(), restart);
+        On("Restart=no, TimeoutStopSec=1s", Payload.Waits().Ignoring(UnixSignal.SIGTERM), restart);
+        On("Restart=no, RestartKillSignal=SIGUSR1", Payload.Waits(), restart);
+        Add("StartLimitBurst=2 StartLimitIntervalSec=60 | Restart=no | sleeps | systemctl restart twice",
+            ["StartLimitBurst=2", "StartLimitIntervalSec=60"], "Restart=no", Payload.Waits(), [restart, restart], false, null);
+
+        // The start limit: a crash loop gives up after StartLimitBurst starts, or never with StartLimitIntervalSec=0.
+        string[] limit = ["StartLimitBurst=3", "StartLimitIntervalSec=60"];
+        Ends("Restart=always, RestartSec=100ms", Payload.Exits(1).EveryTime(), limit);
+        Ends("Restart=always, RestartSec=100ms", Payload.Exits(0).EveryTime(), limit);
+        Ends("Restart=always, RestartSec=100ms", Payload.Exits(1).EveryTime(), ["StartLimitBurst=3", "StartLimitIntervalSec=0"], watch: 8);
+
+        return [.. list];
+    }
+}

@@ -1,0 +1,189 @@
+using System.Text;
+using HermesGateway.Core.Systemd;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace HermesGateway.Core.Tests.Differential;
+
+/// <summary>
+/// The fields compared between the model and real systemd for one case. Both sides are reduced to this shape so a
+/// failure prints the two verdicts one above the other.
+/// </summary>
+internal sealed record Verdict(
+    bool Revived,
+    bool AutoRestartScheduled,
+    string Ending,
+    string StopHalves,
+    string FinalState,
+    string FinalResult,
+    string NRestarts,
+    string Commands)
+{
+    private const string NotApplicable = "-";
+
+    public static Verdict FromModel(DifferentialCase c, IReadOnlyList<SystemdOutcome> outcomes)
+    {
+        var last = outcomes[^1];
+        var final = last.Final;
+        var stopHalves = c.RecordsStopPost
+            ? string.Join("; ", outcomes.Where(o => o.Event is ManagerRestart).Select(o => Show(SystemdNames.Of(StopHalfResult(o)), (int)o.ExecMainCode, o.ExecMainStatus)))
+            : NotApplicable;
+        var commands = string.Join(",", outcomes.Select(o => o.Event is ManagerRestart && !o.Revived ? "failed" : "ok"));
+        return Normalise(c, new Verdict(
+            last.Revived,
+            outcomes.Any(o => o.Delay is not null && o.Rule != SystemdDecisionRule.ManagerRestart),
+            c.RecordsStopPost ? NotApplicable : Show(SystemdNames.Of(last.Result), (int)last.ExecMainCode, last.ExecMainStatus),
+            stopHalves,
+            $"{final.ActiveState}/{final.SubState}",
+            Show(SystemdNames.Of(final.Result), (int)final.ExecMainCode, final.ExecMainStatus),
+            final.NRestarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            c.Triggers.IsEmpty ? NotApplicable : commands), final.NRestarts);
+    }
+
+    public static Verdict FromSystemd(DifferentialCase c, CaseObservation o)
+    {
+        var final = o.Final!;
+        var running = final is { ActiveState: "active", SubState: "running" };
+        var waiting = final.SubState == "auto-restart";
+
+        // The ending is visible while the restart waits (auto-restart); without a restart it is the final state.
+        var endedWith = (running || waiting) && o.LastAutoRestart is { } wait ? wait : final;
+        var commands = string.Join(",", o.TriggerExitCodes.Select(rc => rc == 0 ? "ok" : "failed"));
+        return Normalise(c, new Verdict(
+            running || (c.WatchRestarts is not null && waiting),
+            // A fast loop can pass through auto-restart between two polls; the restart counter still shows it.
+            o.LastAutoRestart is not null || final.NRestarts > 0,
+            c.RecordsStopPost ? NotApplicable : Show(endedWith.Result, endedWith.ExecMainCode, endedWith.ExecMainStatus),
+            c.RecordsStopPost ? string.Join("; ", o.StopPost.Select(r => Show(r.Result, r.ExecMainCode, r.ExecMainStatus))) : NotApplicable,
+            $"{final.ActiveState}/{final.SubState}",
+            Show(final.Result, final.ExecMainCode, final.ExecMainStatus),
+            final.NRestarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            c.Triggers.IsEmpty ? NotApplicable : commands), final.NRestarts);
+    }
+
+    /// <summary>
+    /// A loop that never gives up is sampled once it has restarted WatchRestarts times, at whatever point of a cycle
+    /// it is: only "still going" and the restart count are comparable there.
+    /// </summary>
+    private static Verdict Normalise(DifferentialCase c, Verdict v, int restarts) => c.WatchRestarts is not { } watch
+        ? v
+        : v with
+        {
+            FinalState = v.FinalState.StartsWith("failed", StringComparison.Ordinal) || v.FinalState.StartsWith("inactive", StringComparison.Ordinal) ? v.FinalState : "still going",
+            FinalResult = NotApplicable,
+            NRestarts = restarts >= watch ? $">= {watch}" : v.NRestarts,
+        };
+
+    /// <summary>
+    /// A restart refused by the start limit reports the unit's Result (start-limit-hit when the stop half was clean,
+    /// else the stop half's failure, which is kept); ExecStopPost= saw the stop half's own Result.
+    /// </summary>
+    private static ServiceResult StopHalfResult(SystemdOutcome o) =>
+        o.Rule == SystemdDecisionRule.StartLimit && o.Result == ServiceResult.StartLimitHit ? ServiceResult.Success : o.Result;
+
+    private static string Show(string result, int code, int status) => $"{result} {code}/{status}";
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append("  revived:                ").Append(Revived).Append('\n');
+        sb.Append("  auto-restart scheduled: ").Append(AutoRestartScheduled).Append('\n');
+        sb.Append("  ending (Result code/status): ").Append(Ending).Append('\n');
+        sb.Append("  stop halves (ExecStopPost):  ").Append(StopHalves).Append('\n');
+        sb.Append("  final state:            ").Append(FinalState).Append('\n');
+        sb.Append("  final Result/ExecMain:  ").Append(FinalResult).Append('\n');
+        sb.Append("  NRestarts:              ").Append(NRestarts).Append('\n');
+        sb.Append("  systemctl commands:     ").Append(Commands).Append('\n');
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Differential tests: each (unit, event) pair is run on a real systemd (252 on Debian 12, booted by sde2e) and
+/// through <see cref="SystemdModel"/> for the same version, and the two must agree on the restart decision, Result, ExecMainCode/Status, the
+/// final ActiveState/SubState and NRestarts.
+/// </summary>
+[Collection(SystemdSandboxGroup.Name)]
+public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutputHelper output)
+{
+    public static TheoryData<string> Cases => new(DifferentialCatalog.All.Select(c => c.Name));
+
+    [SystemdSandboxTheory]
+    [MemberData(nameof(Cases))]
+    public void Model_agrees_with_real_systemd(string caseName)
+    {
+        var c = DifferentialCatalog.ByName[caseName];
+        var observed = sandbox.Observations[caseName];
+        var outcomes = c.Predict(observed.UnitText, sandbox.SystemdVersion);
+        Assert.True(observed.Error is null && observed.Final is not null, Report(c, observed, outcomes, null, null));
+
+        var predicted = Verdict.FromModel(c, outcomes);
+        var actual = Verdict.FromSystemd(c, observed);
+        output.WriteLine($"{c.Name} ({c.UnitName})\nmodel:\n{predicted}systemd:\n{actual}");
+        Assert.True(predicted == actual, Report(c, observed, outcomes, predicted, actual));
+    }
+
+    [SystemdSandboxFact]
+    public void Sandbox_runs_a_systemd_the_model_knows()
+    {
+        var version = sandbox.SystemdVersion;
+        output.WriteLine($"sandbox manager: systemd {version}");
+        Assert.InRange(version, SystemdUnitReader.MinimumVersion, 999);
+    }
+
+    [Fact]
+    public void Catalogue_covers_the_specified_rows()
+    {
+        var all = DifferentialCatalog.All;
+        Assert.True(all.Length >= 40, $"only {all.Length} pairs");
+        Assert.Equal(all.Length, all.Select(c => c.UnitName).Distinct(StringComparer.Ordinal).Count());
+        foreach (var restart in new[] { "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always" })
+        {
+            Assert.Contains(all, c => c.ServiceLines.Contains($"Restart={restart}"));
+        }
+
+        foreach (var key in new[] { "SuccessExitStatus=", "RestartPreventExitStatus=", "RestartForceExitStatus=", "RemainAfterExit=yes", "TimeoutStopSec=" })
+        {
+            Assert.Contains(all, c => c.ServiceLines.Any(l => l.StartsWith(key, StringComparison.Ordinal)));
+        }
+
+        foreach (var kind in Enum.GetValues<TriggerKind>())
+        {
+            Assert.Contains(all, c => c.Triggers.Any(t => t.Kind == kind));
+        }
+
+        Assert.Contains(all, c => c.IgnoreFailurePrefix);
+        Assert.Contains(all, c => c.Payload.EveryRun && c.UnitLines.Contains("StartLimitIntervalSec=0"));
+        Assert.Contains(all, c => c.Payload.EveryRun && c.UnitLines.Contains("StartLimitIntervalSec=60"));
+    }
+
+    private static string Report(DifferentialCase c, CaseObservation o, IReadOnlyList<SystemdOutcome> outcomes, Verdict? predicted, Verdict? actual)
+    {
+        var sb = new StringBuilder();
+        sb.Append(c.Name).Append(" (").Append(c.UnitName).Append(")\n");
+        if (o.Error is not null)
+        {
+            sb.Append("sandbox problem: ").Append(o.Error).Append('\n');
+        }
+
+        if (predicted is not null && actual is not null)
+        {
+            sb.Append("model predicted:\n").Append(predicted).Append("systemd did:\n").Append(actual);
+        }
+
+        sb.Append("model reasoning:\n");
+        foreach (var outcome in outcomes)
+        {
+            sb.Append("  ").Append(outcome.Event.Describe()).Append(": ").Append(outcome.Explanation).Append('\n');
+        }
+
+        sb.Append("observed states:\n");
+        foreach (var snapshot in o.History)
+        {
+            sb.Append("  ").Append(snapshot).Append('\n');
+        }
+
+        sb.Append("unit:\n").Append(o.UnitText).Append("manager log:\n").Append(o.Log).Append('\n');
+        return sb.ToString();
+    }
+}
