@@ -104,7 +104,17 @@ public static class PlistReader
             throw Malformed(path, $"has the root element <{root?.Name}>, not <plist>");
         }
 
-        var values = Elements(root).ToList();
+        List<XmlElement> values;
+        try
+        {
+            values = Elements(root).ToList();
+        }
+        catch (XmlException e)
+        {
+            // Text beside the value under <plist> is as malformed as text inside a <dict>.
+            throw Malformed(path, e.Message, e);
+        }
+
         if (values.Count != 1)
         {
             throw Malformed(path, $"has {values.Count} values under <plist>; a property list has exactly one");

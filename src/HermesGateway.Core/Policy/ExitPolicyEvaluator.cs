@@ -7,6 +7,9 @@ namespace HermesGateway.Core.Policy;
 /// <summary>Judges a unit or plist against the gateway's exit contract, scenario by scenario.</summary>
 public static class ExitPolicyEvaluator
 {
+    /// <summary>The longest run time an event may give; keeps every sum of times the models make finite.</summary>
+    public static readonly TimeSpan MaxRunTime = TimeSpan.FromDays(3650);
+
     public static IReadOnlyList<ScenarioVerdict> Evaluate(
         ServiceConfiguration config,
         GatewayExitContract? contract = null,
@@ -58,9 +61,10 @@ public static class ExitPolicyEvaluator
                 throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, $"-Signal goes with the Signal event, not {request.Kind}.", request);
         }
 
-        if (request.RunTime is { } rt && rt < TimeSpan.Zero)
+        if (request.RunTime is { } rt && (rt < TimeSpan.Zero || rt > MaxRunTime))
         {
-            throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, "-RunTime cannot be negative.", rt);
+            throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
+                $"-RunTime is {rt}; give a run time between 0 and {MaxRunTime.TotalDays:0} days.", rt);
         }
 
         return config.Platform == ServicePlatform.Systemd

@@ -62,6 +62,9 @@ public sealed record ExitPolicyRow(
 /// </summary>
 public sealed record GatewayExitContract : IProcessBehavior
 {
+    /// <summary>The longest duration the contract accepts; keeps every sum of times the models make finite.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
+
     public static GatewayExitContract Hermes { get; } = new();
 
     public int PlannedStopExitCode { get; init; }
@@ -130,10 +133,13 @@ public sealed record GatewayExitContract : IProcessBehavior
                 $"RestartSignal {RestartSignal} is also the stop or interrupt signal; the gateway could not tell a restart from a stop.", RestartSignal);
         }
 
-        if (DrainTimeout < TimeSpan.Zero || PlannedStopMarkerValidity < TimeSpan.Zero || FailedStartRunTime < TimeSpan.Zero)
+        foreach (var (name, span) in new[] { (nameof(DrainTimeout), DrainTimeout), (nameof(PlannedStopMarkerValidity), PlannedStopMarkerValidity), (nameof(FailedStartRunTime), FailedStartRunTime) })
         {
-            throw new HermesException(HermesErrorIds.ExitContractInvalid, HermesErrorCategory.InvalidArgument,
-                "Durations in the exit contract cannot be negative.", this);
+            if (span < TimeSpan.Zero || span > MaxDuration)
+            {
+                throw new HermesException(HermesErrorIds.ExitContractInvalid, HermesErrorCategory.InvalidArgument,
+                    $"{name} is {span}; durations in the exit contract are between 0 and {MaxDuration.TotalDays:0} days.", span);
+            }
         }
 
         return this;

@@ -259,6 +259,12 @@ public sealed class SystemdModel
             case ExternalSignal or ManagerKill:
                 var signal = ev is ExternalSignal x ? x.Signal : ((ManagerKill)ev).Signal;
                 var response = behavior.OnSignal(signal, plannedStopMarked: false);
+                if (signal == UnixSignal.SIGPIPE && Settings.IgnoreSigpipe && response.Ending?.Signal == UnixSignal.SIGPIPE)
+                {
+                    // The process takes SIGPIPE's default action, and systemd started it with SIGPIPE ignored.
+                    response = SignalResponse.Ignores("IgnoreSIGPIPE=yes started the process with SIGPIPE ignored");
+                }
+
                 if (response.Ending is null)
                 {
                     return new(ev, null, state.Result, state.ExecMainCode, state.ExecMainStatus, true, null, TimeSpan.Zero, SystemdDecisionRule.StillRunning,
@@ -380,6 +386,14 @@ public sealed class SystemdModel
         }
 
         var delay = RestartDelay(state.NRestarts + 1);
+        if (delay == TimeSpan.MaxValue)
+        {
+            // RestartSec=infinity arms a timer that never fires: the unit waits in auto-restart for good.
+            var waiting = ended with { ActiveState = "activating", SubState = "auto-restart" };
+            return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, false, null, after, rule,
+                $"{prefix}{classWhy}; {why}, but RestartSec=infinity: the restart never comes", waiting);
+        }
+
         var restartAt = endAt + delay;
         var counted = ended with { NRestarts = state.NRestarts + 1 };
         var next = Start(counted, restartAt, manual: false, out var refused);

@@ -181,6 +181,9 @@ public sealed record SystemdServiceSettings
 
     public bool SendSigkill { get; init; } = true;
 
+    /// <summary>IgnoreSIGPIPE= (default yes): the service starts with SIGPIPE ignored.</summary>
+    public bool IgnoreSigpipe { get; init; } = true;
+
     public UnixSignal KillSignal { get; init; } = UnixSignal.SIGTERM;
 
     public UnixSignal? RestartKillSignal { get; init; }

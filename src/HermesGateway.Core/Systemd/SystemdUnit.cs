@@ -69,8 +69,15 @@ public static class SystemdUnitReader
             }
         }
 
-        var dropIns = byName.Values.Select(p => (p, TextFiles.ReadText(p))).ToList();
+        var dropIns = byName.Values.Select(p => (p, ReadDropIn(p))).ToList();
         return Parse(text, full, version, dropIns);
+    }
+
+    /// <summary>An empty drop-in is valid (systemd reads it as no settings), unlike an empty unit file.</summary>
+    private static string ReadDropIn(string path)
+    {
+        var bytes = TextFiles.ReadBytes(path);
+        return bytes.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? string.Empty : TextFiles.DecodeText(bytes, path);
     }
 
     public static SystemdUnit Parse(string text, string path, int version = DefaultVersion, IEnumerable<(string Path, string Text)>? dropIns = null)
@@ -79,7 +86,8 @@ public static class SystemdUnitReader
         var documents = new List<UnitFileDocument> { UnitFileDocument.Parse(text, path) };
         foreach (var (dropPath, dropText) in dropIns ?? [])
         {
-            documents.Add(UnitFileDocument.Parse(dropText, dropPath));
+            // A drop-in holding only comments (or nothing) is valid; only the unit file itself must have a section.
+            documents.Add(UnitFileDocument.Parse(dropText, dropPath, requireSection: false));
         }
 
         var diagnostics = ImmutableArray.CreateBuilder<UnitDiagnostic>();
@@ -237,6 +245,15 @@ public static class SystemdUnitReader
 
                 return s with { RemainAfterExit = remain };
 
+            case ("Service", "IgnoreSIGPIPE"):
+                if (!SystemdValues.TryParseBoolean(v, out var ignorePipe))
+                {
+                    Bad("IgnoreSIGPIPE= value");
+                    return s;
+                }
+
+                return s with { IgnoreSigpipe = ignorePipe };
+
             case ("Service", "SendSIGKILL"):
                 if (!SystemdValues.TryParseBoolean(v, out var sendKill))
                 {
@@ -344,16 +361,22 @@ public static class SystemdUnitReader
 
     private static bool CheckCommand(UnitEntry e, ImmutableArray<UnitDiagnostic>.Builder diagnostics, out string prefixes)
     {
-        if (!SystemdValues.TrySplitCommandLine(e.Value, out prefixes, out var words))
+        // config_parse_exec(): a command line it cannot use makes the unit unloadable, unless the '-' prefix says
+        // failures of this command are ignored; then it only warns (checked with systemd-analyze verify on 252).
+        var ok = SystemdValues.TrySplitCommandLine(e.Value, out prefixes, out var words);
+        var ignoresFailure = prefixes.Contains('-', StringComparison.Ordinal);
+        var severity = ignoresFailure ? DiagnosticSeverity.Warning : DiagnosticSeverity.Fatal;
+        var suffix = ignoresFailure ? ", ignoring" : string.Empty;
+        if (!ok)
         {
-            diagnostics.Add(Warn(e, $"Invalid command line, ignoring: {e.Value}"));
+            diagnostics.Add(new(severity, e.File, e.Line, e.Section, e.Key, $"Invalid command line{suffix}: {e.Value}"));
             return false;
         }
 
         var exe = words[0];
         if (exe.Contains('/', StringComparison.Ordinal) && !exe.StartsWith('/'))
         {
-            diagnostics.Add(Warn(e, $"Neither a valid executable name nor an absolute path, ignoring: {exe}"));
+            diagnostics.Add(new(severity, e.File, e.Line, e.Section, e.Key, $"Neither a valid executable name nor an absolute path{suffix}: {exe}"));
             return false;
         }
 

@@ -109,7 +109,8 @@ public static class SystemdValues
             any = true;
         }
 
-        if (!any)
+        // parse_sec() refuses values it cannot represent (-ERANGE, "Failed to parse sec value" on 252) instead of clamping.
+        if (!any || !double.IsFinite(total) || total * TimeSpan.TicksPerSecond >= long.MaxValue)
         {
             return false;
         }

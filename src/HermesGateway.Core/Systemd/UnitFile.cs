@@ -25,7 +25,7 @@ public sealed record UnitEntry(string Section, string Key, string Value, string 
 /// <summary>The syntax of one unit file or drop-in (systemd.syntax(7)): sections, assignments, comments, continuations.</summary>
 public sealed record UnitFileDocument(string Path, ImmutableArray<UnitEntry> Entries, ImmutableArray<string> Sections, ImmutableArray<UnitDiagnostic> Diagnostics)
 {
-    public static UnitFileDocument Parse(string text, string path)
+    public static UnitFileDocument Parse(string text, string path, bool requireSection = true)
     {
         var entries = ImmutableArray.CreateBuilder<UnitEntry>();
         var sections = ImmutableArray.CreateBuilder<string>();
@@ -114,7 +114,7 @@ public sealed record UnitFileDocument(string Path, ImmutableArray<UnitEntry> Ent
             entries.Add(new UnitEntry(section, key, value, path, at));
         }
 
-        if (sections.Count == 0)
+        if (sections.Count == 0 && requireSection)
         {
             throw new HermesException(HermesErrorIds.UnitMalformed, HermesErrorCategory.InvalidData,
                 $"'{path}' has no [Section] header; it is not a systemd unit file.", path);
