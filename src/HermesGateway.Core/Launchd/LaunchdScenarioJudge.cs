@@ -65,7 +65,7 @@ internal static class LaunchdScenarioJudge
             {
                 var o = model.Apply(new LaunchdKickstart(KillFirst: true, steady), contract);
                 var killed = o.Ending?.Kind == EndingKind.Killed && o.Ending.Signal == UnixSignal.SIGKILL;
-                return Verdict(config, def, GatewayText(o.Ending, contract), o.Explanation, o.Revived, o.Delay, o.FinalState, o.LastExit, !killed,
+                return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, o.Revived, o.Delay, o.FinalState, o.LastExit, !killed,
                     killed ? $"{o.Explanation}: a draining gateway is killed mid-drain" : "kickstart -k stops it (the drain fits in ExitTimeOut) and starts it at once",
                     killed ? $"set ExitTimeOut above {contract.DrainTimeout.TotalSeconds:0} s (drain budget plus headroom)" : null, o.Unverified);
             }
@@ -74,7 +74,7 @@ internal static class LaunchdScenarioJudge
             {
                 var o = model.Apply(new LaunchdBootout(steady), contract);
                 var killed = o.Ending?.Kind == EndingKind.Killed && o.Ending.Signal == UnixSignal.SIGKILL;
-                return Verdict(config, def, GatewayText(o.Ending, contract), o.Explanation, false, null, o.FinalState, o.LastExit, !killed,
+                return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, false, null, o.FinalState, o.LastExit, !killed,
                     killed ? $"{o.Explanation}: the gateway is killed mid-drain" : "bootout removes the job after the drain; launchd has no failed state",
                     killed ? $"set ExitTimeOut above {contract.DrainTimeout.TotalSeconds:0} s (drain budget plus headroom)" : null, o.Unverified);
             }
@@ -180,17 +180,10 @@ internal static class LaunchdScenarioJudge
     private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract)
     {
         var revived = o.Revived;
-        return Verdict(config, def, GatewayText(o.Ending, contract), o.Explanation, revived, o.Delay, o.FinalState, o.LastExit, revived,
+        return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, revived, o.Delay, o.FinalState, o.LastExit, revived,
             revived ? $"{o.Explanation}; launchd keeps the '{o.LastExit}' for 'launchctl print'" : $"{o.Explanation}: the gateway stays dead",
             revived ? null : "use KeepAlive = true or { SuccessfulExit = false } so unexpected deaths are revived", o.Unverified);
     }
-
-    private static string GatewayText(ProcessEnding? ending, GatewayExitContract contract) => ending switch
-    {
-        null => "keeps running",
-        { Kind: EndingKind.Exited } => $"exits {ending.ExitCode} ({contract.MeaningOf(ending) switch { ExitMeaning.PlannedStop => "planned stop", ExitMeaning.PlannedRestart => "planned restart", ExitMeaning.ConfigError => "configuration error", _ => "unplanned" }})",
-        _ => $"killed by {ending.Signal}",
-    };
 
     private static ScenarioVerdict Verdict(ServiceConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
         string final, string result, bool ok, string why, string? fix, string? unverified) =>

@@ -166,6 +166,14 @@ public sealed record GatewayExitContract : IProcessBehavior
         return ending.ExitCode == PlannedStopExitCode ? ExitMeaning.PlannedStop : ExitMeaning.Unexpected;
     }
 
+    /// <summary>What the gateway did, in the contract's words: "exits 75 (planned restart)", "killed by SIGKILL".</summary>
+    public string Describe(ProcessEnding? ending) => ending switch
+    {
+        null => "keeps running",
+        { Kind: EndingKind.Exited } => $"exits {ending.ExitCode} ({MeaningOf(ending) switch { ExitMeaning.PlannedStop => "planned stop", ExitMeaning.PlannedRestart => "planned restart", ExitMeaning.ConfigError => "configuration error", _ => "unplanned" }})",
+        _ => $"killed by {ending.Signal}{(ending.CoreDumped ? " (core dumped)" : string.Empty)}",
+    };
+
     /// <summary>The gateway's handlers: the restart signal drains and exits with the restart code, and so on.</summary>
     public SignalResponse OnSignal(UnixSignal signal, bool plannedStopMarked)
     {

@@ -66,7 +66,7 @@ internal static class SystemdScenarioJudge
             case LifecycleScenario.ManagerRestart:
             {
                 var o = model.Apply(state, new ManagerRestart(), contract, steady);
-                var gateway = o.Ending is null ? "keeps running" : GatewayText(o.Ending, contract);
+                var gateway = contract.Describe(o.Ending);
                 var ok = o.Final.IsRunning && o.Result != ServiceResult.Timeout;
                 string why;
                 string? fix = null;
@@ -91,7 +91,7 @@ internal static class SystemdScenarioJudge
             case LifecycleScenario.ManagerStop:
             {
                 var o = model.Apply(state, new ManagerStop(), contract, steady);
-                return StayStopped(config, def, o, contract, o.Ending is null ? "does not exit" : GatewayText(o.Ending, contract), managerStop: true);
+                return StayStopped(config, def, o, contract, contract.Describe(o.Ending), managerStop: true);
             }
 
             case LifecycleScenario.CleanExit:
@@ -242,7 +242,7 @@ internal static class SystemdScenarioJudge
 
     private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract)
     {
-        var gateway = o.Ending is null ? "keeps running" : GatewayText(o.Ending, contract);
+        var gateway = contract.Describe(o.Ending);
         var ok = o.Revived && o.Result != ServiceResult.Success;
         string why;
         string? fix = null;
@@ -332,10 +332,6 @@ internal static class SystemdScenarioJudge
 
     private static string StartLimitFix(SystemdServiceSettings s) =>
         $"set StartLimitIntervalSec=0 in [Unit], or make RestartSec= long enough that {s.StartLimitBurst} restarts outlast StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}";
-
-    private static string GatewayText(ProcessEnding ending, GatewayExitContract contract) => ending.Kind == EndingKind.Exited
-        ? $"exits {ending.ExitCode} ({contract.MeaningOf(ending) switch { ExitMeaning.PlannedStop => "planned stop", ExitMeaning.PlannedRestart => "planned restart", ExitMeaning.ConfigError => "configuration error", _ => "unplanned" }})"
-        : $"killed by {ending.Signal}{(ending.CoreDumped ? " (core dumped)" : string.Empty)}";
 
     private static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
 
