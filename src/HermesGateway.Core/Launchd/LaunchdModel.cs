@@ -246,7 +246,7 @@ public sealed class LaunchdModel
                 var r = behavior.OnSignal(sig.Signal, plannedStopMarked: false);
                 if (r.Ending is null)
                 {
-                    return new(ev, null, null, true, false, null, TimeSpan.Zero, LaunchdDecisionRule.StillRunning,
+                    return new(ev, null, null, false, false, null, TimeSpan.Zero, LaunchdDecisionRule.StillRunning,
                         $"the process keeps running: {r.Why}", "running", "(still running)", null);
                 }
 
@@ -261,7 +261,7 @@ public sealed class LaunchdModel
             }
 
             case LaunchdKickstart { KillFirst: false }:
-                return new(ev, null, null, true, false, TimeSpan.Zero, TimeSpan.Zero, LaunchdDecisionRule.Kickstart,
+                return new(ev, null, null, false, false, null, TimeSpan.Zero, LaunchdDecisionRule.Kickstart,
                     "kickstart without -k leaves a running job as it is", "running", "(still running)", null);
 
             case LaunchdKickstart:

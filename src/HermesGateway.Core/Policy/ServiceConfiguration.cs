@@ -73,7 +73,9 @@ public sealed record ServiceConfiguration
             return ServicePlatform.Launchd;
         }
 
-        var head = System.Text.Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 4096)).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        // Empty files and binary garbage get their own, more precise errors before the guess.
+        var text = TextFiles.DecodeText(bytes, path);
+        var head = text[..Math.Min(text.Length, 4096)].TrimStart(' ', '\t', '\r', '\n');
         if (head.StartsWith("<?xml", StringComparison.Ordinal) || head.StartsWith("<!DOCTYPE plist", StringComparison.Ordinal) || head.StartsWith("<plist", StringComparison.Ordinal))
         {
             return ServicePlatform.Launchd;

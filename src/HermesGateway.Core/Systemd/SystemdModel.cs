@@ -267,7 +267,7 @@ public sealed class SystemdModel
 
                 if (response.Ending is null)
                 {
-                    return new(ev, null, state.Result, state.ExecMainCode, state.ExecMainStatus, true, null, TimeSpan.Zero, SystemdDecisionRule.StillRunning,
+                    return new(ev, null, state.Result, state.ExecMainCode, state.ExecMainStatus, false, null, TimeSpan.Zero, SystemdDecisionRule.StillRunning,
                         $"the process keeps running: {response.Why}", state);
                 }
 

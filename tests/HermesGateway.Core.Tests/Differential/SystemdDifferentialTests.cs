@@ -30,7 +30,8 @@ internal sealed record Verdict(
             : NotApplicable;
         var commands = string.Join(",", outcomes.Select(o => o.Event is ManagerRestart && !o.Revived ? "failed" : "ok"));
         return Normalise(c, new Verdict(
-            last.Revived,
+            // systemd shows "running" both for a revived process and for one that never ended.
+            last.Revived || last.Rule == SystemdDecisionRule.StillRunning,
             outcomes.Any(o => o.Delay is not null && o.Rule != SystemdDecisionRule.ManagerRestart),
             c.RecordsStopPost ? NotApplicable : Show(SystemdNames.Of(last.Result), (int)last.ExecMainCode, last.ExecMainStatus),
             stopHalves,

@@ -309,6 +309,7 @@ public sealed class LaunchdModelTests
 
         Assert.Null(o.Ending);
         Assert.Empty(process.Received);
+        Assert.False(o.Revived);
         Assert.Equal("running", o.FinalState);
     }
 

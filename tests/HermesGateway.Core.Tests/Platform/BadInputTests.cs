@@ -97,6 +97,24 @@ public sealed class BadInputTests
         Expect.Error(HermesErrorIds.PlatformUnknown, () => ServiceConfiguration.Read(dir.Write(name, text)));
     }
 
+    [Fact]
+    public void An_empty_file_with_no_telling_extension_is_FileEmpty_not_PlatformUnknown()
+    {
+        using var dir = new TempDir();
+
+        Expect.Error(HermesErrorIds.FileEmpty, () => ServiceConfiguration.Read(dir.Write("gw.conf", "  \n")));
+    }
+
+    [Fact]
+    public void Binary_bytes_with_no_telling_extension_are_FileNotText_not_PlatformUnknown()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "gw.bin");
+        File.WriteAllBytes(path, [0x7F, 0x45, 0x4C, 0x46, 0x00, 0x01, 0xFF]);
+
+        Expect.Error(HermesErrorIds.FileNotText, () => ServiceConfiguration.Read(path));
+    }
+
     [Theory]
     [InlineData("gw", Unit, ServicePlatform.Systemd)]
     [InlineData("gw.conf", "# header\n[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n", ServicePlatform.Systemd)]

@@ -370,4 +370,19 @@ public sealed class ScenarioVerdictTests
     {
         Expect.Error(HermesErrorIds.SignalUnknown, () => ExitPolicyEvaluator.Answer(PlistConfig("<key>KeepAlive</key><true/>"), new SupervisorEventRequest(SupervisorEventKind.Signal, Signal: signal)));
     }
+
+    [Theory]
+    [InlineData("StartLimitIntervalSec=0")]
+    [InlineData("StartLimitIntervalSec=10s")]
+    [InlineData("StartLimitBurst=0")]
+    public void A_crash_loop_with_no_run_time_and_no_delay_is_judged_and_terminates(string limit)
+    {
+        // Zero run time and RestartSec=0: simulated time stands still, so only the loop's own rules end it.
+        var config = UnitConfig($"[Unit]\n{limit}\n[Service]\nExecStart=/usr/bin/hermes gateway run\nRestart=always\nRestartSec=0\n");
+        var contract = GatewayExitContract.Hermes with { FailedStartRunTime = TimeSpan.Zero };
+
+        var v = Verdict(config, LifecycleScenario.CrashLoop, contract);
+
+        Assert.False(v.Ok);
+    }
 }

@@ -228,6 +228,7 @@ public sealed class SystemdActionTests
 
         Assert.Null(o.Ending);
         Assert.Equal(SystemdDecisionRule.StillRunning, o.Rule);
+        Assert.False(o.Revived);
         Assert.Equal(state, o.Final);
     }
 
