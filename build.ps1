@@ -83,7 +83,7 @@ foreach ($t in $Task) {
                     Test-HermesExitPolicy -Path $file.FullName -Detailed | Format-Table -Wrap | Out-String -Width 160
                 }
             }
-            Invoke-Native (Join-Path $PSHOME 'pwsh') @('-NoProfile', '-NonInteractive', '-Command', "& { $demo } -Manifest '$manifest' -Examples '$(Join-Path $root 'examples')'")
+            Invoke-Native (Join-Path $PSHOME 'pwsh') @('-NoProfile', '-NonInteractive', '-Command', "& { $demo } -Manifest '$manifest' -Examples '$(Join-Path $root 'tests/examples')'")
         }
     }
 }

@@ -4,7 +4,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module (Get-HermesTestModulePath) -Force
-    $script:examples = Join-Path (Get-HermesRepoRoot) 'examples'
+    $script:examples = Join-Path (Get-HermesRepoRoot) 'tests/examples'
     $script:upstreamUnit = Join-Path $examples 'hermes-gateway.service'
     $script:upstreamPlist = Join-Path $examples 'ai.hermes.gateway.plist'
     $script:goodUnit = Join-Path $TestDrive 'good-gateway.service'

@@ -54,6 +54,23 @@ public sealed record ExitPolicyRow(
 
     /// <summary>The signal the gateway dies of, or null when it exits.</summary>
     public string? Signal => Ending.Signal?.ToString();
+
+    /// <summary>The lifecycle scenarios Test-HermesExitPolicy plays this row in.</summary>
+    public IReadOnlyList<LifecycleScenario> Scenarios => Trigger switch
+    {
+        GatewayTrigger.RestartSignal => [LifecycleScenario.ServiceRestart, LifecycleScenario.RestartBurst, LifecycleScenario.OnDemandOnlyRestart],
+        GatewayTrigger.RestartCommand => [LifecycleScenario.RestartCommand],
+        GatewayTrigger.UpdateCommand => [LifecycleScenario.UpdateCommand, LifecycleScenario.RestartFromInside],
+        GatewayTrigger.StopSignalWithPlannedStopMarker => [LifecycleScenario.ManagerStop, LifecycleScenario.ManagerRestart],
+        GatewayTrigger.StopSignalWithoutMarker => [LifecycleScenario.ExternalTerm, LifecycleScenario.ManagerStop, LifecycleScenario.ManagerRestart],
+        GatewayTrigger.Interrupt or GatewayTrigger.Takeover => [LifecycleScenario.CleanExit],
+        GatewayTrigger.FailedStart => [LifecycleScenario.CrashLoop],
+        GatewayTrigger.ConfigError => [LifecycleScenario.ConfigError],
+        GatewayTrigger.CrashSignal => [LifecycleScenario.Crash],
+        GatewayTrigger.ExternalKill => [LifecycleScenario.ExternalKill],
+        GatewayTrigger.OomKill => [LifecycleScenario.OomKill],
+        _ => [],
+    };
 }
 
 /// <summary>

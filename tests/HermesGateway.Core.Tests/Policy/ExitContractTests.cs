@@ -142,4 +142,19 @@ public sealed class ExitContractTests
 
         Assert.Equal(meaning, c.MeaningOf(ProcessEnding.Exit(restart)));
     }
+
+    [Fact]
+    public void Every_scenario_is_reached_from_some_contract_row()
+    {
+        var reached = GatewayExitContract.Hermes.Rows().SelectMany(r => r.Scenarios).ToHashSet();
+
+        Assert.All(Enum.GetValues<LifecycleScenario>(), s => Assert.Contains(s, reached));
+    }
+
+    [Theory]
+    [InlineData(GatewayTrigger.StopSignalWithoutMarker, LifecycleScenario.ExternalTerm)]
+    [InlineData(GatewayTrigger.ConfigError, LifecycleScenario.ConfigError)]
+    [InlineData(GatewayTrigger.Takeover, LifecycleScenario.CleanExit)]
+    public void A_row_names_the_scenarios_that_play_it(GatewayTrigger trigger, LifecycleScenario scenario) =>
+        Assert.Contains(scenario, GatewayExitContract.Hermes.Rows().Single(r => r.Trigger == trigger).Scenarios);
 }
