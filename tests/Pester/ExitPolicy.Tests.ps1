@@ -87,6 +87,16 @@ Describe 'Test-HermesExitPolicy verdicts' {
         ($verdicts | Where-Object Scenario -EQ 'ConfigError').Revived | Should -BeTrue
     }
 
+    It 'reports a selected scenario that does not apply to the platform, and leaves it out' {
+        $result = Test-HermesExitPolicy -Path $goodUnit -Scenario OnDemandOnlyRestart, ServiceRestart -Detailed -ErrorVariable errs -ErrorAction SilentlyContinue
+        @($result).Scenario | Should -Be @('ServiceRestart')
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesScenarioNotApplicable,*'
+    }
+
+    It 'refuses a negative -ReviveWithin' {
+        { Test-HermesExitPolicy -Path $goodUnit -ReviveWithin ([timespan]::FromSeconds(-1)) } | Should -Throw -ErrorId 'HermesOptionInvalid,*'
+    }
+
     It 'limits the verdicts to -Scenario' {
         $verdicts = @(Test-HermesExitPolicy -Path $upstreamUnit -Scenario ServiceRestart, CrashLoop -Detailed)
         $verdicts.Scenario | Should -Be @('ServiceRestart', 'CrashLoop')
@@ -141,7 +151,7 @@ Describe 'Test-HermesExitPolicy pipeline' {
         Copy-Item $upstreamUnit, $goodUnit, $upstreamPlist -Destination $dir
     }
 
-    It 'takes files from Get-ChildItem by FullName and answers one Boolean each' {
+    It 'takes files from Get-ChildItem by PSPath and answers one Boolean each' {
         $answers = @(Get-ChildItem $dir -File | Sort-Object Name | Test-HermesExitPolicy)
         $answers.Count | Should -Be 3
         $answers | Should -Be @($false, $true, $false)
@@ -149,6 +159,18 @@ Describe 'Test-HermesExitPolicy pipeline' {
 
     It 'takes path strings from the pipeline' {
         @($goodUnit, $upstreamUnit | Test-HermesExitPolicy) | Should -Be @($true, $false)
+    }
+
+    It 'takes -LiteralPath as written, brackets and all' {
+        $odd = Join-Path $dir 'odd[1].service'
+        Copy-Item -LiteralPath $goodUnit -Destination $odd
+        Test-HermesExitPolicy -LiteralPath $odd | Should -BeTrue
+        Get-Item -LiteralPath $odd | Test-HermesExitPolicy | Should -BeTrue
+        Remove-Item -LiteralPath $odd
+    }
+
+    It 'reports a -LiteralPath that does not exist as HermesPathNotFound' {
+        { Test-HermesExitPolicy -LiteralPath (Join-Path $dir 'none[1].service') -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPathNotFound,*'
     }
 
     It 'expands wildcards in -Path' {

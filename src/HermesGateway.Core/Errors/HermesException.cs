@@ -52,4 +52,8 @@ public static class HermesErrorIds
     public const string EventInvalid = "HermesEventInvalid";
     public const string SystemdVersionUnsupported = "HermesSystemdVersionUnsupported";
     public const string ScenarioNotApplicable = "HermesScenarioNotApplicable";
+    public const string ValueNotRepresentable = "HermesValueNotRepresentable";
+    public const string OptionInvalid = "HermesOptionInvalid";
+    public const string NameInvalid = "HermesNameInvalid";
+    public const string DefinitionInvalid = "HermesDefinitionInvalid";
 }

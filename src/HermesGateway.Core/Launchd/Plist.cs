@@ -120,7 +120,7 @@ public static class PlistReader
             throw Malformed(path, $"has {values.Count} values under <plist>; a property list has exactly one");
         }
 
-        return Value(values[0], path);
+        return Value(values[0], path, depth: 1);
     }
 
     private static IEnumerable<XmlElement> Elements(XmlNode node)
@@ -138,8 +138,16 @@ public static class PlistReader
         }
     }
 
-    private static PlistValue Value(XmlElement e, string path)
+    /// <summary>Deeper nesting than any launchd job needs is refused before it can exhaust the stack.</summary>
+    public const int MaxDepth = 64;
+
+    private static PlistValue Value(XmlElement e, string path, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw Malformed(path, $"nests values more than {MaxDepth} levels deep");
+        }
+
         try
         {
             switch (e.Name)
@@ -191,7 +199,7 @@ public static class PlistReader
                     }
 
                 case "array":
-                    return new PlistArray([.. Elements(e).Select(x => Value(x, path))]);
+                    return new PlistArray([.. Elements(e).Select(x => Value(x, path, depth + 1))]);
                 case "dict":
                     var entries = ImmutableArray.CreateBuilder<KeyValuePair<string, PlistValue>>();
                     var children = Elements(e).ToList();
@@ -212,7 +220,7 @@ public static class PlistReader
                             throw Malformed(path, $"has the key '{children[i].InnerText}' followed by another <key>");
                         }
 
-                        entries.Add(new(children[i].InnerText, Value(children[i + 1], path)));
+                        entries.Add(new(children[i].InnerText, Value(children[i + 1], path, depth + 1)));
                     }
 
                     return new PlistDict(entries.ToImmutable());

@@ -121,9 +121,20 @@ public sealed class SystemdModel
     /// <summary>Whether the unit's stop commands write the gateway's planned-stop marker before the kill signal.</summary>
     public bool ExecStopMarksPlannedStop => MarksPlannedStop(Settings);
 
-    /// <summary>An ExecStop= that writes the gateway's planned-stop marker names it (".gateway-planned-stop.json" or a "mark-planned-stop" helper).</summary>
+    /// <summary>
+    /// The name HermesGateway's planned-stop marker command goes by: the command itself, or the $0 of the
+    /// 'sh -c' script the module renders. Only that form is trusted to write the marker.
+    /// </summary>
+    public const string PlannedStopMarkerCommand = "hermes-mark-planned-stop";
+
+    /// <summary>Whether an ExecStop= runs the module's planned-stop marker command before systemd's SIGTERM.</summary>
     public static bool MarksPlannedStop(SystemdServiceSettings settings) =>
-        settings.ExecStop.Any(c => c.Contains("planned-stop", StringComparison.OrdinalIgnoreCase));
+        settings.ExecStop.Any(c => SystemdValues.TrySplitCommandLine(c, out _, out var words)
+            && words.Any(w => w == PlannedStopMarkerCommand || w.EndsWith("/" + PlannedStopMarkerCommand, StringComparison.Ordinal)));
+
+    /// <summary>An ExecStop= that mentions the marker file but is not the module's command: what it does is not known.</summary>
+    public static bool MentionsPlannedStopMarkerOtherwise(SystemdServiceSettings settings) =>
+        !MarksPlannedStop(settings) && settings.ExecStop.Any(c => c.Contains("planned-stop", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A unit that was just started by hand at <paramref name="now"/> (counts against the start limit).</summary>
     public SystemdUnitState StartedByHand(TimeSpan now)
@@ -238,7 +249,9 @@ public sealed class SystemdModel
         }
 
         var factor = Math.Pow(max.TotalSeconds / sec.TotalSeconds, (n - 1) / (double)s.RestartSteps);
-        return TimeSpan.FromTicks((long)(sec.Ticks * factor));
+        // Compared in double before the cast: casting a value at 2^63 differs between .NET 8 and later runtimes.
+        var ticks = sec.Ticks * factor;
+        return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
     }
 
     /// <summary>Applies one event to a running unit at time <paramref name="now"/>.</summary>
@@ -346,7 +359,7 @@ public sealed class SystemdModel
                 $"{why}; a stop by the manager never restarts: {end}", stopped);
         }
 
-        var started = Start(stopped, now + took, manual: true, out var refused);
+        var started = Start(stopped, Plus(now, took), manual: true, out var refused);
         if (refused)
         {
             return new(ev, ending, started.Result, stopped.ExecMainCode, stopped.ExecMainStatus, false, null, took, SystemdDecisionRule.StartLimit,
@@ -364,7 +377,7 @@ public sealed class SystemdModel
         var result = forcedResult != ServiceResult.Success ? forcedResult : classified;
         var prefix = reaction is null ? string.Empty : reaction + "; ";
         var ended = state with { Result = result, ExecMainCode = CodeOf(ending), ExecMainStatus = StatusOf(ending) };
-        var endAt = now + after;
+        var endAt = Plus(now, after);
 
         if (s.RemainAfterExit && result == ServiceResult.Success)
         {
@@ -386,12 +399,12 @@ public sealed class SystemdModel
         }
 
         var delay = RestartDelay(state.NRestarts + 1);
-        if (delay == TimeSpan.MaxValue)
+        if (Plus(endAt, delay) == TimeSpan.MaxValue)
         {
-            // RestartSec=infinity arms a timer that never fires: the unit waits in auto-restart for good.
+            // RestartSec=infinity (or beyond any time that matters) arms a timer that never fires.
             var waiting = ended with { ActiveState = "activating", SubState = "auto-restart" };
             return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, false, null, after, rule,
-                $"{prefix}{classWhy}; {why}, but RestartSec=infinity: the restart never comes", waiting);
+                $"{prefix}{classWhy}; {why}, but RestartSec={Fmt(s.RestartSec)}: the restart never comes", waiting);
         }
 
         var restartAt = endAt + delay;
@@ -453,6 +466,9 @@ public sealed class SystemdModel
 
     private static string Status(ProcessEnding ending) =>
         ending.Kind == EndingKind.Exited ? $"exit {ending.ExitCode}" : ending.Signal!.Value.ToString();
+
+    /// <summary>Adds times without overflowing: anything past the end of representable time is "never".</summary>
+    internal static TimeSpan Plus(TimeSpan a, TimeSpan b) => b >= TimeSpan.MaxValue - a ? TimeSpan.MaxValue : a + b;
 
     internal static string Fmt(TimeSpan t) =>
         t == TimeSpan.MaxValue ? "infinity"

@@ -67,7 +67,7 @@ internal static class SystemdScenarioJudge
             {
                 var o = model.Apply(state, new ManagerRestart(), contract, steady);
                 var gateway = contract.Describe(o.Ending);
-                var ok = o.Final.IsRunning && o.Result != ServiceResult.Timeout;
+                var ok = o.Final.IsRunning && o.Result == ServiceResult.Success;
                 string why;
                 string? fix = null;
                 if (!o.Final.IsRunning)
@@ -80,18 +80,23 @@ internal static class SystemdScenarioJudge
                     why = $"TimeoutStopSec={Fmt(s.TimeoutStopSec)} is not longer than the {contract.DrainTimeout.TotalSeconds:0} s shutdown deadline: a draining gateway is killed mid-drain";
                     fix = $"raise TimeoutStopSec= above {contract.DrainTimeout.TotalSeconds:0} s (drain budget plus headroom)";
                 }
+                else if (o.Result != ServiceResult.Success)
+                {
+                    why = $"running again, but the stop half ended with Result={SystemdNames.Of(o.Result)} ({contract.Describe(o.Ending)}): every restart records a failure";
+                    fix = "add an ExecStop= that writes the planned-stop marker for $MAINPID before the SIGTERM, so the stop half exits 0";
+                }
                 else
                 {
-                    why = "systemctl restart always starts it again; the drain fits in TimeoutStopSec=";
+                    why = "systemctl restart stops it cleanly (the drain fits in TimeoutStopSec=) and starts it again";
                 }
 
-                return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
+                return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, MarkerNote(s));
             }
 
             case LifecycleScenario.ManagerStop:
             {
                 var o = model.Apply(state, new ManagerStop(), contract, steady);
-                return StayStopped(config, def, o, contract, contract.Describe(o.Ending), managerStop: true);
+                return StayStopped(config, def, o, contract, contract.Describe(o.Ending), managerStop: true) with { Unverified = MarkerNote(s) };
             }
 
             case LifecycleScenario.CleanExit:
@@ -329,6 +334,10 @@ internal static class SystemdScenarioJudge
         return Verdict(config, def, gateway, $"{perHour}, {SystemdModel.Fmt(lastDelay!.Value)} apart at the end", true, lastDelay, Describe(o.Final), SystemdNames.Of(o.Result), true,
             $"backs off ({SystemdModel.Fmt(lastDelay.Value)} between attempts) and {limit}", null, null);
     }
+
+    private static string? MarkerNote(SystemdServiceSettings s) => SystemdModel.MentionsPlannedStopMarkerOtherwise(s)
+        ? $"an ExecStop= mentions the planned-stop marker but is not the module's '{SystemdModel.PlannedStopMarkerCommand}' command; it is assumed not to mark the stop"
+        : null;
 
     private static string StartLimitFix(SystemdServiceSettings s) =>
         $"set StartLimitIntervalSec=0 in [Unit], or make RestartSec= long enough that {s.StartLimitBurst} restarts outlast StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}";

@@ -44,24 +44,25 @@ public static class SystemdUnitReader
         }
     }
 
-    /// <summary>Reads a unit file and the drop-ins in '&lt;unit&gt;.d/*.conf' beside it and in any extra directories.</summary>
+    /// <summary>
+    /// Reads a unit file and its drop-ins: '&lt;unit&gt;.d/', the dash-prefix directories ('hermes-.service.d/' for
+    /// 'hermes-gateway.service') and the type directory 'service.d/', in any extra directories and beside the unit.
+    /// All are applied in file-name order; of two drop-ins with the same file name the one in the higher-priority
+    /// directory, and there the more specific name, wins (checked on systemd 252).
+    /// </summary>
     public static SystemdUnit ReadFile(string path, int version = DefaultVersion, IEnumerable<string>? extraDropInDirectories = null)
     {
         ValidateVersion(version);
         var full = System.IO.Path.GetFullPath(path);
         var text = TextFiles.ReadText(full);
         var name = System.IO.Path.GetFileName(full);
+        // Extra directories come in systemd's priority order and rank above the unit's own (e.g. /etc/systemd/system
+        // above /usr/lib/systemd/system, where the unit itself lives).
+        var searchDirs = (extraDropInDirectories ?? []).Select(System.IO.Path.GetFullPath).ToList();
+        searchDirs.Add(System.IO.Path.GetDirectoryName(full)!);
 
-        // Same-named drop-ins: the first directory wins (systemd's unit path order), then all are applied by file name.
         var byName = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var dirs = new List<string>();
-        if (extraDropInDirectories is not null)
-        {
-            dirs.AddRange(extraDropInDirectories.Select(d => System.IO.Path.Combine(d, name + ".d")));
-        }
-
-        dirs.Add(full + ".d");
-        foreach (var dir in dirs.Where(Directory.Exists))
+        foreach (var dir in searchDirs.Distinct().SelectMany(d => DropInDirectoryNames(name).Select(n => System.IO.Path.Combine(d, n))).Where(Directory.Exists))
         {
             foreach (var conf in Directory.EnumerateFiles(dir, "*.conf"))
             {
@@ -71,6 +72,26 @@ public static class SystemdUnitReader
 
         var dropIns = byName.Values.Select(p => (p, ReadDropIn(p))).ToList();
         return Parse(text, full, version, dropIns);
+    }
+
+    /// <summary>Drop-in directory names for a unit, most specific first: the unit, its dash prefixes, its type.</summary>
+    public static IEnumerable<string> DropInDirectoryNames(string unitName)
+    {
+        yield return unitName + ".d";
+        var dot = unitName.LastIndexOf('.');
+        if (dot <= 0)
+        {
+            yield break;
+        }
+
+        var stem = unitName[..dot];
+        var type = unitName[(dot + 1)..];
+        for (var dash = stem.LastIndexOf('-', stem.Length - 2 >= 0 ? stem.Length - 2 : 0); dash > 0; dash = stem.LastIndexOf('-', dash - 1))
+        {
+            yield return $"{stem[..(dash + 1)]}.{type}.d";
+        }
+
+        yield return type + ".d";
     }
 
     /// <summary>An empty drop-in is valid (systemd reads it as no settings), unlike an empty unit file.</summary>

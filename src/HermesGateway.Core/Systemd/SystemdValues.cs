@@ -37,6 +37,10 @@ public static class SystemdValues
         ["CONFIGURATION_DIRECTORY"] = 241, ["NUMA_POLICY"] = 242, ["CREDENTIALS"] = 243, ["BPF"] = 245,
     };
 
+    /// <summary>systemd's USEC_INFINITY: 2^64 - 1 microseconds.</summary>
+    private const double UsecInfinity = 18446744073709551615d;
+
+    /// <summary>Parses a time span; <paramref name="value"/> is null for "infinity" (and for spans too long to matter).</summary>
     public static bool TryParseTimeSpan(string text, out TimeSpan? value)
     {
         value = null;
@@ -109,13 +113,15 @@ public static class SystemdValues
             any = true;
         }
 
-        // parse_sec() refuses values it cannot represent (-ERANGE, "Failed to parse sec value" on 252) instead of clamping.
-        if (!any || !double.IsFinite(total) || total * TimeSpan.TicksPerSecond >= long.MaxValue)
+        // parse_sec() refuses only what does not fit in 64-bit microseconds (-ERANGE); anything longer than a
+        // TimeSpan holds (~29,000 years) is as good as infinity for every decision the models make.
+        if (!any || !double.IsFinite(total) || total * 1e6 >= UsecInfinity)
         {
             return false;
         }
 
-        value = TimeSpan.FromTicks((long)Math.Round(total * TimeSpan.TicksPerSecond));
+        var ticks = total * TimeSpan.TicksPerSecond;
+        value = ticks >= long.MaxValue ? null : TimeSpan.FromTicks((long)Math.Round(ticks));
         return true;
     }
 

@@ -19,15 +19,27 @@ public abstract class HermesCmdlet : PSCmdlet
             _ => ErrorCategory.InvalidOperation,
         }, e.Target);
 
-    /// <summary>Resolves -Path (wildcards allowed) to file-system paths; a path that matches nothing is an error for that item.</summary>
-    internal IEnumerable<string> ResolvePaths(IEnumerable<string> paths)
+    /// <summary>
+    /// Resolves -Path (wildcards allowed) or -LiteralPath (taken as written) to file-system paths; a path that
+    /// matches nothing is an error for that item.
+    /// </summary>
+    internal IEnumerable<string> ResolvePaths(IEnumerable<string> paths, bool literal)
     {
         foreach (var path in paths)
         {
             Collection<string> resolved;
             try
             {
-                resolved = GetResolvedProviderPathFromPSPath(path, out var provider);
+                ProviderInfo provider;
+                if (literal)
+                {
+                    resolved = [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _)];
+                }
+                else
+                {
+                    resolved = GetResolvedProviderPathFromPSPath(path, out provider);
+                }
+
                 if (provider.Name != "FileSystem")
                 {
                     WriteError(ToErrorRecord(new HermesException(HermesErrorIds.PathNotFound, HermesErrorCategory.InvalidArgument,

@@ -14,18 +14,24 @@ namespace HermesGateway.Commands;
 public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 {
     private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
     private const string InputObjectSet = "InputObject";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     [ValidateNotNull]
     public ServiceConfiguration[] InputObject { get; set; } = [];
 
     [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public ServicePlatform? Platform { get; set; }
 
     [Parameter]
@@ -62,13 +68,13 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         if (Event is null && (ExitCode is not null || Signal is not null || RunTime is not null))
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
-                "-ExitCode, -Signal and -RunTime describe an event: give -Event too (Exit, Signal, ManagerStop, ManagerRestart or OomKill).", null)));
+                "-ExitCode, -Signal and -RunTime describe an event: give -Event too (Exit, Signal, ManagerStop, ManagerRestart or OomKill).", MyInvocation.BoundParameters)));
         }
 
         if (Event is not null && (Scenario is not null || Detailed))
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
-                "-Event answers one raw event; it does not combine with -Scenario or -Detailed.", null)));
+                "-Event answers one raw event; it does not combine with -Scenario or -Detailed.", Event)));
         }
     }
 
@@ -85,6 +91,12 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
             return;
         }
 
+        if (ReviveWithin is { } limit && limit < TimeSpan.Zero)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                $"-ReviveWithin is {limit}; it cannot be negative.", limit)));
+        }
+
         var options = new EvaluationOptions
         {
             SystemdVersion = SystemdVersion,
@@ -92,9 +104,12 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
             LaunchdDomain = new LaunchdDomain { Kind = LaunchdDomain },
         };
 
-        IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName == PathSet
-            ? ResolvePaths(Path).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion))
-            : InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c);
+        IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName switch
+        {
+            PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
+            LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
+            _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c),
+        };
 
         foreach (var load in configs)
         {
@@ -113,6 +128,13 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
                 }
 
                 var verdicts = ExitPolicyEvaluator.Evaluate(config, contract, options, Scenario);
+                foreach (var v in verdicts.Where(v => !v.Applicable))
+                {
+                    WriteError(ToErrorRecord(new HermesException(HermesErrorIds.ScenarioNotApplicable, HermesErrorCategory.InvalidArgument,
+                        $"{v.Scenario} does not apply to {config.Name} ({config.Platform}): {v.Why}.", v.Scenario)));
+                }
+
+                verdicts = verdicts.Where(v => v.Applicable).ToList();
                 foreach (var v in verdicts.Where(v => !v.Ok))
                 {
                     WriteVerbose($"{v.Name}: {v.Scenario} fails: {v.Why}");

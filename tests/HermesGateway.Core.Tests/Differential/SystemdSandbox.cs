@@ -43,7 +43,7 @@ internal static class ProcessRunner
 }
 
 /// <summary>Whether this machine can boot the sde2e sandbox, and where its script is.</summary>
-internal static class SandboxPreconditions
+internal static partial class SandboxPreconditions
 {
     public const string OverrideVariable = "HERMES_SDE2E";
 

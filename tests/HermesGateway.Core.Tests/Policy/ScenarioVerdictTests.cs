@@ -52,7 +52,7 @@ public sealed class ScenarioVerdictTests
     [InlineData(LifecycleScenario.UpdateCommand, true)]
     [InlineData(LifecycleScenario.RestartFromInside, true)]
     [InlineData(LifecycleScenario.RestartBurst, true)]
-    [InlineData(LifecycleScenario.ManagerRestart, true)]
+    [InlineData(LifecycleScenario.ManagerRestart, false)]
     [InlineData(LifecycleScenario.ManagerStop, false)]
     [InlineData(LifecycleScenario.CleanExit, false)]
     [InlineData(LifecycleScenario.ExternalTerm, true)]
@@ -157,7 +157,7 @@ public sealed class ScenarioVerdictTests
 
     [Theory]
     [InlineData("ExecStop=/usr/bin/hermes-mark-planned-stop")]
-    [InlineData("ExecStop=/bin/sh -c 'echo {} > /home/h/.hermes/.gateway-planned-stop.json'")]
+    [InlineData("ExecStop=/bin/sh -c 'write the marker' hermes-mark-planned-stop /home/h/.hermes")]
     public void Seed_c_fixed_by_an_ExecStop_that_marks_the_stop_as_planned(string execStop)
     {
         var text = File.ReadAllText(Example("hermes-gateway.service")).Replace("KillMode=mixed", execStop + "\nKillMode=mixed", StringComparison.Ordinal);
@@ -166,6 +166,31 @@ public sealed class ScenarioVerdictTests
 
         Assert.Equal("inactive (dead)", v.FinalState);
         Assert.True(v.Ok);
+    }
+
+    [Theory]
+    [InlineData("ExecStop=/bin/rm -f /home/h/.hermes/.gateway-planned-stop.json")]
+    [InlineData("ExecStop=/bin/sh -c 'echo {} > /home/h/.hermes/.gateway-planned-stop.json'")]
+    public void An_ExecStop_that_only_mentions_the_marker_file_is_not_trusted_and_says_so(string execStop)
+    {
+        var text = File.ReadAllText(Example("hermes-gateway.service")).Replace("KillMode=mixed", execStop + "\nKillMode=mixed", StringComparison.Ordinal);
+
+        var v = Verdict(UnitConfig(text), LifecycleScenario.ManagerStop);
+
+        Assert.False(v.Ok);
+        Assert.Equal("failed (failed)", v.FinalState);
+        Assert.Contains(SystemdModel.PlannedStopMarkerCommand, v.Unverified, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_systemctl_restart_whose_stop_half_exits_1_records_a_failure_and_fails_its_verdict()
+    {
+        var v = Verdict(UnitConfig(File.ReadAllText(Example("hermes-gateway.service"))), LifecycleScenario.ManagerRestart);
+
+        Assert.Equal("active (running)", v.FinalState);
+        Assert.Equal("exit-code", v.Result);
+        Assert.False(v.Ok);
+        Assert.Contains("ExecStop=", v.Fix, StringComparison.Ordinal);
     }
 
     [Fact]

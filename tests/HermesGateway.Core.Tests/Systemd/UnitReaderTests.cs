@@ -158,6 +158,34 @@ public sealed class UnitReaderTests
     }
 
     [Fact]
+    public void Dash_prefix_and_type_drop_ins_apply_and_the_unit_specific_one_wins_a_name_clash()
+    {
+        // Checked on systemd 252 in sde2e: for a-b.service, 05-y.conf in service.d/, 10-x.conf in a-b.service.d/ and
+        // 15-p.conf in a-.service.d/ all apply in that order (RestartSec=7s, Description from the prefix drop-in);
+        // when the prefix drop-in is also named 10-x.conf, the unit-specific one masks it.
+        using var dir = new TempDir();
+        var path = dir.Write("u/a-b.service", "[Service]\nExecStart=/bin/sleep 100\n");
+        dir.Write("u/service.d/05-y.conf", "[Service]\nRestart=on-abort\nRestartSec=9\n");
+        dir.Write("u/a-b.service.d/10-x.conf", "[Service]\nRestartSec=3\n");
+        dir.Write("u/a-.service.d/15-p.conf", "[Service]\nRestartSec=7\n");
+        dir.Write("u/a-.service.d/10-x.conf", "[Service]\nRestart=always\n");
+
+        var unit = SystemdUnitReader.ReadFile(path);
+
+        Assert.Equal(["05-y.conf", "10-x.conf", "15-p.conf"], unit.DropIns.Select(Path.GetFileName));
+        Assert.Contains("a-b.service.d", unit.DropIns[1], StringComparison.Ordinal);
+        Assert.Equal(RestartPolicy.OnAbort, unit.Settings.Restart);
+        Assert.Equal(TimeSpan.FromSeconds(7), unit.Settings.RestartSec);
+    }
+
+    [Theory]
+    [InlineData("hermes-gateway-work.service", new[] { "hermes-gateway-work.service.d", "hermes-gateway-.service.d", "hermes-.service.d", "service.d" })]
+    [InlineData("gw.service", new[] { "gw.service.d", "service.d" })]
+    [InlineData("a-.service", new[] { "a-.service.d", "service.d" })]
+    public void Drop_in_directories_are_listed_most_specific_first(string unit, string[] expected) =>
+        Assert.Equal(expected, SystemdUnitReader.DropInDirectoryNames(unit));
+
+    [Fact]
     public void StartLimitIntervalSec_in_Unit_works()
     {
         var unit = Units.Text("[Unit]\nStartLimitIntervalSec=30\nStartLimitBurst=2\n[Service]\nExecStart=/bin/true\n");
