@@ -39,11 +39,20 @@ public sealed record PlistDate(DateTimeOffset Value) : PlistValue
 public sealed record PlistData(ImmutableArray<byte> Value) : PlistValue
 {
     public override string TypeName => "data";
+
+    // Value equality: ImmutableArray alone compares by reference.
+    public bool Equals(PlistData? other) => other is not null && Value.AsSpan().SequenceEqual(other.Value.AsSpan());
+
+    public override int GetHashCode() => Value.Length;
 }
 
 public sealed record PlistArray(ImmutableArray<PlistValue> Items) : PlistValue
 {
     public override string TypeName => "array";
+
+    public bool Equals(PlistArray? other) => other is not null && Items.SequenceEqual(other.Items);
+
+    public override int GetHashCode() => Items.Length;
 }
 
 /// <summary>A dictionary; keys keep their order of appearance (a repeated key: the last one wins, as CoreFoundation does).</summary>
@@ -68,6 +77,12 @@ public sealed record PlistDict(ImmutableArray<KeyValuePair<string, PlistValue>> 
     }
 
     public IEnumerable<string> Keys => Entries.Select(e => e.Key).Distinct();
+
+    public bool Equals(PlistDict? other) =>
+        other is not null && Entries.Length == other.Entries.Length
+        && Entries.Zip(other.Entries).All(p => p.First.Key == p.Second.Key && Equals(p.First.Value, p.Second.Value));
+
+    public override int GetHashCode() => Entries.Length;
 }
 
 /// <summary>Reads XML property lists strictly: the same documents macOS' parser accepts, the same ones it rejects.</summary>
