@@ -11,7 +11,9 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('HermesGateway.format.ps1xml')
     CmdletsToExport      = @(
+        'Compare-HermesServiceDefinition'
         'Get-HermesExitPolicy'
+        'New-HermesServiceDefinition'
         'Test-HermesExitPolicy'
     )
     FunctionsToExport    = @()

@@ -44,7 +44,6 @@ public static class HermesErrorIds
     public const string UnitMalformed = "HermesUnitMalformed";
     public const string PlistMalformed = "HermesPlistMalformed";
     public const string PlistNotAJob = "HermesPlistNotAJob";
-    public const string PlistBinaryNotSupported = "HermesPlistBinaryNotSupported";
     public const string PlatformUnknown = "HermesPlatformUnknown";
     public const string SignalUnknown = "HermesSignalUnknown";
     public const string ExitCodeOutOfRange = "HermesExitCodeOutOfRange";
@@ -54,6 +53,7 @@ public static class HermesErrorIds
     public const string ScenarioNotApplicable = "HermesScenarioNotApplicable";
     public const string ValueNotRepresentable = "HermesValueNotRepresentable";
     public const string OptionInvalid = "HermesOptionInvalid";
+    public const string ExecutableNotFound = "HermesExecutableNotFound";
     public const string NameInvalid = "HermesNameInvalid";
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
 }

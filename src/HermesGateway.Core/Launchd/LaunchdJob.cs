@@ -28,6 +28,12 @@ public sealed record LaunchdKeepAlive
 
     public bool KeepsAlive => Unconditional || IsDictionary;
 
+    public bool Equals(LaunchdKeepAlive? o) =>
+        o is not null && Unconditional == o.Unconditional && SuccessfulExit == o.SuccessfulExit && Crashed == o.Crashed
+        && AfterInitialDemand == o.AfterInitialDemand && PathState.SequenceEqual(o.PathState) && OtherJobEnabled.SequenceEqual(o.OtherJobEnabled);
+
+    public override int GetHashCode() => HashCode.Combine(Unconditional, SuccessfulExit, Crashed, AfterInitialDemand);
+
     public override string ToString()
     {
         if (Unconditional)
@@ -118,8 +124,13 @@ public static class LaunchdJobReader
         var bytes = TextFiles.ReadBytes(full);
         if (PlistReader.LooksBinary(bytes))
         {
-            throw new HermesException(HermesErrorIds.PlistBinaryNotSupported, HermesErrorCategory.NotImplemented,
-                $"'{full}' is a binary property list; convert it with 'plutil -convert xml1' to read it here.", full);
+            if (BinaryPlistReader.Parse(bytes, full) is not PlistDict binary)
+            {
+                throw new HermesException(HermesErrorIds.PlistNotAJob, HermesErrorCategory.InvalidData,
+                    $"'{full}' is a binary property list whose top-level value is not a dictionary, so it is not a launchd job.", full);
+            }
+
+            return FromDictionary(binary, full);
         }
 
         return Parse(TextFiles.DecodeText(bytes, full), full);

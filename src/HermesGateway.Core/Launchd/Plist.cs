@@ -104,7 +104,8 @@ public static class PlistReader
         XmlDocument doc;
         try
         {
-            doc = new XmlDocument { XmlResolver = null };
+            // Whitespace-only strings (" ", a tab) are values: macOS and plistlib keep them.
+            doc = new XmlDocument { XmlResolver = null, PreserveWhitespace = true };
             using var reader = XmlReader.Create(new StringReader(text), settings);
             doc.Load(reader);
         }

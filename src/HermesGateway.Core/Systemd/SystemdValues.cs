@@ -125,6 +125,25 @@ public static class SystemdValues
         return true;
     }
 
+    /// <summary>Writes a time span the way systemd reads it back exactly: "90s", "100ms", "1500us"; null is "infinity".</summary>
+    public static string FormatTimeSpan(TimeSpan? value)
+    {
+        if (value is not { } t || t == TimeSpan.MaxValue)
+        {
+            return "infinity";
+        }
+
+        var us = t.Ticks / 10;
+        return us == 0 ? "0"
+            : us % 1_000_000 == 0 ? $"{us / 1_000_000}s"
+            : us % 1_000 == 0 ? $"{us / 1_000}ms"
+            : $"{us}us";
+    }
+
+    /// <summary>Undoes the doubling of '%' (and, for command lines, of '$') that a renderer applies.</summary>
+    public static string UnescapeSpecifiers(string value, bool dollars) =>
+        (dollars ? value.Replace("$$", "$", StringComparison.Ordinal) : value).Replace("%%", "%", StringComparison.Ordinal);
+
     public static bool TryParseBoolean(string text, out bool value)
     {
         switch (text.Trim().ToLowerInvariant())

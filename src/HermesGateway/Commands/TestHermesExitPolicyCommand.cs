@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Policy;
@@ -16,6 +17,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
     private const string InputObjectSet = "InputObject";
+    private const string DefinitionSet = "Definition";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -29,6 +31,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     [ValidateNotNull]
     public ServiceConfiguration[] InputObject { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = DefinitionSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public ServiceDefinition[] Definition { get; set; } = [];
 
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
@@ -108,6 +114,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         {
             PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
             LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
+            DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => ServiceFiles.ToConfiguration(d, SystemdVersion)),
             _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c),
         };
 

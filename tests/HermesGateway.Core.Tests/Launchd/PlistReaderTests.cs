@@ -164,13 +164,13 @@ public sealed class PlistReaderTests
     }
 
     [Fact]
-    public void A_binary_plist_is_refused_as_not_supported()
+    public void A_truncated_binary_plist_is_refused_as_malformed()
     {
         using var dir = new TempDir();
         var bytes = "bplist00"u8.ToArray().Concat(new byte[] { 0xD1, 0x01, 0x02, 0x55, 0x4C, 0x61, 0x62, 0x65, 0x6C, 0x00, 0x08 }).ToArray();
         var path = dir.WriteBytes("ai.hermes.gateway.plist", bytes);
 
-        Expect.Error(HermesErrorIds.PlistBinaryNotSupported, () => LaunchdJobReader.ReadFile(path));
+        Expect.Error(HermesErrorIds.PlistMalformed, () => LaunchdJobReader.ReadFile(path));
     }
 
     [Fact]

@@ -136,11 +136,11 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public void A_binary_plist_without_an_extension_is_read_as_launchd_and_refused()
+    public void A_broken_binary_plist_without_an_extension_is_read_as_launchd_and_refused()
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.PlistBinaryNotSupported, () => ServiceConfiguration.Read(dir.WriteBytes("job", [.. "bplist00"u8, 0xD0, 0x08])));
+        Expect.Error(HermesErrorIds.PlistMalformed, () => ServiceConfiguration.Read(dir.WriteBytes("job", [.. "bplist00"u8, 0xD0, 0x08])));
     }
 
     [Theory]

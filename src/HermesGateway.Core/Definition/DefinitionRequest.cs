@@ -1,0 +1,278 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Core.Definition;
+
+/// <summary>What New-HermesServiceDefinition was asked for; anything left null takes Hermes' convention.</summary>
+public sealed record DefinitionRequest
+{
+    public ServicePlatform Platform { get; init; }
+
+    public ServiceScope? Scope { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Profile { get; init; }
+
+    public string? Description { get; init; }
+
+    public string? HermesHome { get; init; }
+
+    /// <summary>The home directory of the user the gateway runs as (for the default HERMES_HOME of user services).</summary>
+    public string? HomeDirectory { get; init; }
+
+    public string Executable { get; init; } = string.Empty;
+
+    /// <summary>Arguments instead of the default '[--profile P] gateway run [--external-supervisor]'.</summary>
+    public IReadOnlyList<string>? Arguments { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Variables to add to (or override in) the defaults PATH and HERMES_SUPERVISED_CHILD.</summary>
+    public IReadOnlyList<EnvironmentVariable>? Environment { get; init; }
+
+    public string? EnvironmentFile { get; init; }
+
+    public string? User { get; init; }
+
+    public string? Group { get; init; }
+
+    public string? StandardOutPath { get; init; }
+
+    public string? StandardErrorPath { get; init; }
+
+    public TimeSpan? DrainTimeout { get; init; }
+
+    public TimeSpan? StopTimeout { get; init; }
+
+    public int SystemdVersion { get; init; } = SystemdUnitReader.DefaultVersion;
+
+    public GatewayExitContract? Contract { get; init; }
+}
+
+/// <summary>Builds definitions with Hermes' conventions, checking every value before anything is rendered.</summary>
+public static partial class ServiceDefinitionFactory
+{
+    /// <summary>Time the supervisor waits beyond the gateway's own shutdown deadline before SIGKILL.</summary>
+    public static readonly TimeSpan StopHeadroom = TimeSpan.FromSeconds(30);
+
+    public const string SystemdBaseName = "hermes-gateway";
+    public const string LaunchdBaseLabel = "ai.hermes.gateway";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    private static partial Regex ProfileRule();
+
+    [GeneratedRegex("^[A-Za-z0-9:_.\\\\-]+$")]
+    private static partial Regex UnitNameRule();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex LabelRule();
+
+    [GeneratedRegex("^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})$")]
+    private static partial Regex AccountRule();
+
+    public static ServiceDefinition Create(DefinitionRequest r)
+    {
+        var contract = (r.Contract ?? GatewayExitContract.Hermes).Validated();
+        SystemdUnitReader.ValidateVersion(r.SystemdVersion);
+        var systemd = r.Platform == ServicePlatform.Systemd;
+        var scope = r.Scope ?? (systemd ? ServiceScope.User : ServiceScope.Agent);
+        if (systemd != scope is ServiceScope.User or ServiceScope.System)
+        {
+            throw Invalid($"Scope {scope} does not exist for {r.Platform}: systemd has User and System, launchd has Agent and Daemon.", scope);
+        }
+
+        var system = scope is ServiceScope.System or ServiceScope.Daemon;
+        if (r.Profile is not null && !ProfileRule().IsMatch(r.Profile))
+        {
+            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
+                $"Profile '{r.Profile}' does not match Hermes' profile rule ^[a-z0-9][a-z0-9_-]{{0,63}}$.", r.Profile);
+        }
+
+        var name = r.Name ?? (systemd ? SystemdBaseName : LaunchdBaseLabel) + (r.Profile is null ? string.Empty : "-" + r.Profile);
+        ValidateName(name, systemd);
+
+        if (system && string.IsNullOrEmpty(r.User))
+        {
+            throw Invalid($"A {scope} service needs -User: the gateway should not run as root.", scope);
+        }
+
+        if (!system && (r.User is not null || r.Group is not null))
+        {
+            throw Invalid($"A {scope} service runs as its own user; -User and -Group are for {(systemd ? "System" : "Daemon")} scope.", scope);
+        }
+
+        foreach (var (what, account) in new[] { ("User", r.User), ("Group", r.Group) })
+        {
+            if (account is not null && !AccountRule().IsMatch(account))
+            {
+                throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
+                    $"{what} '{account}' is not a valid account name (lower-case letters, digits, '_' and '-', or a numeric id).", account);
+            }
+        }
+
+        var home = r.HermesHome;
+        if (home is null)
+        {
+            if (system || string.IsNullOrEmpty(r.HomeDirectory))
+            {
+                throw Invalid($"Give -HermesHome: the {scope} service's user home is not known here.", scope);
+            }
+
+            home = r.HomeDirectory.TrimEnd('/') + "/.hermes" + (r.Profile is null ? string.Empty : "/profiles/" + r.Profile);
+        }
+
+        RequireAbsolute(home, "HermesHome");
+        RequireAbsolute(r.Executable, "Executable");
+        var arguments = r.Arguments?.ToImmutableArray() ?? DefaultArguments(r.Profile, systemd);
+        if (arguments.Contains("--replace"))
+        {
+            throw Invalid("The gateway must not be started with --replace under a supervisor: it would fight the instance it supervises.", arguments);
+        }
+
+        if (!systemd && r.EnvironmentFile is not null)
+        {
+            throw Invalid("launchd has no environment file; pass the variables with -Environment.", r.EnvironmentFile);
+        }
+
+        var environment = MergeEnvironment(r.Executable, r.Environment);
+        var drain = r.DrainTimeout ?? contract.DrainTimeout;
+        if (drain < TimeSpan.Zero || drain > GatewayExitContract.MaxDuration || r.StopTimeout < TimeSpan.Zero || r.StopTimeout > GatewayExitContract.MaxDuration)
+        {
+            throw Invalid($"Drain and stop timeouts are between 0 and {GatewayExitContract.MaxDuration.TotalDays:0} days.", drain);
+        }
+
+        var definition = new ServiceDefinition
+        {
+            Platform = r.Platform,
+            Scope = scope,
+            Name = name,
+            Profile = r.Profile,
+            Description = systemd ? r.Description ?? "Hermes Agent gateway" + (r.Profile is null ? string.Empty : $" ({r.Profile})") : null,
+            HermesHome = home,
+            Executable = r.Executable,
+            Arguments = arguments,
+            WorkingDirectory = r.WorkingDirectory ?? home,
+            Environment = environment,
+            EnvironmentFile = r.EnvironmentFile,
+            User = r.User,
+            Group = r.Group,
+            StandardOutPath = r.StandardOutPath ?? (systemd ? null : home + "/logs/gateway.log"),
+            StandardErrorPath = r.StandardErrorPath ?? (systemd ? null : home + "/logs/gateway.error.log"),
+            // ExitTimeOut is whole seconds: round up so the plist never waits less than asked.
+            StopTimeout = systemd ? r.StopTimeout ?? drain + StopHeadroom : TimeSpan.FromSeconds(Math.Ceiling((r.StopTimeout ?? drain + StopHeadroom).TotalSeconds)),
+            Systemd = systemd ? SystemdDefaults(r.SystemdVersion, contract, system) : null,
+            Launchd = systemd ? null : new LaunchdRestartOptions(),
+        };
+
+        // Render once now: a value no unit or plist can carry fails here, before anything is written.
+        _ = ServiceFiles.Render(definition);
+        return definition;
+    }
+
+    /// <summary>
+    /// The systemd restart settings, chosen with the model (see the tests that weigh the alternatives): planned
+    /// restarts forced and successful, configuration errors prevented, no start limit that could abandon a crash
+    /// loop, and a restart delay short enough for planned restarts but long enough to back off. From 254 the delay
+    /// grows exponentially, capped at the 5 s a planned restart may wait (NRestarts only grows between manual
+    /// starts, so a larger cap would slow every later planned restart).
+    /// </summary>
+    public static SystemdRestartOptions SystemdDefaults(int version, GatewayExitContract contract, bool systemScope) => new()
+    {
+        Restart = RestartPolicy.OnFailure,
+        RestartSec = version >= 254 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2),
+        RestartSteps = version >= 254 ? 3 : 0,
+        RestartMaxDelay = version >= 254 ? TimeSpan.FromSeconds(5) : null,
+        StartLimitInterval = TimeSpan.Zero,
+        SuccessExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
+        RestartForceExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
+        RestartPreventExitStatus = ExitStatusSet.Of(contract.ConfigErrorExitCode),
+        KillMode = KillMode.Mixed,
+        KillSignal = contract.StopSignal,
+        ReloadSignal = contract.RestartSignal,
+        WantedBy = [systemScope ? "multi-user.target" : "default.target"],
+    };
+
+    public static ImmutableArray<string> DefaultArguments(string? profile, bool systemd)
+    {
+        var args = ImmutableArray.CreateBuilder<string>();
+        if (profile is not null)
+        {
+            args.Add("--profile");
+            args.Add(profile);
+        }
+
+        args.Add("gateway");
+        args.Add("run");
+        if (!systemd)
+        {
+            args.Add("--external-supervisor");
+        }
+
+        return args.ToImmutable();
+    }
+
+    private static ImmutableArray<EnvironmentVariable> MergeEnvironment(string executable, IReadOnlyList<EnvironmentVariable>? extra)
+    {
+        var dir = executable[..Math.Max(1, executable.LastIndexOf('/'))];
+        var list = new List<EnvironmentVariable>
+        {
+            new("PATH", string.Join(':', new[] { dir, "/usr/local/bin", "/usr/bin", "/bin" }.Distinct())),
+            new("HERMES_SUPERVISED_CHILD", "1"),
+        };
+        foreach (var v in extra ?? [])
+        {
+            if (!SystemdEscaping.IsEnvironmentName(v.Name))
+            {
+                throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
+                    $"'{v.Name}' is not a valid environment variable name.", v.Name);
+            }
+
+            if (v.Name == "HERMES_HOME")
+            {
+                throw Invalid("Set HERMES_HOME with -HermesHome, not in -Environment.", v);
+            }
+
+            var at = list.FindIndex(x => x.Name == v.Name);
+            if (at >= 0)
+            {
+                list[at] = v;
+            }
+            else
+            {
+                list.Add(v);
+            }
+        }
+
+        return [.. list];
+    }
+
+    private static void ValidateName(string name, bool systemd)
+    {
+        var ok = systemd
+            ? name.Length + ".service".Length <= 255 && UnitNameRule().IsMatch(name) && !name.Contains('@', StringComparison.Ordinal)
+            : name.Length <= 255 && LabelRule().IsMatch(name);
+        if (!ok)
+        {
+            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
+                systemd
+                    ? $"'{name}' is not a valid service unit name (letters, digits, ':', '_', '.', '-' and '\\'; no '@'; at most 255 characters with '.service')."
+                    : $"'{name}' is not a valid launchd label (letters, digits, '.', '_' and '-', starting with a letter or digit).", name);
+        }
+    }
+
+    private static void RequireAbsolute(string path, string what)
+    {
+        if (string.IsNullOrEmpty(path) || !path.StartsWith('/'))
+        {
+            throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                $"{what} '{path}' is not an absolute path.", path);
+        }
+    }
+
+    private static HermesException Invalid(string message, object? target) =>
+        new(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument, message, target);
+}

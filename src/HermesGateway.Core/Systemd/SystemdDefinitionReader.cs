@@ -1,0 +1,214 @@
+using System.Collections.Immutable;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>
+/// Reads a whole unit (with its drop-ins) into a definition, so an existing installation — this module's or
+/// upstream's own — can be adopted, compared and tested. What the definition does not model is kept as written.
+/// </summary>
+public static class SystemdDefinitionReader
+{
+    public static ServiceDefinition FromUnit(SystemdUnit unit)
+    {
+        var s = unit.Settings;
+        var extras = ImmutableArray.CreateBuilder<ExtraUnitSetting>();
+        string? description = null, user = null, group = null, workingDirectory = null, environmentFile = null, stdout = null, stderr = null;
+        string? home = null;
+        var environment = new List<EnvironmentVariable>();
+        var after = new List<string>();
+        var wants = new List<string>();
+        var wantedBy = new List<string>();
+        var markPlannedStop = false;
+        string? markerHome = null;
+        UnixSignal? reloadSignal = null;
+        int? burst = null;
+        TimeSpan? interval = null;
+
+        foreach (var e in unit.Entries)
+        {
+            var v = e.Value;
+            switch (e.Section, e.Key)
+            {
+                case ("Unit", "Description"):
+                    description = SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    break;
+                case ("Unit", "After"):
+                    Accumulate(after, v);
+                    break;
+                case ("Unit", "Wants"):
+                    Accumulate(wants, v);
+                    break;
+                case ("Install", "WantedBy"):
+                    Accumulate(wantedBy, v);
+                    break;
+                case ("Unit", "StartLimitIntervalSec" or "StartLimitInterval") or ("Service", "StartLimitInterval"):
+                    interval = s.StartLimitInterval;
+                    break;
+                case ("Unit" or "Service", "StartLimitBurst"):
+                    burst = s.StartLimitBurst;
+                    break;
+                case ("Service", "Type"):
+                    break; // taken from the parsed settings below
+                case ("Service", "User"):
+                    user = v.Length == 0 ? null : v;
+                    break;
+                case ("Service", "Group"):
+                    group = v.Length == 0 ? null : v;
+                    break;
+                case ("Service", "WorkingDirectory"):
+                    workingDirectory = v.Length == 0 ? null : SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    break;
+                case ("Service", "EnvironmentFile"):
+                    environmentFile = v.Length == 0 ? null : SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    break;
+                case ("Service", "Environment"):
+                    if (v.Trim().Length == 0)
+                    {
+                        environment.Clear();
+                        home = null;
+                        break;
+                    }
+
+                    if (!SystemdValues.TrySplitCommandLine(v, out var prefix, out var words) || prefix.Length > 0)
+                    {
+                        extras.Add(new(e.Section, e.Key, v));
+                        break;
+                    }
+
+                    foreach (var word in words.Select(w => SystemdValues.UnescapeSpecifiers(w, dollars: false)))
+                    {
+                        var eq = word.IndexOf('=', StringComparison.Ordinal);
+                        if (eq <= 0)
+                        {
+                            continue; // systemd ignores an assignment without '='
+                        }
+
+                        var variable = word[..eq];
+                        var value = word[(eq + 1)..];
+                        if (variable == "HERMES_HOME")
+                        {
+                            home = value;
+                            continue;
+                        }
+
+                        environment.RemoveAll(x => x.Name == variable);
+                        environment.Add(new EnvironmentVariable(variable, value));
+                    }
+
+                    break;
+                case ("Service", "ExecStop") when ParsePlannedStop(v) is { } marker:
+                    markPlannedStop = true;
+                    markerHome = marker;
+                    break;
+                case ("Service", "ExecReload") when ParseReload(v) is { } sig:
+                    reloadSignal = sig;
+                    break;
+                case ("Service", "StandardOutput") when v.StartsWith("append:", StringComparison.Ordinal):
+                    stdout = SystemdValues.UnescapeSpecifiers(v["append:".Length..], dollars: false);
+                    break;
+                case ("Service", "StandardError") when v.StartsWith("append:", StringComparison.Ordinal):
+                    stderr = SystemdValues.UnescapeSpecifiers(v["append:".Length..], dollars: false);
+                    break;
+                case ("Service", "ExecStart" or "Restart" or "RestartSec" or "RestartSteps" or "RestartMaxDelaySec" or "SuccessExitStatus"
+                    or "RestartForceExitStatus" or "RestartPreventExitStatus" or "KillMode" or "KillSignal" or "TimeoutStopSec"):
+                    break; // taken from the parsed settings below
+                default:
+                    extras.Add(new(e.Section, e.Key, v));
+                    break;
+            }
+        }
+
+        if (s.ExecStart.IsEmpty || !SystemdValues.TrySplitCommandLine(s.ExecStart[^1], out var execPrefix, out var exec) || execPrefix.Length > 0)
+        {
+            throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidData,
+                $"'{unit.Path}' has no plain ExecStart= command line to take the gateway's command from.", unit.Path);
+        }
+
+        var command = exec.Select(w => SystemdValues.UnescapeSpecifiers(w, dollars: true)).ToImmutableArray();
+        var arguments = command.RemoveAt(0);
+        var profileAt = arguments.IndexOf("--profile");
+        var name = unit.Name.EndsWith(".service", StringComparison.Ordinal) ? unit.Name[..^".service".Length] : unit.Name;
+        var system = user is not null || wantedBy.Contains("multi-user.target");
+        return new ServiceDefinition
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = system ? ServiceScope.System : ServiceScope.User,
+            Name = name,
+            Profile = profileAt >= 0 && profileAt + 1 < arguments.Length ? arguments[profileAt + 1] : null,
+            Description = description,
+            HermesHome = home ?? markerHome,
+            Executable = command[0],
+            Arguments = arguments,
+            WorkingDirectory = workingDirectory,
+            Environment = [.. environment],
+            EnvironmentFile = environmentFile,
+            User = user,
+            Group = group,
+            StandardOutPath = stdout,
+            StandardErrorPath = stderr,
+            StopTimeout = s.TimeoutStopSec ?? TimeSpan.MaxValue,
+            Systemd = new SystemdRestartOptions
+            {
+                Restart = s.Restart,
+                RestartSec = s.RestartSec,
+                RestartSteps = s.RestartSteps,
+                RestartMaxDelay = s.RestartMaxDelaySec,
+                StartLimitInterval = interval,
+                StartLimitBurst = burst,
+                SuccessExitStatus = s.SuccessExitStatus,
+                RestartForceExitStatus = s.RestartForceExitStatus,
+                RestartPreventExitStatus = s.RestartPreventExitStatus,
+                KillMode = s.KillMode,
+                KillSignal = s.KillSignal,
+                MarkPlannedStop = markPlannedStop,
+                ReloadSignal = reloadSignal,
+                Type = s.Type,
+                After = [.. after],
+                Wants = [.. wants],
+                WantedBy = [.. wantedBy],
+            },
+            ExtraUnitSettings = extras.ToImmutable(),
+        };
+    }
+
+    /// <summary>The module's own ExecStop= form: '/bin/sh -c SCRIPT hermes-mark-planned-stop HOME $MAINPID'; gives HOME.</summary>
+    public static string? ParsePlannedStop(string value)
+    {
+        if (!SystemdValues.TrySplitCommandLine(value, out var prefix, out var w) || prefix.Length > 0)
+        {
+            return null;
+        }
+
+        return w.Length == 6 && w[0] == "/bin/sh" && w[1] == "-c" && w[3] == SystemdModel.PlannedStopMarkerCommand && w[5] == "$MAINPID"
+            ? SystemdValues.UnescapeSpecifiers(w[4], dollars: true)
+            : null;
+    }
+
+    /// <summary>The module's own ExecReload= form: '/bin/kill -SIG $MAINPID'; gives the signal.</summary>
+    public static UnixSignal? ParseReload(string value)
+    {
+        if (!SystemdValues.TrySplitCommandLine(value, out var prefix, out var w) || prefix.Length > 0)
+        {
+            return null;
+        }
+
+        return w.Length == 3 && w[0] == "/bin/kill" && w[1].StartsWith('-') && w[2] == "$MAINPID" && UnixSignals.TryParse(w[1][1..], SignalPlatform.Linux, out var sig)
+            ? sig
+            : null;
+    }
+
+    private static void Accumulate(List<string> list, string value)
+    {
+        if (value.Trim().Length == 0)
+        {
+            list.Clear();
+            return;
+        }
+
+        list.AddRange(value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>Writes a definition as a unit file: fixed key order, every user value escaped, deterministic.</summary>
+public static class SystemdUnitRenderer
+{
+    public const string Header = "# Hermes Agent gateway, written by HermesGateway. Test-HermesExitPolicy explains what each setting does.";
+
+    /// <summary>
+    /// The script ExecStop= runs: writes the planned-stop marker the gateway honours ($1 = HERMES_HOME, $2 = the
+    /// main PID, empty when the gateway already exited) with the PID's start time from /proc, atomically.
+    /// </summary>
+    public const string PlannedStopScript =
+        "home=$1 pid=$2; [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] || exit 0; " +
+        "stat=$(cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; " +
+        "tmp=\"$home/.gateway-planned-stop.json.$$\"; " +
+        "printf '{\"target_pid\": %s, \"target_start_time\": %s, \"stopper_pid\": %s, \"written_at\": \"%s\"}\\n' " +
+        "\"$pid\" \"$1\" \"$$\" \"$(date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && mv -f \"$tmp\" \"$home/.gateway-planned-stop.json\"";
+
+    public static string Render(ServiceDefinition d)
+    {
+        var o = d.Systemd ?? throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
+            $"'{d.Name}' is not a systemd definition.", d);
+        var sb = new StringBuilder();
+        void Line(string key, string value) => sb.Append(key).Append('=').Append(value).Append('\n');
+        void Extras(string section)
+        {
+            foreach (var e in d.ExtraUnitSettings.Where(e => e.Section == section))
+            {
+                SystemdEscaping.Text(e.Value.Length == 0 ? "x" : e.Value, $"{e.Key}="); // refuses line breaks
+                Line(e.Key, e.Value);
+            }
+        }
+
+        sb.Append(Header).Append('\n').Append("[Unit]\n");
+        if (d.Description is not null)
+        {
+            Line("Description", SystemdEscaping.Text(d.Description, "Description"));
+        }
+
+        foreach (var a in o.After)
+        {
+            Line("After", UnitName(a));
+        }
+
+        foreach (var w in o.Wants)
+        {
+            Line("Wants", UnitName(w));
+        }
+
+        if (o.StartLimitInterval is { } interval)
+        {
+            Line("StartLimitIntervalSec", SystemdValues.FormatTimeSpan(interval));
+        }
+
+        if (o.StartLimitBurst is { } burst)
+        {
+            Line("StartLimitBurst", burst.ToString(CultureInfo.InvariantCulture));
+        }
+
+        Extras("Unit");
+        sb.Append("\n[Service]\n");
+        Line("Type", SystemdNames.Of(o.Type));
+        if (d.User is not null)
+        {
+            Line("User", SystemdEscaping.Text(d.User, "User"));
+        }
+
+        if (d.Group is not null)
+        {
+            Line("Group", SystemdEscaping.Text(d.Group, "Group"));
+        }
+
+        Line("ExecStart", SystemdEscaping.ExecLine(d.Executable, d.Arguments));
+        if (o.MarkPlannedStop)
+        {
+            var home = d.HermesHome ?? throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
+                "Marking planned stops needs HermesHome: the marker lives there.", d);
+            Line("ExecStop", SystemdEscaping.ExecLine("/bin/sh", ["-c", PlannedStopScript, SystemdModel.PlannedStopMarkerCommand, home]) + " $MAINPID");
+        }
+
+        if (o.ReloadSignal is { } reload)
+        {
+            Line("ExecReload", $"/bin/kill -{reload.ToString()[3..]} $MAINPID");
+        }
+
+        if (d.WorkingDirectory is not null)
+        {
+            Line("WorkingDirectory", SystemdEscaping.PathValue(d.WorkingDirectory, "WorkingDirectory"));
+        }
+
+        if (d.HermesHome is not null)
+        {
+            Line("Environment", SystemdEscaping.EnvironmentAssignment("HERMES_HOME", d.HermesHome));
+        }
+
+        foreach (var v in d.Environment)
+        {
+            Line("Environment", SystemdEscaping.EnvironmentAssignment(v.Name, v.Value));
+        }
+
+        if (d.EnvironmentFile is not null)
+        {
+            Line("EnvironmentFile", SystemdEscaping.PathValue(d.EnvironmentFile, "EnvironmentFile"));
+        }
+
+        Line("Restart", SystemdNames.Of(o.Restart));
+        Line("RestartSec", SystemdValues.FormatTimeSpan(o.RestartSec));
+        if (o.RestartSteps > 0)
+        {
+            Line("RestartSteps", o.RestartSteps.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (o.RestartMaxDelay is { } maxDelay)
+        {
+            Line("RestartMaxDelaySec", SystemdValues.FormatTimeSpan(maxDelay));
+        }
+
+        StatusLine("SuccessExitStatus", o.SuccessExitStatus);
+        StatusLine("RestartForceExitStatus", o.RestartForceExitStatus);
+        StatusLine("RestartPreventExitStatus", o.RestartPreventExitStatus);
+        Line("KillMode", SystemdNames.Of(o.KillMode));
+        Line("KillSignal", o.KillSignal.ToString());
+        Line("TimeoutStopSec", SystemdValues.FormatTimeSpan(d.StopTimeout));
+        if (d.StandardOutPath is not null)
+        {
+            Line("StandardOutput", "append:" + SystemdEscaping.PathValue(d.StandardOutPath, "StandardOutPath"));
+        }
+
+        if (d.StandardErrorPath is not null)
+        {
+            Line("StandardError", "append:" + SystemdEscaping.PathValue(d.StandardErrorPath, "StandardErrorPath"));
+        }
+
+        Extras("Service");
+        sb.Append("\n[Install]\n");
+        foreach (var w in o.WantedBy)
+        {
+            Line("WantedBy", UnitName(w));
+        }
+
+        Extras("Install");
+        foreach (var section in d.ExtraUnitSettings.Select(e => e.Section).Distinct().Where(s => s is not ("Unit" or "Service" or "Install")))
+        {
+            sb.Append('\n').Append('[').Append(section).Append("]\n");
+            Extras(section);
+        }
+
+        return sb.ToString();
+
+        void StatusLine(string key, ExitStatusSet set)
+        {
+            if (!set.IsEmpty)
+            {
+                Line(key, set.ToString());
+            }
+        }
+    }
+
+    private static string UnitName(string name)
+    {
+        if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '%' or '$' or '"' or '\'' or '\\'))
+        {
+            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{name}' is not a unit name.", name);
+        }
+
+        return name;
+    }
+}

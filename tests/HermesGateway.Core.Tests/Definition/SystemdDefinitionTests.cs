@@ -1,0 +1,46 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
+using Xunit;
+
+namespace HermesGateway.Core.Tests.Definition;
+
+public sealed class SystemdDefinitionTests
+{
+    internal static DefinitionRequest UserRequest(string? profile = null, int version = 252) => new()
+    {
+        Platform = ServicePlatform.Systemd,
+        Executable = "/home/hermes/.local/bin/hermes",
+        HomeDirectory = "/home/hermes",
+        Profile = profile,
+        SystemdVersion = version,
+    };
+
+    [Theory]
+    [InlineData(252)]
+    [InlineData(254)]
+    [InlineData(257)]
+    public void The_defaults_meet_every_systemd_scenario(int version)
+    {
+        var definition = ServiceDefinitionFactory.Create(UserRequest(version: version));
+
+        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceFiles.ToConfiguration(definition, version), options: new EvaluationOptions { SystemdVersion = version });
+
+        Assert.All(verdicts, v => Assert.True(v.Ok, $"{v.Scenario}: {v.Why}"));
+        Assert.Empty(definition.Limitations);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("work")]
+    public void A_definition_reads_back_equal_from_its_rendered_unit(string? profile)
+    {
+        var definition = ServiceDefinitionFactory.Create(UserRequest(profile));
+        var text = ServiceFiles.Render(definition);
+
+        var back = SystemdDefinitionReader.FromUnit(SystemdUnitReader.Parse(text, "/x/" + definition.FileName));
+
+        Assert.Equal(definition, back);
+        Assert.Equal(text, ServiceFiles.Render(back));
+    }
+}
