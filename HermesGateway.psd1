@@ -13,8 +13,13 @@
     CmdletsToExport      = @(
         'Compare-HermesServiceDefinition'
         'Get-HermesExitPolicy'
+        'Get-HermesService'
+        'Install-HermesService'
         'New-HermesServiceDefinition'
+        'Start-HermesGateway'
+        'Stop-HermesGateway'
         'Test-HermesExitPolicy'
+        'Uninstall-HermesService'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

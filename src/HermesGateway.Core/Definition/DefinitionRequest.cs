@@ -51,6 +51,29 @@ public sealed record DefinitionRequest
     public int SystemdVersion { get; init; } = SystemdUnitReader.DefaultVersion;
 
     public GatewayExitContract? Contract { get; init; }
+
+    /// <summary>
+    /// The identity of an existing service (what runs, where, as whom, with which environment) as a request, so the
+    /// module's current defaults can be applied to it: what drift is measured against and what an update installs.
+    /// </summary>
+    public static DefinitionRequest From(ServiceDefinition d) => new()
+    {
+        Platform = d.Platform,
+        Scope = d.Scope,
+        Name = d.Name,
+        Profile = d.Profile,
+        Description = d.Description,
+        HermesHome = d.HermesHome,
+        Executable = d.Executable,
+        Arguments = d.Arguments,
+        WorkingDirectory = d.WorkingDirectory,
+        Environment = d.Environment,
+        EnvironmentFile = d.EnvironmentFile,
+        User = d.User,
+        Group = d.Group,
+        StandardOutPath = d.StandardOutPath,
+        StandardErrorPath = d.StandardErrorPath,
+    };
 }
 
 /// <summary>Builds definitions with Hermes' conventions, checking every value before anything is rendered.</summary>
@@ -62,16 +85,16 @@ public static partial class ServiceDefinitionFactory
     public const string SystemdBaseName = "hermes-gateway";
     public const string LaunchdBaseLabel = "ai.hermes.gateway";
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
     private static partial Regex ProfileRule();
 
-    [GeneratedRegex("^[A-Za-z0-9:_.\\\\-]+$")]
+    [GeneratedRegex("^[A-Za-z0-9:_.\\\\-]+\\z")]
     private static partial Regex UnitNameRule();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*\\z")]
     private static partial Regex LabelRule();
 
-    [GeneratedRegex("^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})$")]
+    [GeneratedRegex("^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})\\z")]
     private static partial Regex AccountRule();
 
     public static ServiceDefinition Create(DefinitionRequest r)

@@ -10,6 +10,8 @@ public enum HermesErrorCategory
     NotImplemented,
     PermissionDenied,
     InvalidOperation,
+    ResourceUnavailable,
+    OperationTimeout,
 }
 
 /// <summary>
@@ -54,6 +56,17 @@ public static class HermesErrorIds
     public const string ValueNotRepresentable = "HermesValueNotRepresentable";
     public const string OptionInvalid = "HermesOptionInvalid";
     public const string ExecutableNotFound = "HermesExecutableNotFound";
+    public const string PermissionDenied = "HermesPermissionDenied";
+    public const string FileWriteFailed = "HermesFileWriteFailed";
+    public const string FileChangedByHand = "HermesFileChangedByHand";
+    public const string NoUserBus = "HermesNoUserBus";
+    public const string NotRoot = "HermesNotRoot";
+    public const string UnitNotFound = "HermesUnitNotFound";
+    public const string LaunchdDomainMissing = "HermesLaunchdDomainMissing";
+    public const string ServiceDisabled = "HermesServiceDisabled";
+    public const string ServiceManagerFailed = "HermesServiceManagerFailed";
+    public const string ServiceNotFound = "HermesServiceNotFound";
+    public const string StopTimeout = "HermesStopTimeout";
     public const string NameInvalid = "HermesNameInvalid";
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
 }

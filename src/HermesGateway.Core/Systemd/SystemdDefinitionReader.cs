@@ -128,7 +128,8 @@ public static class SystemdDefinitionReader
                 $"'{unit.Path}' has no plain ExecStart= command line to take the gateway's command from.", unit.Path);
         }
 
-        var command = exec.Select(w => SystemdValues.UnescapeSpecifiers(w, dollars: true)).ToImmutableArray();
+        // systemd execs the first word as written ('$' is expanded in the arguments only).
+        var command = exec.Select((w, i) => SystemdValues.UnescapeSpecifiers(w, dollars: i > 0)).ToImmutableArray();
         var arguments = command.RemoveAt(0);
         var profileAt = arguments.IndexOf("--profile");
         var name = unit.Name.EndsWith(".service", StringComparison.Ordinal) ? unit.Name[..^".service".Length] : unit.Name;

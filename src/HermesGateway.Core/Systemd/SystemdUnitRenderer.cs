@@ -106,7 +106,7 @@ public static class SystemdUnitRenderer
 
         if (d.EnvironmentFile is not null)
         {
-            Line("EnvironmentFile", SystemdEscaping.PathValue(d.EnvironmentFile, "EnvironmentFile"));
+            Line("EnvironmentFile", SystemdEscaping.EnvironmentFilePath(d.EnvironmentFile));
         }
 
         Line("Restart", SystemdNames.Of(o.Restart));

@@ -292,6 +292,15 @@ public static class SystemdValues
         return words.Length > 0;
     }
 
+    /// <summary>The code point of \uXXXX or \UXXXXXXXX (cunescape_one()): not NUL, not a surrogate, at most U+10FFFF.</summary>
+    private static bool TryCodePoint(string v, int start, int digits, out int code)
+    {
+        code = 0;
+        return start + digits <= v.Length
+            && int.TryParse(v.AsSpan(start, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out code)
+            && code is > 0 and <= 0x10FFFF and not (>= 0xD800 and <= 0xDFFF);
+    }
+
     private static bool TryUnescape(string v, ref int i, StringBuilder into)
     {
         var e = v[i + 1];
@@ -306,9 +315,14 @@ public static class SystemdValues
             case 'v': into.Append('\v'); break;
             case 's': into.Append(' '); break;
             case '\\' or '"' or '\'' or ';': into.Append(e); break;
-            case 'x' when i + 3 < v.Length && int.TryParse(v.AsSpan(i + 2, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex):
+            case 'x' when i + 3 < v.Length && int.TryParse(v.AsSpan(i + 2, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex) && hex is > 0 and < 0x80:
+                // \xNN is one byte; above 0x7F that byte is not a character of its own (not representable here).
                 into.Append((char)hex);
                 i += 4;
+                return true;
+            case 'u' or 'U' when TryCodePoint(v, i + 2, e == 'u' ? 4 : 8, out var code):
+                into.Append(char.ConvertFromUtf32(code));
+                i += e == 'u' ? 6 : 10;
                 return true;
             default:
                 return false;

@@ -16,6 +16,8 @@ public abstract class HermesCmdlet : PSCmdlet
             HermesErrorCategory.InvalidData => ErrorCategory.InvalidData,
             HermesErrorCategory.NotImplemented => ErrorCategory.NotImplemented,
             HermesErrorCategory.PermissionDenied => ErrorCategory.PermissionDenied,
+            HermesErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            HermesErrorCategory.OperationTimeout => ErrorCategory.OperationTimeout,
             _ => ErrorCategory.InvalidOperation,
         }, e.Target);
 

@@ -1,0 +1,218 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Service;
+
+namespace HermesGateway.Core.Launchd;
+
+/// <summary>Installs, inspects, starts and stops gateway jobs through launchctl.</summary>
+public sealed class LaunchdServiceManager : IServiceManager
+{
+    private readonly LaunchctlClient launchctl;
+    private readonly ServiceEnvironment environment;
+    private readonly Func<int, bool> processAlive;
+
+    public LaunchdServiceManager(IProcessRunner runner, ServiceEnvironment environment, Func<int, bool>? processAlive = null)
+    {
+        launchctl = new LaunchctlClient(runner);
+        this.environment = environment;
+        this.processAlive = processAlive ?? ProcessTable.IsAlive;
+    }
+
+    public ServicePlatform Platform => ServicePlatform.Launchd;
+
+    /// <summary>How long a bootstrap right after a bootout may keep failing while the old job drains.</summary>
+    public TimeSpan BootstrapRetryFor { get; init; } = TimeSpan.FromSeconds(10);
+
+    public string FilePath(string name, ServiceScope scope) =>
+        Path.Combine(scope == ServiceScope.Daemon ? environment.LaunchDaemonDirectory : environment.LaunchAgentDirectory, name + ".plist");
+
+    /// <summary>Daemons live in system; agents in the user's GUI domain, or user/&lt;uid&gt; when there is no GUI session.</summary>
+    public string Domain(ServiceScope scope, CancellationToken ct = default)
+    {
+        if (scope == ServiceScope.Daemon)
+        {
+            return "system";
+        }
+
+        var gui = LaunchctlClient.Domain(LaunchdDomainKind.Gui, environment.Uid);
+        return launchctl.DomainExists(gui, ct) ? gui : LaunchctlClient.Domain(LaunchdDomainKind.User, environment.Uid);
+    }
+
+    public void CheckCanManage(ServiceScope scope)
+    {
+        if (scope is not (ServiceScope.Agent or ServiceScope.Daemon))
+        {
+            throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument, $"launchd has no {scope} scope.", scope);
+        }
+
+        if (scope == ServiceScope.Daemon && !environment.IsRoot)
+        {
+            throw new HermesException(HermesErrorIds.NotRoot, HermesErrorCategory.PermissionDenied,
+                "LaunchDaemons need root: run pwsh with sudo, or use -Scope Agent.", scope);
+        }
+
+        var domain = Domain(scope);
+        if (!launchctl.DomainExists(domain))
+        {
+            throw new HermesException(HermesErrorIds.LaunchdDomainMissing, HermesErrorCategory.ResourceUnavailable,
+                $"launchd has no {domain} domain here (no login session for uid {environment.Uid}).", domain);
+        }
+    }
+
+    public IEnumerable<(string Path, ServiceScope Scope)> Discover()
+    {
+        foreach (var (dir, scope) in new[] { (environment.LaunchAgentDirectory, ServiceScope.Agent), (environment.LaunchDaemonDirectory, ServiceScope.Daemon) })
+        {
+            if (!Directory.Exists(dir))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(dir, "ai.hermes.gateway*.plist").Order(StringComparer.Ordinal))
+            {
+                yield return (file, scope);
+            }
+        }
+    }
+
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
+    {
+        var ct = host.Cancellation;
+        var domain = Domain(definition.Scope, ct);
+        var target = LaunchctlClient.Target(domain, definition.Name);
+        if (launchctl.IsDisabled(domain, definition.Name, ct) && host.ShouldProcess(target, $"launchctl enable {target}"))
+        {
+            launchctl.Enable(target, ct);
+        }
+
+        var status = launchctl.Print(target, ct);
+        if (status.Loaded && fileChanged && host.ShouldProcess(target, $"launchctl bootout {target}; launchctl bootstrap {domain} {path}"))
+        {
+            StopService(definition.Name, definition.Scope, definition.HermesHome, host);
+            BootstrapWithRetry(domain, path, target, host);
+        }
+        else if (!status.Loaded && host.ShouldProcess(target, $"launchctl bootstrap {domain} {path}"))
+        {
+            BootstrapWithRetry(domain, path, target, host);
+        }
+
+        if (start && !launchctl.Print(target, ct).IsRunning && host.ShouldProcess(target, $"launchctl kickstart {target}"))
+        {
+            launchctl.Kickstart(target, killFirst: false, ct);
+        }
+    }
+
+    public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => StopService(name, scope, hermesHome, host);
+
+    public void Forget(ServiceScope scope, IEngineHost host)
+    {
+        // launchd forgets a job at bootout; nothing reads the directory again.
+    }
+
+    public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known)
+    {
+        LaunchdJobStatus s;
+        try
+        {
+            s = launchctl.Print(LaunchctlClient.Target(Domain(scope), config.Name));
+        }
+        catch (HermesException e) when (e.ErrorId is HermesErrorIds.ServiceManagerFailed or HermesErrorIds.LaunchdDomainMissing or HermesErrorIds.NotRoot)
+        {
+            return known with { State = "unknown (" + e.ErrorId + ")" };
+        }
+
+        var contract = GatewayExitContract.Hermes;
+        return known with
+        {
+            State = s.Loaded ? s.State : "not loaded",
+            Pid = s.Pid,
+            Restarts = s.Runs is { } runs ? Math.Max(0, runs - 1) : null,
+            LastExit = s.LastTerminatingSignal ?? (s.LastExitCode is { } code ? contract.Describe(ProcessEnding.Exit(code)).Replace("exits ", string.Empty, StringComparison.Ordinal) : null),
+            Enabled = s.Loaded,
+        };
+    }
+
+    public void StartService(string name, ServiceScope scope, string path, IEngineHost host)
+    {
+        var ct = host.Cancellation;
+        var domain = Domain(scope, ct);
+        var target = LaunchctlClient.Target(domain, name);
+        var status = launchctl.Print(target, ct);
+        if (status.IsRunning)
+        {
+            return;
+        }
+
+        if (!status.Loaded && host.ShouldProcess(target, $"launchctl bootstrap {domain} {path}"))
+        {
+            BootstrapWithRetry(domain, path, target, host);
+        }
+
+        if (!launchctl.Print(target, ct).IsRunning && host.ShouldProcess(target, $"launchctl kickstart {target}"))
+        {
+            launchctl.Kickstart(target, killFirst: false, ct);
+        }
+    }
+
+    /// <summary>Marks the stop as planned for the job's PID, boots the job out (so KeepAlive cannot respawn it) and waits for the process to go.</summary>
+    public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    {
+        var ct = host.Cancellation;
+        var target = LaunchctlClient.Target(Domain(scope, ct), name);
+        var status = launchctl.Print(target, ct);
+        if (!status.Loaded || !host.ShouldProcess(target, $"mark the stop as planned, then launchctl bootout {target}"))
+        {
+            return;
+        }
+
+        if (status.Pid is { } pid && hermesHome is not null)
+        {
+            // The PID comes from launchd's own record of the job, so the marker can only name the service's process.
+            PlannedStopMarker.Write(hermesHome, pid, ProcessStartTime.Read(pid), Environment.ProcessId, host.Now);
+        }
+
+        launchctl.Bootout(target, ct);
+        if (status.Pid is { } old)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (processAlive(old) && DateTime.UtcNow < deadline)
+            {
+                ct.ThrowIfCancellationRequested();
+                Thread.Sleep(50);
+            }
+
+            if (processAlive(old))
+            {
+                throw new HermesException(HermesErrorIds.StopTimeout, HermesErrorCategory.OperationTimeout,
+                    $"PID {old} of {target} is still running 120 s after bootout.", target);
+            }
+        }
+    }
+
+    private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
+    {
+        var deadline = DateTime.UtcNow + BootstrapRetryFor;
+        while (true)
+        {
+            try
+            {
+                launchctl.Bootstrap(domain, path, host.Cancellation);
+                return;
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && DateTime.UtcNow < deadline)
+            {
+                // "Bootstrap failed: 5: Input/output error" while a booted-out job still drains, or when it is disabled.
+                if (launchctl.IsDisabled(domain, Path.GetFileNameWithoutExtension(path), host.Cancellation))
+                {
+                    throw new HermesException(HermesErrorIds.ServiceDisabled, HermesErrorCategory.InvalidOperation,
+                        $"{target} is disabled in {domain}; 'launchctl enable {target}' first.", target, e);
+                }
+
+                host.WriteVerbose($"bootstrap of {target} refused ({e.Message}); retrying while the old job drains.");
+                Thread.Sleep(200);
+            }
+        }
+    }
+}

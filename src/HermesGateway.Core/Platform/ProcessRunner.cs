@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace HermesGateway.Core.Platform;
+
+/// <summary>The result of running a service manager's command.</summary>
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError, bool TimedOut)
+{
+    public bool Succeeded => ExitCode == 0 && !TimedOut;
+}
+
+/// <summary>The one seam through which the engine runs systemctl, loginctl and launchctl.</summary>
+public interface IProcessRunner
+{
+    ProcessResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation = default);
+}
+
+/// <summary>Runs real processes: argument lists, never a command string; output captured; a time limit.</summary>
+public sealed class SystemProcessRunner : IProcessRunner
+{
+    public static readonly SystemProcessRunner Instance = new();
+
+    public ProcessResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        // Service managers answer in English only if asked; their messages are matched to pick error ids.
+        psi.Environment["LC_ALL"] = "C";
+        psi.Environment["SYSTEMD_PAGER"] = string.Empty;
+        psi.Environment["SYSTEMD_COLORS"] = "0";
+
+        using var process = new Process { StartInfo = psi };
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return new ProcessResult(127, string.Empty, $"{fileName}: {e.Message}", false);
+        }
+
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var registration = cancellation.Register(() => Kill(process));
+        var exited = process.WaitForExit(timeout <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds));
+        if (!exited)
+        {
+            Kill(process);
+        }
+
+        process.WaitForExit();
+        cancellation.ThrowIfCancellationRequested();
+        lock (stdout)
+        {
+            lock (stderr)
+            {
+                return new ProcessResult(exited ? process.ExitCode : -1, stdout.ToString(), stderr.ToString(), !exited);
+            }
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+}

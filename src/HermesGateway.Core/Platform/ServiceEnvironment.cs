@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace HermesGateway.Core.Platform;
+
+/// <summary>
+/// Facts about the account and session the engine acts for: where user services live, whether the user
+/// manager can be reached, whether this is root. Read once from the process; tests and sandboxes supply their own.
+/// </summary>
+public sealed partial record ServiceEnvironment
+{
+    public required string Home { get; init; }
+
+    public string? XdgConfigHome { get; init; }
+
+    public string? XdgRuntimeDir { get; init; }
+
+    public string? DbusSessionBusAddress { get; init; }
+
+    public required uint Uid { get; init; }
+
+    public required string UserName { get; init; }
+
+    public bool IsRoot => Uid == 0;
+
+    public bool IsMacOS { get; init; }
+
+    /// <summary>Where system units go (the sandbox and tests point it elsewhere).</summary>
+    public string SystemUnitDirectory { get; init; } = "/etc/systemd/system";
+
+    /// <summary>Where launchd daemons go.</summary>
+    public string LaunchDaemonDirectory { get; init; } = "/Library/LaunchDaemons";
+
+    public string UserUnitDirectory => Path.Combine(XdgConfigHome ?? Path.Combine(Home, ".config"), "systemd", "user");
+
+    public string LaunchAgentDirectory => Path.Combine(Home, "Library", "LaunchAgents");
+
+    /// <summary>systemctl --user needs the user manager's bus: $XDG_RUNTIME_DIR/bus or $DBUS_SESSION_BUS_ADDRESS.</summary>
+    public bool UserBusReachable =>
+        !string.IsNullOrEmpty(DbusSessionBusAddress) || (!string.IsNullOrEmpty(XdgRuntimeDir) && File.Exists(Path.Combine(XdgRuntimeDir, "bus")));
+
+    public static ServiceEnvironment Current()
+    {
+        var uid = NativeMethods.geteuid();
+        string Env(string name) => Environment.GetEnvironmentVariable(name) ?? string.Empty;
+        return new ServiceEnvironment
+        {
+            Home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+            XdgConfigHome = NullIfEmpty(Env("XDG_CONFIG_HOME")),
+            XdgRuntimeDir = NullIfEmpty(Env("XDG_RUNTIME_DIR")),
+            DbusSessionBusAddress = NullIfEmpty(Env("DBUS_SESSION_BUS_ADDRESS")),
+            Uid = uid,
+            UserName = Environment.UserName,
+            IsMacOS = OperatingSystem.IsMacOS(),
+        };
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", EntryPoint = "geteuid")]
+        public static partial uint geteuid();
+    }
+}

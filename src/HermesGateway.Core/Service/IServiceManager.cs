@@ -1,0 +1,36 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Service;
+
+/// <summary>What the install, status, start and stop logic needs from one supervisor.</summary>
+public interface IServiceManager
+{
+    ServicePlatform Platform { get; }
+
+    /// <summary>Where a service of this name and scope lives.</summary>
+    string FilePath(string name, ServiceScope scope);
+
+    /// <summary>Throws the specific error (not root, no user bus, no GUI domain) if this scope cannot be managed here.</summary>
+    void CheckCanManage(ServiceScope scope);
+
+    /// <summary>Installed gateway files: this module's and upstream's.</summary>
+    IEnumerable<(string Path, ServiceScope Scope)> Discover();
+
+    /// <summary>Makes the supervisor load the (new) file and keep the service enabled; starts it when asked.</summary>
+    void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host);
+
+    /// <summary>Stops (as a planned stop) and unloads or disables the service, before its file is removed.</summary>
+    void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host);
+
+    /// <summary>The supervisor's view: state, PID, start time, last ending, restarts, enabled.</summary>
+    HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known);
+
+    void StartService(string name, ServiceScope scope, string path, IEngineHost host);
+
+    /// <summary>A planned stop: marks it as planned for the running PID, then lets the supervisor stop it.</summary>
+    void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host);
+
+    /// <summary>After the file is gone: let the supervisor forget it (daemon-reload).</summary>
+    void Forget(ServiceScope scope, IEngineHost host);
+}

@@ -1,0 +1,259 @@
+using System.Text;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
+
+namespace HermesGateway.Core.Service;
+
+public sealed record InstallRequest(ServiceDefinition Definition, bool Force = false, bool Start = false, bool EnableLinger = false, IReadOnlyList<EnvironmentVariable>? EnvironmentFileVariables = null);
+
+public enum InstallOutcome
+{
+    Created,
+    Updated,
+    Unchanged,
+    NotPerformed,
+}
+
+public sealed record InstallResult(string Path, InstallOutcome Outcome, string? BackupPath, IReadOnlyList<SettingChange> Changes, HermesService? Service);
+
+public sealed record UninstallResult(string Path, bool Removed, string? BackupPath);
+
+/// <summary>
+/// Installs, removes, finds, starts and stops gateway services. Every side effect is asked for through the host
+/// first, so -WhatIf shows the plan and touches nothing; nothing a person wrote is replaced without -Force and a backup.
+/// </summary>
+public sealed class ServiceInstaller
+{
+    private static readonly UnixFileMode ServiceFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private static readonly UnixFileMode SecretFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly IReadOnlyList<IServiceManager> managers;
+
+    public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
+
+    public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment) => environment.IsMacOS
+        ? new ServiceInstaller(new Launchd.LaunchdServiceManager(runner, environment))
+        : new ServiceInstaller(new SystemdServiceManager(runner, environment));
+
+    public IServiceManager For(ServicePlatform platform) =>
+        managers.FirstOrDefault(m => m.Platform == platform)
+        ?? throw new HermesException(HermesErrorIds.PlatformUnknown, HermesErrorCategory.InvalidArgument,
+            $"{platform} services are not managed on this machine.", platform);
+
+    public InstallResult Install(InstallRequest request, IEngineHost host)
+    {
+        var d = request.Definition;
+        var manager = For(d.Platform);
+        manager.CheckCanManage(d.Scope);
+        var path = manager.FilePath(d.Name, d.Scope);
+        var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
+        var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
+        var current = File.Exists(path) ? TextFiles.ReadText(path) : null;
+
+        if (current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
+        {
+            host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
+            manager.Activate(d, path, fileChanged: false, request.Start, host);
+            return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
+        }
+
+        var changes = current is null
+            ? ServiceDiff.CompareText(EmptyDocument(d.Platform), text, d.Platform, path)
+            : ServiceDiff.CompareText(current, text, d.Platform, path);
+        if (current is not null && !FileStamp.IsUntouched(current) && !request.Force)
+        {
+            throw new HermesException(HermesErrorIds.FileChangedByHand, HermesErrorCategory.InvalidOperation,
+                $"{path} was {(FileStamp.HasStamp(current) ? "edited by hand after this module wrote it" : "not written by this module")}; -Force replaces it and keeps a backup. {changes.Count} setting(s) would change.",
+                path);
+        }
+
+        var action = new StringBuilder(current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit" : "plist");
+        foreach (var c in changes)
+        {
+            action.Append('\n').Append("  ").Append(c);
+        }
+
+        if (current is not null)
+        {
+            action.Append("\n  backup: ").Append(System.IO.Path.GetFileName(path)).Append('.').Append(host.Now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)).Append(".bak");
+        }
+
+        if (envFileText is not null)
+        {
+            action.Append("\n  environment file (mode 0600): ").Append(d.EnvironmentFile);
+        }
+
+        if (!host.ShouldProcess(path, action.ToString()))
+        {
+            return new InstallResult(path, InstallOutcome.NotPerformed, null, changes, null);
+        }
+
+        var backup = current is null ? null : AtomicFile.Backup(path, host.Now);
+        if (envFileText is not null)
+        {
+            if (File.Exists(d.EnvironmentFile!))
+            {
+                AtomicFile.Backup(d.EnvironmentFile!, host.Now);
+            }
+
+            AtomicFile.Write(d.EnvironmentFile!, envFileText, SecretFileMode);
+        }
+
+        AtomicFile.Write(path, text, ServiceFileMode);
+        host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
+        if (request.EnableLinger && manager is SystemdServiceManager systemd && d.Scope == ServiceScope.User)
+        {
+            systemd.EnableLinger(host);
+        }
+
+        manager.Activate(d, path, fileChanged: true, request.Start, host);
+        return new InstallResult(path, current is null ? InstallOutcome.Created : InstallOutcome.Updated, backup, changes, Status(path, d.Scope, manager));
+    }
+
+    public UninstallResult Uninstall(HermesService service, IEngineHost host)
+    {
+        var manager = For(service.Platform);
+        manager.CheckCanManage(service.Scope);
+        var path = service.Path;
+        if (!File.Exists(path))
+        {
+            throw new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound, $"{path} does not exist.", path);
+        }
+
+        if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {(service.Platform == ServicePlatform.Systemd ? "disable it" : "boot it out")}, and remove {path} (a backup is kept)"))
+        {
+            return new UninstallResult(path, false, null);
+        }
+
+        manager.Deactivate(service.Name, service.Scope, service.HermesHome, host);
+        var backup = AtomicFile.Backup(path, host.Now);
+        File.Delete(path);
+        host.WriteVerbose($"Removed {path}; kept {backup}.");
+        manager.Forget(service.Scope, host);
+        return new UninstallResult(path, true, backup);
+    }
+
+    /// <summary>Every installed gateway (this module's and upstream's), optionally only those whose name passes the filter.</summary>
+    public IReadOnlyList<HermesService> Find(Func<string, bool>? nameFilter = null)
+    {
+        var found = new List<HermesService>();
+        foreach (var manager in managers)
+        {
+            foreach (var (path, scope) in manager.Discover())
+            {
+                var name = System.IO.Path.GetFileNameWithoutExtension(path);
+                if (nameFilter is not null && !nameFilter(name))
+                {
+                    continue;
+                }
+
+                found.Add(Status(path, scope, manager));
+            }
+        }
+
+        return found;
+    }
+
+    public void Start(HermesService service, IEngineHost host)
+    {
+        var manager = For(service.Platform);
+        manager.CheckCanManage(service.Scope);
+        manager.StartService(service.Name, service.Scope, service.Path, host);
+    }
+
+    public void Stop(HermesService service, IEngineHost host)
+    {
+        var manager = For(service.Platform);
+        manager.CheckCanManage(service.Scope);
+        manager.StopService(service.Name, service.Scope, service.HermesHome, host);
+    }
+
+    public static HermesService Status(string path, ServiceScope scope, IServiceManager manager)
+    {
+        var name = System.IO.Path.GetFileNameWithoutExtension(path);
+        ServiceConfiguration config;
+        ServiceDefinition? adopted = null;
+        string text;
+        try
+        {
+            config = ServiceConfiguration.Read(path, manager.Platform);
+            text = File.ReadAllText(path);
+            adopted = config.Platform == ServicePlatform.Systemd
+                ? SystemdDefinitionReader.FromUnit(config.Unit!)
+                : Launchd.LaunchdDefinitionReader.FromJob(config.Job!);
+        }
+        catch (HermesException e)
+        {
+            return new HermesService
+            {
+                Name = name, Platform = manager.Platform, Scope = scope, Path = path, State = "unreadable", Drift = $"unknown ({e.ErrorId})", Policy = "-",
+            };
+        }
+
+        var verdicts = ExitPolicyEvaluator.Evaluate(config);
+        var (drift, changes) = Drift(text, adopted);
+        var known = new HermesService
+        {
+            Name = name,
+            Platform = manager.Platform,
+            Scope = scope,
+            Path = path,
+            State = "unknown",
+            HermesHome = adopted.HermesHome,
+            Drift = drift,
+            DriftChanges = changes,
+            Policy = $"{verdicts.Count(v => v.Ok)}/{verdicts.Count} ok",
+            PolicyVerdicts = verdicts,
+            InstalledByModule = FileStamp.HasStamp(text),
+            Definition = adopted,
+        };
+        var status = manager.Status(config, scope, known);
+        return status.StartedAt is { } started ? status with { Uptime = DateTimeOffset.UtcNow - started } : status;
+    }
+
+    /// <summary>What this module would write for the same gateway (same command, home, account, environment), compared with the file.</summary>
+    public static (string Summary, IReadOnlyList<SettingChange> Changes) Drift(string fileText, ServiceDefinition adopted)
+    {
+        ServiceDefinition expected;
+        try
+        {
+            expected = ServiceDefinitionFactory.Create(DefinitionRequest.From(adopted));
+        }
+        catch (HermesException e)
+        {
+            return ($"unknown: {e.Message}", []);
+        }
+
+        var changes = ServiceDiff.CompareText(fileText, ServiceFiles.Render(expected), adopted.Platform, "/" + adopted.FileName);
+        var handEdited = FileStamp.HasStamp(fileText) && !FileStamp.IsUntouched(fileText);
+        var summary = changes.Count == 0 ? "none" : changes.Count == 1 ? $"1 setting: {changes[0]}" : $"{changes.Count} settings";
+        return (handEdited ? summary + " (hand-edited)" : summary, changes);
+    }
+
+    private static string EnvironmentFileText(ServiceDefinition d, IReadOnlyList<EnvironmentVariable> variables)
+    {
+        if (d.Platform != ServicePlatform.Systemd || d.EnvironmentFile is null)
+        {
+            throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
+                "Environment-file variables need a systemd definition with -EnvironmentFile.", d);
+        }
+
+        var sb = new StringBuilder("# Secrets for ").Append(d.Name).Append(", written by HermesGateway (mode 0600).\n");
+        foreach (var v in variables)
+        {
+            // The same quoting as an Environment= assignment; systemd does not expand % or $ in this file.
+            var assignment = SystemdEscaping.EnvironmentAssignment(v.Name, v.Value).Replace("%%", "%", StringComparison.Ordinal);
+            sb.Append(assignment[1..^1].Split('=', 2)[0]).Append('=').Append('"').Append(assignment[1..^1].Split('=', 2)[1]).Append("\"\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool SameFile(string path, string text) => File.Exists(path) && File.ReadAllText(path) == text;
+
+    private static string EmptyDocument(ServicePlatform platform) =>
+        platform == ServicePlatform.Systemd ? "[Service]\n" : "<plist version=\"1.0\"><dict/></plist>";
+}

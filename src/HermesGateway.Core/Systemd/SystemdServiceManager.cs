@@ -1,0 +1,236 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Service;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>Installs, inspects, starts and stops gateway units through systemctl.</summary>
+public sealed class SystemdServiceManager : IServiceManager
+{
+    private readonly IProcessRunner runner;
+    private readonly ServiceEnvironment environment;
+
+    public SystemdServiceManager(IProcessRunner runner, ServiceEnvironment environment)
+    {
+        this.runner = runner;
+        this.environment = environment;
+    }
+
+    public ServicePlatform Platform => ServicePlatform.Systemd;
+
+    public SystemctlClient Client(ServiceScope scope) => new(runner, user: scope == ServiceScope.User);
+
+    public string FilePath(string name, ServiceScope scope) =>
+        Path.Combine(scope == ServiceScope.System ? environment.SystemUnitDirectory : environment.UserUnitDirectory, name + ".service");
+
+    public void CheckCanManage(ServiceScope scope)
+    {
+        if (scope == ServiceScope.System && !environment.IsRoot)
+        {
+            throw new HermesException(HermesErrorIds.NotRoot, HermesErrorCategory.PermissionDenied,
+                "System-scope services need root: run pwsh with sudo, or use -Scope User.", scope);
+        }
+
+        if (scope == ServiceScope.User && !environment.UserBusReachable)
+        {
+            throw new HermesException(HermesErrorIds.NoUserBus, HermesErrorCategory.ResourceUnavailable,
+                "The user's systemd manager cannot be reached: XDG_RUNTIME_DIR (with its bus) and DBUS_SESSION_BUS_ADDRESS are unset, as under sudo, su and in CI. Log in as the user (or 'machinectl shell <user>@'), or use -Scope System.", scope);
+        }
+
+        if (scope is not (ServiceScope.User or ServiceScope.System))
+        {
+            throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument, $"systemd has no {scope} scope.", scope);
+        }
+    }
+
+    public IEnumerable<(string Path, ServiceScope Scope)> Discover()
+    {
+        foreach (var (dir, scope) in new[] { (environment.UserUnitDirectory, ServiceScope.User), (environment.SystemUnitDirectory, ServiceScope.System) })
+        {
+            if (!Directory.Exists(dir))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(dir, "hermes-gateway*.service").Order(StringComparer.Ordinal))
+            {
+                yield return (file, scope);
+            }
+        }
+    }
+
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
+    {
+        var scope = definition.Scope;
+        var systemctl = Client(scope);
+        var unit = definition.FileName;
+        var ctl = scope == ServiceScope.User ? "systemctl --user" : "systemctl";
+        if (fileChanged && host.ShouldProcess(unit, $"{ctl} daemon-reload"))
+        {
+            systemctl.DaemonReload(host.Cancellation);
+        }
+
+        var status = systemctl.Show(unit, host.Cancellation);
+        if (!systemctl.IsEnabled(unit, host.Cancellation) && host.ShouldProcess(unit, $"{ctl} enable{(start ? " --now" : string.Empty)} {unit}"))
+        {
+            systemctl.Enable(unit, now: start, host.Cancellation);
+        }
+        else if (start && !status.IsRunning && host.ShouldProcess(unit, $"{ctl} start {unit}"))
+        {
+            if (status.ActiveState == "failed")
+            {
+                systemctl.ResetFailed(unit, host.Cancellation);
+            }
+
+            systemctl.Start(unit, host.Cancellation);
+        }
+        else if (fileChanged && status.IsRunning)
+        {
+            host.WriteWarning($"{unit} keeps running with its old settings until it restarts ({ctl} restart {unit}).");
+        }
+
+        if (scope == ServiceScope.User && systemctl.LingerEnabled(environment.UserName, host.Cancellation) == false)
+        {
+            host.WriteWarning($"Linger is off for {environment.UserName}: the user manager, and {unit} with it, stops when the last session ends. 'loginctl enable-linger {environment.UserName}' (or -EnableLinger) keeps it running.");
+        }
+    }
+
+    public void EnableLinger(IEngineHost host)
+    {
+        if (host.ShouldProcess(environment.UserName, $"loginctl enable-linger {environment.UserName}"))
+        {
+            Client(ServiceScope.User).EnableLinger(environment.UserName, host.Cancellation);
+        }
+    }
+
+    public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    {
+        var unit = name + ".service";
+        var systemctl = Client(scope);
+        var status = systemctl.Show(unit, host.Cancellation);
+        if (!status.IsLoaded)
+        {
+            return;
+        }
+
+        if (status.ActiveState is "active" or "activating" or "reloading")
+        {
+            StopService(name, scope, hermesHome, host);
+        }
+
+        if (systemctl.IsEnabled(unit, host.Cancellation) && host.ShouldProcess(unit, $"{Ctl(scope)} disable {unit}"))
+        {
+            systemctl.Disable(unit, now: false, host.Cancellation);
+        }
+    }
+
+    public void Forget(ServiceScope scope, IEngineHost host)
+    {
+        if (host.ShouldProcess(Ctl(scope), $"{Ctl(scope)} daemon-reload"))
+        {
+            Client(scope).DaemonReload(host.Cancellation);
+        }
+    }
+
+    public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known)
+    {
+        var unit = config.Name + ".service";
+        SystemdUnitStatus s;
+        try
+        {
+            s = Client(scope).Show(unit);
+        }
+        catch (HermesException e) when (e.ErrorId is HermesErrorIds.NoUserBus or HermesErrorIds.ServiceManagerFailed or HermesErrorIds.PermissionDenied)
+        {
+            return known with { State = "unknown (" + e.ErrorId + ")" };
+        }
+
+        if (!s.IsLoaded)
+        {
+            return known with { State = "not loaded", SubState = s.LoadState };
+        }
+
+        var contract = GatewayExitContract.Hermes;
+        string? lastExit = s.ExecMainCode switch
+        {
+            1 => contract.Describe(ProcessEnding.Exit(s.ExecMainStatus)).Replace("exits ", string.Empty, StringComparison.Ordinal),
+            2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => sig.ToString(),
+            _ => null,
+        };
+        return known with
+        {
+            State = s.ActiveState,
+            SubState = s.SubState,
+            Pid = s.MainPid > 0 ? s.MainPid : null,
+            StartedAt = s.MainPid > 0 ? s.StartedAt : null,
+            LastExit = lastExit,
+            Restarts = s.NRestarts,
+            Enabled = s.UnitFileState is "enabled" or "enabled-runtime" or "linked",
+        };
+    }
+
+    public void StartService(string name, ServiceScope scope, string path, IEngineHost host)
+    {
+        var unit = name + ".service";
+        var systemctl = Client(scope);
+        var status = systemctl.Show(unit, host.Cancellation);
+        if (!status.IsLoaded)
+        {
+            throw new HermesException(HermesErrorIds.UnitNotFound, HermesErrorCategory.ObjectNotFound, $"systemd does not know {unit}; install it first.", unit);
+        }
+
+        if (status.IsRunning || !host.ShouldProcess(unit, $"{Ctl(scope)} start {unit}"))
+        {
+            return;
+        }
+
+        if (status.ActiveState == "failed")
+        {
+            // A unit left failed (start limit, a crash loop) starts again only after reset-failed.
+            systemctl.ResetFailed(unit, host.Cancellation);
+        }
+
+        systemctl.Start(unit, host.Cancellation);
+    }
+
+    public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    {
+        var unit = name + ".service";
+        var systemctl = Client(scope);
+        var status = systemctl.Show(unit, host.Cancellation);
+        if (!status.IsLoaded)
+        {
+            throw new HermesException(HermesErrorIds.UnitNotFound, HermesErrorCategory.ObjectNotFound, $"systemd does not know {unit}.", unit);
+        }
+
+        if (status.ActiveState is "inactive" || !host.ShouldProcess(unit, $"mark the stop as planned, then {Ctl(scope)} stop {unit}"))
+        {
+            return;
+        }
+
+        if (status.MainPid > 0)
+        {
+            if (hermesHome is null)
+            {
+                host.WriteWarning($"{unit} sets no HERMES_HOME, so the stop cannot be marked as planned: the gateway will exit 1 and the unit may end failed.");
+            }
+            else
+            {
+                // The PID comes from systemd itself (MainPID), so the marker can only name the service's process.
+                var marker = PlannedStopMarker.Write(hermesHome, status.MainPid, ProcessStartTime.Read(status.MainPid), Environment.ProcessId, host.Now);
+                host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
+            }
+        }
+
+        systemctl.Stop(unit, host.Cancellation);
+        var after = systemctl.Show(unit, host.Cancellation);
+        if (after.ActiveState == "failed")
+        {
+            host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was marked as planned; Test-HermesExitPolicy -Scenario ManagerStop explains why.");
+        }
+    }
+
+    private static string Ctl(ServiceScope scope) => scope == ServiceScope.User ? "systemctl --user" : "systemctl";
+}

@@ -1,0 +1,78 @@
+using System.Collections;
+using System.Management.Automation;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Service;
+
+namespace HermesGateway.Commands;
+
+/// <summary>Install-HermesService: writes the unit or plist (atomically, with a backup), then enables and loads it.</summary>
+[Cmdlet(VerbsLifecycle.Install, "HermesService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ParametersSet)]
+[OutputType(typeof(HermesService))]
+public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet, IDisposable
+{
+    private const string DefinitionSet = "Definition";
+    private readonly CancellationTokenSource stopping = new();
+
+    [Parameter(Mandatory = true, ParameterSetName = DefinitionSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public ServiceDefinition? Definition { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Start the gateway too (systemctl enable --now; launchctl kickstart).</summary>
+    [Parameter]
+    public SwitchParameter Start { get; set; }
+
+    [Parameter]
+    public SwitchParameter EnableLinger { get; set; }
+
+    /// <summary>Secrets written to the definition's EnvironmentFile with mode 0600.</summary>
+    [Parameter]
+    public IDictionary? EnvironmentFileVariable { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var installer = ServiceInstaller.ForThisMachine(Core.Platform.SystemProcessRunner.Instance, Core.Platform.ServiceEnvironment.Current());
+            var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(Existing(installer)));
+            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable)), new CmdletEngineHost(this, stopping.Token));
+            WriteVerbose($"{result.Path}: {result.Outcome}{(result.BackupPath is null ? string.Empty : $", backup {result.BackupPath}")}.");
+            if (PassThru && result.Service is not null)
+            {
+                WriteObject(result.Service);
+            }
+        }
+        catch (HermesException e)
+        {
+            WriteError(ToErrorRecord(e));
+        }
+    }
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    /// <summary>Installing over an existing gateway keeps its identity (command, home, account) unless parameters say otherwise.</summary>
+    private ServiceDefinition? Existing(ServiceInstaller installer)
+    {
+        if (Name is null && Profile is null)
+        {
+            var found = installer.Find(n => n is "hermes-gateway" or "ai.hermes.gateway");
+            return found.Count > 0 ? found[0].Definition : null;
+        }
+
+        var name = Name;
+        var named = name is null ? [] : installer.Find(n => n == name);
+        return named.Count > 0 ? named[0].Definition : null;
+    }
+
+    public void Dispose()
+    {
+        stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Management.Automation;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Service;
+
+namespace HermesGateway.Commands;
+
+/// <summary>Uninstall-HermesService: a planned stop, disable or bootout, the file removed (a backup kept), reload.</summary>
+[Cmdlet(VerbsLifecycle.Uninstall, "HermesService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
+[OutputType(typeof(UninstallResult))]
+public sealed class UninstallHermesServiceCommand : ServiceCmdlet
+{
+    private const string NameSet = "Name";
+    private const string InputObjectSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public HermesService[] InputObject { get; set; } = [];
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var service in ParameterSetName == NameSet ? ByName(Name) : InputObject)
+        {
+            try
+            {
+                var result = Installer.Uninstall(service, EngineHost);
+                if (PassThru && result.Removed)
+                {
+                    WriteObject(result);
+                }
+            }
+            catch (HermesException e)
+            {
+                WriteError(ToErrorRecord(e));
+            }
+        }
+    }
+}
