@@ -1,0 +1,252 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Platform;
+using Xunit;
+
+namespace HermesGateway.Core.Tests.Service;
+
+/// <summary>Install, uninstall, start and stop through the engine, with systemctl answered by a recording runner.</summary>
+public sealed class SystemdInstallTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    private ServiceEnvironment Environment(uint uid = 1000) => new()
+    {
+        Home = Path.Combine(dir.Path, "home"),
+        XdgConfigHome = Path.Combine(dir.Path, "home", ".config"),
+        DbusSessionBusAddress = "unix:path=/run/user/1000/bus",
+        Uid = uid,
+        UserName = "hermes",
+        SystemUnitDirectory = Path.Combine(dir.Path, "etc", "systemd", "system"),
+    };
+
+    private ServiceDefinition Definition(ServiceScope scope = ServiceScope.User) => ServiceDefinitionFactory.Create(new DefinitionRequest
+    {
+        Platform = ServicePlatform.Systemd,
+        Scope = scope,
+        Executable = "/usr/local/bin/hermes",
+        HermesHome = Path.Combine(dir.Path, "home", ".hermes"),
+        User = scope == ServiceScope.System ? "hermes" : null,
+    });
+
+    private static ServiceInstaller Installer(IProcessRunner runner, ServiceEnvironment env) => new(new SystemdServiceManager(runner, env));
+
+    private static RecordingRunner FreshUnit() => new RecordingRunner()
+        .On((f, a) => f == "systemctl" && a.Contains("show"), stdout: RecordingRunner.Show())
+        .On((f, a) => f == "systemctl" && a.Contains("is-enabled"), exitCode: 1, stdout: "disabled\n")
+        .On((f, a) => f == "loginctl", stdout: "yes\n");
+
+    [Fact]
+    public void A_first_install_writes_the_unit_0644_reloads_and_enables_it()
+    {
+        var runner = FreshUnit();
+        var result = Installer(runner, Environment()).Install(new InstallRequest(Definition()), new TestHost());
+
+        var path = Path.Combine(dir.Path, "home", ".config", "systemd", "user", "hermes-gateway.service");
+        Assert.Equal(path, result.Path);
+        Assert.Equal(InstallOutcome.Created, result.Outcome);
+        Assert.Null(result.BackupPath);
+        Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
+        Assert.Contains("systemctl --user daemon-reload", runner.Calls);
+        Assert.Contains("systemctl --user enable hermes-gateway.service", runner.Calls);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, ".*tmp"));
+    }
+
+    [Fact]
+    public void Start_enables_with_now_and_a_system_unit_goes_to_the_system_directory()
+    {
+        var runner = FreshUnit();
+        var result = Installer(runner, Environment(uid: 0)).Install(new InstallRequest(Definition(ServiceScope.System), Start: true), new TestHost());
+
+        Assert.StartsWith(Path.Combine(dir.Path, "etc", "systemd", "system"), result.Path, StringComparison.Ordinal);
+        Assert.Contains("systemctl daemon-reload", runner.Calls);
+        Assert.Contains("systemctl enable --now hermes-gateway.service", runner.Calls);
+        Assert.DoesNotContain(runner.Calls, c => c.Contains("--user", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_identical_install_writes_nothing_and_reloads_nothing()
+    {
+        var env = Environment();
+        Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+        var path = Path.Combine(env.UserUnitDirectory, "hermes-gateway.service");
+        var written = File.GetLastWriteTimeUtc(path);
+        var runner = new RecordingRunner()
+            .On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show("active", "running", 42, "enabled"))
+            .On((f, a) => a.Contains("is-enabled"), stdout: "enabled\n")
+            .On((f, a) => f == "loginctl", stdout: "yes\n");
+
+        var result = Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost());
+
+        Assert.Equal(InstallOutcome.Unchanged, result.Outcome);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+        Assert.DoesNotContain(runner.Calls, c => c.Contains("daemon-reload", StringComparison.Ordinal) || c.Contains(" enable", StringComparison.Ordinal) || c.Contains(" start", StringComparison.Ordinal));
+        Assert.Single(Directory.GetFiles(env.UserUnitDirectory));
+    }
+
+    [Fact]
+    public void An_update_of_the_modules_own_file_keeps_a_backup_and_reports_the_changed_settings()
+    {
+        var env = Environment();
+        Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+
+        var longer = Definition() with { StopTimeout = TimeSpan.FromSeconds(120) };
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(longer), new TestHost());
+
+        Assert.Equal(InstallOutcome.Updated, result.Outcome);
+        Assert.NotNull(result.BackupPath);
+        Assert.Contains("TimeoutStopSec=90s", File.ReadAllText(result.BackupPath!), StringComparison.Ordinal);
+        Assert.Equal("~ TimeoutStopSec=90s → 120s", Assert.Single(result.Changes).ToString());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_file_a_person_wrote_or_edited_is_not_replaced_without_Force(bool stamped)
+    {
+        var env = Environment();
+        var path = Path.Combine(env.UserUnitDirectory, "hermes-gateway.service");
+        if (stamped)
+        {
+            Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+            File.AppendAllText(path, "# my note\n");
+        }
+        else
+        {
+            dir.Write(Path.GetRelativePath(dir.Path, path), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service")));
+        }
+
+        var before = File.ReadAllText(path);
+        var runner = FreshUnit();
+
+        Expect.Error(HermesErrorIds.FileChangedByHand, () => Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost()));
+        Assert.Equal(before, File.ReadAllText(path));
+        Assert.Empty(runner.Calls);
+
+        var forced = Installer(FreshUnit(), env).Install(new InstallRequest(Definition(), Force: true), new TestHost());
+        Assert.Equal(before, File.ReadAllText(forced.BackupPath!));
+        Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
+    }
+
+    [Fact]
+    public void WhatIf_shows_the_diff_and_touches_no_file_and_no_service()
+    {
+        var env = Environment();
+        var upstream = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service"));
+        var path = dir.Write(Path.GetRelativePath(dir.Path, Path.Combine(env.UserUnitDirectory, "hermes-gateway.service")), upstream);
+        var runner = FreshUnit();
+        var host = new TestHost(whatIf: true);
+
+        var result = Installer(runner, env).Install(new InstallRequest(Definition(), Force: true), host);
+
+        Assert.Equal(InstallOutcome.NotPerformed, result.Outcome);
+        Assert.Equal(upstream, File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(env.UserUnitDirectory));
+        Assert.DoesNotContain(runner.Calls, c => !c.Contains(" show ", StringComparison.Ordinal) && !c.Contains("is-enabled", StringComparison.Ordinal));
+        var asked = Assert.Single(host.Asked);
+        Assert.Contains("+ ExecStop=", asked, StringComparison.Ordinal);
+        Assert.Contains("~ TimeoutStopSec=70s → 90s", asked, StringComparison.Ordinal);
+        Assert.Contains("backup: hermes-gateway.service.20261122T101500Z.bak", asked, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void System_scope_without_root_and_user_scope_without_a_bus_fail_before_anything_is_written()
+    {
+        var runner = FreshUnit();
+        Expect.Error(HermesErrorIds.NotRoot, () => Installer(runner, Environment(uid: 1000)).Install(new InstallRequest(Definition(ServiceScope.System)), new TestHost()));
+        var noBus = Environment() with { DbusSessionBusAddress = null, XdgRuntimeDir = null };
+        Expect.Error(HermesErrorIds.NoUserBus, () => Installer(runner, noBus).Install(new InstallRequest(Definition()), new TestHost()));
+        Assert.Empty(runner.Calls);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "home", ".config", "systemd")));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "etc")));
+    }
+
+    [Fact]
+    public void A_user_unit_without_linger_gets_a_warning_and_EnableLinger_turns_it_on()
+    {
+        var runner = FreshUnit().On((f, a) => f == "loginctl" && a[0] == "show-user", stdout: "no\n");
+        var host = new TestHost();
+        Installer(runner, Environment()).Install(new InstallRequest(Definition()), host);
+        Assert.Contains(host.Warnings, w => w.Contains("enable-linger", StringComparison.Ordinal));
+
+        var runner2 = FreshUnit();
+        Installer(runner2, Environment() with { XdgConfigHome = Path.Combine(dir.Path, "other") }).Install(new InstallRequest(Definition(), EnableLinger: true), new TestHost());
+        Assert.Contains("loginctl enable-linger hermes", runner2.Calls);
+    }
+
+    [Fact]
+    public void Stop_marks_the_stop_as_planned_for_systemds_main_pid_before_systemctl_stop()
+    {
+        var env = Environment();
+        var installer = Installer(FreshUnit(), env);
+        installer.Install(new InstallRequest(Definition()), new TestHost());
+        var runner = new RecordingRunner()
+            .On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show("active", "running", System.Environment.ProcessId, "enabled"))
+            .On((f, a) => a.Contains("stop"), stdout: string.Empty);
+        var service = Installer(runner, env).Find().Single();
+
+        Installer(runner, env).Stop(service, new TestHost());
+
+        var marker = System.Text.Json.JsonDocument.Parse(File.ReadAllText(PlannedStopMarker.PathIn(Path.Combine(dir.Path, "home", ".hermes")))).RootElement;
+        Assert.Equal(System.Environment.ProcessId, marker.GetProperty("target_pid").GetInt32());
+        Assert.Equal(ProcessStartTime.Read(System.Environment.ProcessId), marker.GetProperty("target_start_time").GetInt64());
+        Assert.Contains("systemctl --user stop hermes-gateway.service", runner.Calls);
+    }
+
+    [Fact]
+    public void Uninstall_stops_disables_removes_the_file_keeps_a_backup_and_reloads()
+    {
+        var env = Environment();
+        Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+        var runner = new RecordingRunner()
+            .On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show("inactive", "dead", 0, "enabled"))
+            .On((f, a) => a.Contains("is-enabled"), stdout: "enabled\n");
+        var installer = Installer(runner, env);
+        var service = installer.Find().Single();
+
+        var result = installer.Uninstall(service, new TestHost());
+
+        Assert.True(result.Removed);
+        Assert.False(File.Exists(service.Path));
+        Assert.True(File.Exists(result.BackupPath));
+        Assert.Equal(["systemctl --user disable hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Get_reports_drift_and_policy_for_upstreams_unit()
+    {
+        var env = Environment();
+        dir.Write(Path.GetRelativePath(dir.Path, Path.Combine(env.UserUnitDirectory, "hermes-gateway.service")), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service")));
+        var runner = new RecordingRunner().On((f, a) => a.Contains("show"),
+            stdout: "LoadState=loaded\nActiveState=active\nSubState=running\nResult=success\nMainPID=4121\nExecMainStartTimestamp=@1763800000\nExecMainCode=0\nExecMainStatus=0\nNRestarts=3\nUnitFileState=enabled\nFragmentPath=/x\n");
+
+        var s = Installer(runner, env).Find().Single();
+
+        Assert.Equal(("hermes-gateway", "active", "running", 4121, 3, true), (s.Name, s.State, s.SubState, s.Pid!.Value, s.Restarts!.Value, s.Enabled!.Value));
+        Assert.False(s.InstalledByModule);
+        Assert.Contains(s.DriftChanges, c => c.Setting == "ExecStop" && c.Kind == SettingChangeKind.Added);
+        Assert.Contains(s.DriftChanges, c => c.ToString() == "~ TimeoutStopSec=70s → 90s");
+        Assert.Equal($"{s.PolicyVerdicts.Count(v => v.Ok)}/{s.PolicyVerdicts.Count} ok", s.Policy);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1763800000), s.StartedAt);
+    }
+
+    [Theory]
+    [InlineData("Failed to connect to bus: No medium found", true, HermesErrorIds.NoUserBus)]
+    [InlineData("Failed to enable unit: Access denied", false, HermesErrorIds.NotRoot)]
+    [InlineData("Failed to start hermes-gateway.service: Unit hermes-gateway.service not found.", false, HermesErrorIds.UnitNotFound)]
+    [InlineData("Failed to start hermes-gateway.service: Unit hermes-gateway.service is masked.", false, HermesErrorIds.ServiceDisabled)]
+    [InlineData("Job for hermes-gateway.service failed because the control process exited with error code.", false, HermesErrorIds.ServiceManagerFailed)]
+    public void Systemctl_failures_become_specific_error_ids(string stderr, bool user, string id)
+    {
+        var client = new SystemctlClient(new RecordingRunner().On((_, _) => true, exitCode: 1, stderr: stderr), user);
+
+        Expect.Error(id, () => client.Start("hermes-gateway.service"));
+    }
+
+    public void Dispose() => dir.Dispose();
+}
