@@ -11,13 +11,13 @@ public sealed class LaunchdServiceManager : IServiceManager
 {
     private readonly LaunchctlClient launchctl;
     private readonly ServiceEnvironment environment;
-    private readonly Func<int, bool> processAlive;
+    private readonly IProcessTable processes;
 
-    public LaunchdServiceManager(IProcessRunner runner, ServiceEnvironment environment, Func<int, bool>? processAlive = null)
+    public LaunchdServiceManager(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null)
     {
         launchctl = new LaunchctlClient(runner);
         this.environment = environment;
-        this.processAlive = processAlive ?? ProcessTable.IsAlive;
+        this.processes = processes ?? LocalProcessTable.Instance;
     }
 
     public ServicePlatform Platform => ServicePlatform.Launchd;
@@ -170,20 +170,20 @@ public sealed class LaunchdServiceManager : IServiceManager
         if (status.Pid is { } pid && hermesHome is not null)
         {
             // The PID comes from launchd's own record of the job, so the marker can only name the service's process.
-            PlannedStopMarker.Write(hermesHome, pid, ProcessStartTime.Read(pid), Environment.ProcessId, host.Now);
+            PlannedStopMarker.Write(hermesHome, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
         }
 
         launchctl.Bootout(target, ct);
         if (status.Pid is { } old)
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (processAlive(old) && DateTime.UtcNow < deadline)
+            while (processes.IsAlive(old) && DateTime.UtcNow < deadline)
             {
                 ct.ThrowIfCancellationRequested();
                 Thread.Sleep(50);
             }
 
-            if (processAlive(old))
+            if (processes.IsAlive(old))
             {
                 throw new HermesException(HermesErrorIds.StopTimeout, HermesErrorCategory.OperationTimeout,
                     $"PID {old} of {target} is still running 120 s after bootout.", target);

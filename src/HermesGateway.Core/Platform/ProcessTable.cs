@@ -2,6 +2,25 @@ using System.Runtime.InteropServices;
 
 namespace HermesGateway.Core.Platform;
 
+/// <summary>The seam for looking at processes: whether a PID exists, and when it started (to tell a reused PID apart).</summary>
+public interface IProcessTable
+{
+    bool IsAlive(int pid);
+
+    /// <summary>The start time the gateway itself records (Linux: /proc/&lt;pid&gt;/stat field 22), or null where unknown.</summary>
+    long? StartTime(int pid);
+}
+
+/// <summary>This machine's processes.</summary>
+public sealed class LocalProcessTable : IProcessTable
+{
+    public static readonly LocalProcessTable Instance = new();
+
+    public bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
+
+    public long? StartTime(int pid) => Policy.ProcessStartTime.Read(pid);
+}
+
 /// <summary>Looks at processes without touching them.</summary>
 public static partial class ProcessTable
 {

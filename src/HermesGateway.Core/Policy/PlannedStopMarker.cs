@@ -38,7 +38,18 @@ public static class ProcessStartTime
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return Parse(File.ReadAllText($"/proc/{pid}/stat"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Field 22 of a /proc/&lt;pid&gt;/stat line; the command name may hold spaces and parentheses.</summary>
+    public static long? Parse(string stat)
+    {
+        {
             var close = stat.LastIndexOf(')');
             if (close < 0)
             {
@@ -48,10 +59,6 @@ public static class ProcessStartTime
             // After the command name: field 3 (state) is the first; field 22 is the 20th.
             var fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             return fields.Length >= 20 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 }

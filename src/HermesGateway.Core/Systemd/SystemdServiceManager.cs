@@ -11,11 +11,13 @@ public sealed class SystemdServiceManager : IServiceManager
 {
     private readonly IProcessRunner runner;
     private readonly ServiceEnvironment environment;
+    private readonly IProcessTable processes;
 
-    public SystemdServiceManager(IProcessRunner runner, ServiceEnvironment environment)
+    public SystemdServiceManager(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null)
     {
         this.runner = runner;
         this.environment = environment;
+        this.processes = processes ?? LocalProcessTable.Instance;
     }
 
     public ServicePlatform Platform => ServicePlatform.Systemd;
@@ -219,7 +221,7 @@ public sealed class SystemdServiceManager : IServiceManager
             else
             {
                 // The PID comes from systemd itself (MainPID), so the marker can only name the service's process.
-                var marker = PlannedStopMarker.Write(hermesHome, status.MainPid, ProcessStartTime.Read(status.MainPid), Environment.ProcessId, host.Now);
+                var marker = PlannedStopMarker.Write(hermesHome, status.MainPid, processes.StartTime(status.MainPid), Environment.ProcessId, host.Now);
                 host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
             }
         }
