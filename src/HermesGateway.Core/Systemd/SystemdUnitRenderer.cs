@@ -13,14 +13,15 @@ public static class SystemdUnitRenderer
 
     /// <summary>
     /// The script ExecStop= runs: writes the planned-stop marker the gateway honours ($1 = HERMES_HOME, $2 = the
-    /// main PID, empty when the gateway already exited) with the PID's start time from /proc, atomically.
+    /// main PID, empty when the gateway already exited) with the PID's start time from /proc, atomically. Tools are
+    /// named by absolute path: the unit's PATH is the user's to choose.
     /// </summary>
     public const string PlannedStopScript =
         "home=$1 pid=$2; [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] || exit 0; " +
-        "stat=$(cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; " +
+        "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; " +
         "tmp=\"$home/.gateway-planned-stop.json.$$\"; " +
         "printf '{\"target_pid\": %s, \"target_start_time\": %s, \"stopper_pid\": %s, \"written_at\": \"%s\"}\\n' " +
-        "\"$pid\" \"$1\" \"$$\" \"$(date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && mv -f \"$tmp\" \"$home/.gateway-planned-stop.json\"";
+        "\"$pid\" \"$1\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$home/.gateway-planned-stop.json\"";
 
     public static string Render(ServiceDefinition d)
     {
