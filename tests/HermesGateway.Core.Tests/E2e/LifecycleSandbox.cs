@@ -1,0 +1,183 @@
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Tests.Differential;
+using Xunit;
+using EngineResult = HermesGateway.Core.Platform.ProcessResult;
+
+namespace HermesGateway.Core.Tests.E2e;
+
+/// <summary>
+/// A private systemd 252 (sde2e) for the install/start/stop lifecycle: the engine runs here, on the host, and reaches
+/// the sandbox through its two seams — systemctl through the process runner, /proc through the process table.
+/// Unit directories, HERMES_HOMEs and the stub live under /tmp, which the sandbox shares.
+/// </summary>
+public sealed class LifecycleSandbox : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly object gate = new();
+    private bool up;
+
+    public LifecycleSandbox()
+    {
+        Root = Path.Combine("/tmp", "hermes-sde2e-lc-" + Guid.NewGuid().ToString("N")[..10]);
+    }
+
+    public string Root { get; }
+
+    public string State => Path.Combine(Root, "state");
+
+    public string SystemUnits => Path.Combine(Root, "etc-systemd-system");
+
+    public string Home => Path.Combine(Root, "home");
+
+    public string UserUnits => Path.Combine(Home, ".config", "systemd", "user");
+
+    public void EnsureUp()
+    {
+        lock (gate)
+        {
+            if (up)
+            {
+                return;
+            }
+
+            var script = SandboxPreconditions.Script ?? throw new InvalidOperationException(SandboxPreconditions.SkipReason);
+            Directory.CreateDirectory(SystemUnits);
+            Directory.CreateDirectory(UserUnits);
+            up = true; // before booting, so Dispose tears down a half-booted manager too
+            // enable writes its .wants symlinks to /etc/systemd/system and (--user, for root) /root/.config/systemd/user,
+            // throw-away views inside the sandbox: both must be on the managers' unit paths for is-enabled to see them.
+            var env = new Dictionary<string, string>
+            {
+                ["SDE2E_EXTRA_UNIT_PATH"] = SystemUnits + ":/etc/systemd/system",
+                ["SDE2E_EXTRA_USER_UNIT_PATH"] = UserUnits + ":/root/.config/systemd/user",
+            };
+            Check(RunWithEnvironment(script, ["up", State], env), "sde2e up");
+            var usermgr = Sde2e("usermgr", State).StandardOutput.Trim();
+            Check(Sde2e("ctl", State, "start", usermgr + "0.service"), "start the user manager");
+            // A service account for system scope: /etc inside the sandbox is a throw-away overlay.
+            Check(Sde2e("exec", State, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "hermes"), "useradd");
+        }
+    }
+
+    internal static Differential.ProcessResult Sde2e(params string[] arguments) =>
+        Differential.ProcessRunner.Run(SandboxPreconditions.Script!, arguments, Timeout);
+
+    /// <summary>Runs a command inside the sandbox's namespaces (the user manager's runtime dir set for --user calls).</summary>
+    internal Differential.ProcessResult Exec(params string[] command) =>
+        Sde2e(["exec", State, "env", "XDG_RUNTIME_DIR=/run/user/0", .. command]);
+
+    public ServiceEnvironment Environment => new()
+    {
+        Home = Home,
+        XdgConfigHome = Path.Combine(Home, ".config"),
+        DbusSessionBusAddress = "unix:path=/run/user/0/bus",
+        Uid = 0,
+        UserName = "root",
+        SystemUnitDirectory = SystemUnits,
+    };
+
+    public SandboxRunner Runner() => new(this);
+
+    public IProcessTable Processes => new SandboxProcessTable(this);
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (up && SandboxPreconditions.Script is { } script)
+            {
+                Differential.ProcessRunner.Run(script, ["down", State], Timeout);
+            }
+
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a leftover folder under /tmp is harmless; .ci/run removes it
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static void Check(Differential.ProcessResult r, string what)
+    {
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{what} failed ({r.ExitCode}): {r.StandardError}{r.StandardOutput}");
+        }
+    }
+
+    private static Differential.ProcessResult RunWithEnvironment(string file, string[] args, Dictionary<string, string> env)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            info.Environment[k] = v;
+        }
+
+        using var p = System.Diagnostics.Process.Start(info)!;
+        p.StandardInput.Close();
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(Timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} timed out");
+        }
+
+        return new Differential.ProcessResult(p.ExitCode, o.Result, e.Result);
+    }
+}
+
+/// <summary>The engine's process runner, pointed into the sandbox: systemctl and loginctl run inside it; calls are recorded.</summary>
+public sealed class SandboxRunner : IProcessRunner
+{
+    private readonly LifecycleSandbox sandbox;
+
+    public SandboxRunner(LifecycleSandbox sandbox) => this.sandbox = sandbox;
+
+    public List<string> Calls { get; } = [];
+
+    public EngineResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        lock (Calls)
+        {
+            Calls.Add($"{fileName} {string.Join(' ', arguments)}");
+        }
+
+        var r = sandbox.Exec([fileName, .. arguments]);
+        return new EngineResult(r.ExitCode, r.StandardOutput, r.StandardError, false);
+    }
+}
+
+/// <summary>/proc of the sandbox's PID namespace: systemd's MainPID is a PID there.</summary>
+public sealed class SandboxProcessTable : IProcessTable
+{
+    private readonly LifecycleSandbox sandbox;
+
+    public SandboxProcessTable(LifecycleSandbox sandbox) => this.sandbox = sandbox;
+
+    public bool IsAlive(int pid) => sandbox.Exec("test", "-d", $"/proc/{pid}").ExitCode == 0;
+
+    public long? StartTime(int pid)
+    {
+        var r = sandbox.Exec("cat", $"/proc/{pid}/stat");
+        return r.ExitCode == 0 ? ProcessStartTime.Parse(r.StandardOutput) : null;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LifecycleSandboxGroup : ICollectionFixture<LifecycleSandbox>
+{
+    public const string Name = "systemd lifecycle sandbox";
+}

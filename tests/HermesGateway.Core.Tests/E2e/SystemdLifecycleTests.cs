@@ -1,0 +1,162 @@
+using System.Text.Json;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Differential;
+using HermesGateway.Core.Tests.Service;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace HermesGateway.Core.Tests.E2e;
+
+/// <summary>
+/// The whole lifecycle on a real systemd 252, with the stub gateway as the service: install → start → status →
+/// SIGKILL → revived → planned stop ends inactive, not failed → start → external SIGTERM is revived → identical
+/// re-install is a no-op → a hand-edited unit is kept without -Force and backed up with it → -WhatIf touches
+/// nothing → uninstall leaves no unit and keeps the backup.
+/// </summary>
+[Collection(LifecycleSandboxGroup.Name)]
+public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputHelper output)
+{
+    private static string Stub => Path.Combine(GoldenCasesRoot(), "tests", "stub-gateway", "stub_gateway.py");
+
+    [SystemdSandboxTheory]
+    [InlineData(ServiceScope.User)]
+    [InlineData(ServiceScope.System)]
+    public void Install_start_kill_stop_start_term_reinstall_edit_whatif_uninstall(ServiceScope scope)
+    {
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, $"hermes-{scope}".ToLowerInvariant());
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0}");
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = scope,
+            Name = $"hermes-gateway-e2e{scope}".ToLowerInvariant(),
+            Executable = Stub,
+            HermesHome = home,
+            User = scope == ServiceScope.System ? "hermes" : null,
+        });
+        var runner = sandbox.Runner();
+        var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
+        var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
+        var unit = definition.FileName;
+        var host = new TestHost();
+
+        // install → running
+        var installed = installer.Install(new InstallRequest(definition, Start: true), host);
+        Assert.Equal(InstallOutcome.Created, installed.Outcome);
+        var first = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after install");
+        output.WriteLine($"{scope}: running as PID {first.MainPid}");
+
+        // status
+        var status = installer.Find(n => n == definition.Name).Single();
+        Assert.Equal(("active", "running", first.MainPid, true), (status.State, status.SubState!, status.Pid!.Value, status.Enabled!.Value));
+        Assert.True(status.InstalledByModule);
+        Assert.Equal("none", status.Drift);
+        Assert.Equal($"{status.PolicyVerdicts.Count}/{status.PolicyVerdicts.Count} ok", status.Policy);
+
+        // SIGKILL → revived (a process this test started, through systemd)
+        Assert.Equal(0, sandbox.Exec("kill", "-KILL", first.MainPid.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+        var revived = WaitFor(systemctl, unit, s => s.IsRunning && s.MainPid != first.MainPid && GatewayRunning(home, s.MainPid), "revived after SIGKILL");
+        Assert.Equal(1, revived.NRestarts);
+
+        // planned stop → inactive (dead), not failed; the stub saw its marker and exited 0
+        installer.Stop(installer.Find(n => n == definition.Name).Single(), host);
+        var stopped = systemctl.Show(unit);
+        Assert.Equal(("inactive", "dead", "success"), (stopped.ActiveState, stopped.SubState, stopped.Result));
+        Assert.Contains(Events(home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == revived.MainPid && e.GetProperty("code").GetInt32() == 0);
+
+        // start again
+        installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+        var started = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after Start");
+
+        // external SIGTERM (no marker) → the stub exits 1 → revived, recorded as a failure
+        Assert.Equal(0, sandbox.Exec("kill", "-TERM", started.MainPid.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+        var afterTerm = WaitFor(systemctl, unit, s => s.IsRunning && s.MainPid != started.MainPid && GatewayRunning(home, s.MainPid), "revived after SIGTERM");
+        Assert.Contains(Events(home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == started.MainPid && e.GetProperty("code").GetInt32() == 1);
+
+        // an identical re-install changes nothing and reloads nothing
+        var path = installed.Path;
+        var writtenAt = File.GetLastWriteTimeUtc(path);
+        runner.Calls.Clear();
+        Assert.Equal(InstallOutcome.Unchanged, installer.Install(new InstallRequest(definition, Start: true), host).Outcome);
+        Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(path));
+        Assert.DoesNotContain(runner.Calls, c => c.Contains("daemon-reload", StringComparison.Ordinal) || c.Contains(" enable", StringComparison.Ordinal) || c.Contains(" start", StringComparison.Ordinal) || c.Contains(" stop", StringComparison.Ordinal));
+        Assert.Equal(afterTerm.MainPid, systemctl.Show(unit).MainPid);
+
+        // a hand edit is kept without -Force, and backed up with it
+        File.AppendAllText(path, "# tuned by hand\n");
+        var edited = File.ReadAllText(path);
+        var refused = Assert.Throws<HermesException>(() => installer.Install(new InstallRequest(definition), host));
+        Assert.Equal(HermesErrorIds.FileChangedByHand, refused.ErrorId);
+        Assert.Equal(edited, File.ReadAllText(path));
+        var forced = installer.Install(new InstallRequest(definition, Force: true), host);
+        Assert.Equal(InstallOutcome.Updated, forced.Outcome);
+        Assert.Equal(edited, File.ReadAllText(forced.BackupPath!));
+
+        // -WhatIf: nothing on disk, nothing in systemd
+        var beforeWhatIf = (File.ReadAllText(path), Directory.GetFiles(Path.GetDirectoryName(path)!).Length, systemctl.Show(unit));
+        var whatIf = new TestHost(whatIf: true);
+        Assert.Equal(InstallOutcome.NotPerformed, installer.Install(new InstallRequest(definition with { StopTimeout = TimeSpan.FromSeconds(120) }, Start: true), whatIf).Outcome);
+        Assert.False(installer.Uninstall(installer.Find(n => n == definition.Name).Single(), whatIf).Removed);
+        installer.Stop(installer.Find(n => n == definition.Name).Single(), whatIf);
+        Assert.Equal(beforeWhatIf, (File.ReadAllText(path), Directory.GetFiles(Path.GetDirectoryName(path)!).Length, systemctl.Show(unit)));
+
+        // uninstall: a planned stop, no unit left, the backup kept
+        var removed = installer.Uninstall(installer.Find(n => n == definition.Name).Single(), host);
+        Assert.True(removed.Removed);
+        Assert.False(File.Exists(path));
+        Assert.True(File.Exists(removed.BackupPath));
+        var gone = systemctl.Show(unit);
+        Assert.NotEqual("loaded", gone.LoadState);
+        Assert.False(sandbox.Processes.IsAlive(afterTerm.MainPid));
+        Assert.Empty(installer.Find(n => n == definition.Name));
+    }
+
+    private static SystemdUnitStatus WaitFor(SystemctlClient systemctl, string unit, Func<SystemdUnitStatus, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        SystemdUnitStatus s;
+        do
+        {
+            s = systemctl.Show(unit);
+            if (condition(s))
+            {
+                return s;
+            }
+
+            Thread.Sleep(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new Xunit.Sdk.XunitException($"{unit} not {what} within 30 s: {s}");
+    }
+
+    /// <summary>The stub reports itself running (its state file names the PID).</summary>
+    private static bool GatewayRunning(string home, int pid)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+            return doc.RootElement.GetProperty("gateway_state").GetString() == "running" && doc.RootElement.GetProperty("pid").GetInt32() == pid;
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static List<JsonElement> Events(string home) =>
+        [.. File.ReadAllLines(Path.Combine(home, "stub-events.jsonl")).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+
+    private static string GoldenCasesRoot() => Definition.GoldenCases.RepoRoot();
+}
