@@ -70,10 +70,10 @@ public sealed class ServiceInstaller
                 path);
         }
 
-        var action = new StringBuilder(current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit" : "plist");
+        var action = new StringBuilder(current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
         foreach (var c in changes)
         {
-            action.Append('\n').Append("  ").Append(c);
+            action.Append('\n').Append("  ").Append(Shorten(c));
         }
 
         if (current is not null)
@@ -250,6 +250,21 @@ public sealed class ServiceInstaller
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>A change as one readable line: long values cut, the planned-stop marker named for what it does.</summary>
+    private static string Shorten(SettingChange c)
+    {
+        static string Cut(string? v) => v is { Length: > 80 } ? v[..77] + "..." : v ?? string.Empty;
+        var text = c.Kind switch
+        {
+            SettingChangeKind.Added => $"+ {c.Setting}={Cut(c.New)}",
+            SettingChangeKind.Removed => $"- {c.Setting}={Cut(c.Old)}",
+            _ => $"~ {c.Setting}={Cut(c.Old)} → {Cut(c.New)}",
+        };
+        return c.Setting == "ExecStop" && (c.New ?? c.Old ?? string.Empty).Contains(SystemdModel.PlannedStopMarkerCommand, StringComparison.Ordinal)
+            ? text + "   (marks systemctl stop as planned)"
+            : text;
     }
 
     private static bool SameFile(string path, string text) => File.Exists(path) && File.ReadAllText(path) == text;

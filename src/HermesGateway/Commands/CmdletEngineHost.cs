@@ -20,7 +20,7 @@ internal sealed class CmdletEngineHost : IEngineHost
 
     // The three-string form makes -WhatIf print the whole action, diff lines included.
     public bool ShouldProcess(string target, string action) =>
-        cmdlet.ShouldProcess($"{action} ({target})", $"{action}?", "HermesGateway");
+        cmdlet.ShouldProcess(action.Contains(target, StringComparison.Ordinal) ? action : $"{action} ({target})", $"{action}?", "HermesGateway");
 
     public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);
 

@@ -1,0 +1,149 @@
+#Requires -Version 7.4
+# Install-/Uninstall-/Get-HermesService and Start-/Stop-HermesGateway: parameters, pipeline binding, -WhatIf and
+# error ids. HOME points into TestDrive, so nothing outside it is read or written; the full lifecycle against a real
+# systemd runs in the xunit E2E suite.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module (Get-HermesTestModulePath) -Force
+    $script:examples = Join-Path (Get-HermesRepoRoot) 'tests/examples'
+    $script:saved = @{}
+    foreach ($name in 'HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS') {
+        $script:saved[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+
+    $script:testHome = Join-Path $TestDrive 'home'
+    New-Item -ItemType Directory -Path $testHome | Out-Null
+    $env:HOME = $testHome
+    $env:XDG_CONFIG_HOME = Join-Path $testHome '.config'
+    # A user bus that looks configured but answers nobody: every systemctl --user call fails the same way everywhere.
+    $env:XDG_RUNTIME_DIR = Join-Path $TestDrive 'run'
+    $env:DBUS_SESSION_BUS_ADDRESS = 'unix:path=' + (Join-Path $TestDrive 'run/no-bus')
+    $script:unitDir = Join-Path $testHome '.config/systemd/user'
+    $script:agentDir = Join-Path $testHome 'Library/LaunchAgents'
+}
+
+AfterAll {
+    foreach ($name in $script:saved.Keys) {
+        [Environment]::SetEnvironmentVariable($name, $script:saved[$name])
+    }
+
+    Remove-Module HermesGateway -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Install-HermesService -WhatIf' {
+    It 'writes nothing and reports no error' {
+        $definition = New-HermesServiceDefinition -Executable /usr/local/bin/hermes
+        $definition | Install-HermesService -WhatIf -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        Join-Path $unitDir $definition.FileName | Should -Not -Exist
+        Join-Path $agentDir $definition.FileName | Should -Not -Exist
+    }
+
+    It 'builds the definition from parameters too' {
+        Install-HermesService -Profile pester -Executable /usr/local/bin/hermes -WhatIf -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        Get-ChildItem $testHome -Recurse -File | Should -BeNullOrEmpty
+    }
+
+    It 'declares ShouldProcess with the impact the verb deserves' {
+        (Get-Command Install-HermesService).Parameters.Keys | Should -Contain 'WhatIf'
+        $impact = { param($c) ((Get-Command $c).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false))[0].ConfirmImpact }
+        & $impact Install-HermesService | Should -Be 'Medium'
+        & $impact Uninstall-HermesService | Should -Be 'High'
+        & $impact Stop-HermesGateway | Should -Be 'Medium'
+    }
+}
+
+Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        New-Item -ItemType Directory -Path $unitDir -Force | Out-Null
+        Copy-Item (Join-Path $examples 'hermes-gateway.service') $unitDir
+    }
+
+    It 'Get-HermesService finds upstream''s unit and judges it' {
+        $s = @(Get-HermesService)
+        $s.Count | Should -Be 1
+        $s[0] | Should -BeOfType ([HermesGateway.Core.Service.HermesService])
+        $s[0].Name | Should -Be 'hermes-gateway'
+        $s[0].Platform | Should -Be 'Systemd'
+        $s[0].Scope | Should -Be 'User'
+        $s[0].InstalledByModule | Should -BeFalse
+        $s[0].Drift | Should -Not -Be 'none'
+        ($s[0].DriftChanges | Where-Object Setting -EQ 'ExecStop').Kind | Should -Be 'Added'
+        $s[0].Policy | Should -Match '^\d+/\d+ ok$'
+        $s[0].State | Should -BeLike 'unknown*'
+    }
+
+    It 'Get-HermesService filters by name with wildcards and reports a missing exact name as HermesServiceNotFound' {
+        @(Get-HermesService -Name 'hermes-*').Count | Should -Be 1
+        @(Get-HermesService -Name 'other-*').Count | Should -Be 0
+        { Get-HermesService -Name 'hermes-gateway-none' -ErrorAction Stop } | Should -Throw -ErrorId 'HermesServiceNotFound,*'
+    }
+
+    It 'binds Get-HermesService output to Stop-HermesGateway and reports an unreachable user bus as HermesNoUserBus' {
+        Get-HermesService | Stop-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesNoUserBus,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+    }
+
+    It 'binds names by property to Start-HermesGateway' {
+        [pscustomobject]@{ Name = 'hermes-gateway' } | Start-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesNoUserBus,*'
+    }
+
+    It 'refuses to replace upstream''s unit without -Force, and -WhatIf with -Force still writes nothing' {
+        $before = Get-Content -Raw (Join-Path $unitDir 'hermes-gateway.service')
+        { Install-HermesService -Name hermes-gateway -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileChangedByHand,*'
+        Install-HermesService -Name hermes-gateway -Force -WhatIf
+        Get-Content -Raw (Join-Path $unitDir 'hermes-gateway.service') | Should -Be $before
+        @(Get-ChildItem $unitDir).Count | Should -Be 1
+    }
+
+    It 'reports a missing user bus as HermesNoUserBus before writing anything' {
+        $saved = $env:DBUS_SESSION_BUS_ADDRESS, $env:XDG_RUNTIME_DIR
+        try {
+            $env:DBUS_SESSION_BUS_ADDRESS = $null
+            $env:XDG_RUNTIME_DIR = $null
+            { New-HermesServiceDefinition -Profile nobus -Executable /usr/local/bin/hermes | Install-HermesService -ErrorAction Stop } | Should -Throw -ErrorId 'HermesNoUserBus,*'
+            Join-Path $unitDir 'hermes-gateway-nobus.service' | Should -Not -Exist
+        }
+        finally {
+            $env:DBUS_SESSION_BUS_ADDRESS, $env:XDG_RUNTIME_DIR = $saved
+        }
+    }
+
+    It 'refuses system scope without root as HermesNotRoot' -Skip:((id -u) -eq '0') {
+        $d = New-HermesServiceDefinition -Scope System -User hermes -HermesHome /srv/hermes -Executable /usr/local/bin/hermes
+        { $d | Install-HermesService -ErrorAction Stop } | Should -Throw -ErrorId 'HermesNotRoot,*'
+    }
+
+    It 'Uninstall-HermesService -WhatIf removes nothing' {
+        Get-HermesService | Uninstall-HermesService -WhatIf -ErrorAction SilentlyContinue
+        Join-Path $unitDir 'hermes-gateway.service' | Should -Exist
+    }
+}
+
+Describe 'Service cmdlets on launchd' -Skip:(-not $IsMacOS) {
+    BeforeAll {
+        New-Item -ItemType Directory -Path $agentDir -Force | Out-Null
+        Copy-Item (Join-Path $examples 'ai.hermes.gateway.plist') $agentDir
+    }
+
+    It 'Get-HermesService finds upstream''s agent and judges it' {
+        $s = @(Get-HermesService)
+        $s.Count | Should -Be 1
+        $s[0].Name | Should -Be 'ai.hermes.gateway'
+        $s[0].Platform | Should -Be 'Launchd'
+        $s[0].Scope | Should -Be 'Agent'
+        $s[0].Drift | Should -Not -Be 'none'
+        $s[0].Policy | Should -Match '^\d+/\d+ ok$'
+    }
+
+    It 'Install-HermesService -WhatIf over it writes nothing' {
+        $before = Get-Content -Raw (Join-Path $agentDir 'ai.hermes.gateway.plist')
+        Install-HermesService -Name ai.hermes.gateway -Force -WhatIf
+        Get-Content -Raw (Join-Path $agentDir 'ai.hermes.gateway.plist') | Should -Be $before
+    }
+}
