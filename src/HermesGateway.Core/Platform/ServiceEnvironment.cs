@@ -34,9 +34,13 @@ public sealed partial record ServiceEnvironment
 
     public string LaunchAgentDirectory => Path.Combine(Home, "Library", "LaunchAgents");
 
-    /// <summary>systemctl --user needs the user manager's bus: $XDG_RUNTIME_DIR/bus or $DBUS_SESSION_BUS_ADDRESS.</summary>
+    /// <summary>
+    /// systemctl --user needs a way to the user manager: $DBUS_SESSION_BUS_ADDRESS, the session bus at
+    /// $XDG_RUNTIME_DIR/bus, or the manager's own socket at $XDG_RUNTIME_DIR/systemd/private (used without D-Bus).
+    /// </summary>
     public bool UserBusReachable =>
-        !string.IsNullOrEmpty(DbusSessionBusAddress) || (!string.IsNullOrEmpty(XdgRuntimeDir) && File.Exists(Path.Combine(XdgRuntimeDir, "bus")));
+        !string.IsNullOrEmpty(DbusSessionBusAddress)
+        || (!string.IsNullOrEmpty(XdgRuntimeDir) && (File.Exists(Path.Combine(XdgRuntimeDir, "bus")) || File.Exists(Path.Combine(XdgRuntimeDir, "systemd", "private"))));
 
     public static ServiceEnvironment Current()
     {
