@@ -244,9 +244,30 @@ public sealed class ServiceInstaller
         var sb = new StringBuilder("# Secrets for ").Append(d.Name).Append(", written by HermesGateway (mode 0600).\n");
         foreach (var v in variables)
         {
-            // The same quoting as an Environment= assignment; systemd does not expand % or $ in this file.
-            var assignment = SystemdEscaping.EnvironmentAssignment(v.Name, v.Value).Replace("%%", "%", StringComparison.Ordinal);
-            sb.Append(assignment[1..^1].Split('=', 2)[0]).Append('=').Append('"').Append(assignment[1..^1].Split('=', 2)[1]).Append("\"\n");
+            if (!SystemdEscaping.IsEnvironmentName(v.Name))
+            {
+                throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{v.Name}' is not a valid environment variable name.", v.Name);
+            }
+
+            if (v.Value.Any(c => c is '\n' or '\r' or '\0'))
+            {
+                throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                    $"The value of {v.Name} holds a line break or NUL, which an environment file cannot carry.", v.Name);
+            }
+
+            // Shell-like double quotes, as systemd reads EnvironmentFile=: \ " $ and ` are escaped; nothing is expanded.
+            sb.Append(v.Name).Append("=\"");
+            foreach (var c in v.Value)
+            {
+                if (c is '\\' or '"' or '$' or '`')
+                {
+                    sb.Append('\\');
+                }
+
+                sb.Append(c);
+            }
+
+            sb.Append("\"\n");
         }
 
         return sb.ToString();

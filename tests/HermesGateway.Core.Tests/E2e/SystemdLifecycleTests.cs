@@ -44,7 +44,9 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
             Executable = Stub,
             HermesHome = home,
             User = scope == ServiceScope.System ? "hermes" : null,
+            EnvironmentFile = Path.Combine(home, "gateway.env"),
         });
+        const string Secret = "a \"b\" $c `d` \\e\ttab %f 'g'";
         var runner = sandbox.Runner();
         var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
         var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
@@ -52,10 +54,16 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         var host = new TestHost();
 
         // install → running
-        var installed = installer.Install(new InstallRequest(definition, Start: true), host);
+        var secrets = new[] { new EnvironmentVariable("HERMES_TEST_SECRET", Secret) };
+        var installed = installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host);
         Assert.Equal(InstallOutcome.Created, installed.Outcome);
         var first = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after install");
         output.WriteLine($"{scope}: running as PID {first.MainPid}");
+
+        // the secret reached the gateway exactly, through an environment file only its owner can read
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(definition.EnvironmentFile!));
+        var environ = sandbox.Exec("cat", $"/proc/{first.MainPid}/environ").StandardOutput.Split('\0');
+        Assert.Contains("HERMES_TEST_SECRET=" + Secret, environ);
 
         // status
         var status = installer.Find(n => n == definition.Name).Single();
@@ -88,7 +96,7 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         var path = installed.Path;
         var writtenAt = File.GetLastWriteTimeUtc(path);
         runner.Calls.Clear();
-        Assert.Equal(InstallOutcome.Unchanged, installer.Install(new InstallRequest(definition, Start: true), host).Outcome);
+        Assert.Equal(InstallOutcome.Unchanged, installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host).Outcome);
         Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(path));
         Assert.DoesNotContain(runner.Calls, c => c.Contains("daemon-reload", StringComparison.Ordinal) || c.Contains(" enable", StringComparison.Ordinal) || c.Contains(" start", StringComparison.Ordinal) || c.Contains(" stop", StringComparison.Ordinal));
         Assert.Equal(afterTerm.MainPid, systemctl.Show(unit).MainPid);
