@@ -73,6 +73,9 @@ public sealed record DefinitionRequest
         Group = d.Group,
         StandardOutPath = d.StandardOutPath,
         StandardErrorPath = d.StandardErrorPath,
+
+        // A longer stop timeout is a deliberate drain budget and kept; a shorter one is what kills drains (stale units).
+        StopTimeout = d.StopTimeout >= GatewayExitContract.Hermes.DrainTimeout + ServiceDefinitionFactory.StopHeadroom ? d.StopTimeout : null,
     };
 }
 

@@ -132,7 +132,8 @@ public sealed class SystemdSandbox : IDisposable
     public string Root => root ?? throw new InvalidOperationException("The sandbox is not up.");
 
     /// <summary>sde2e's STATE directory: units/, console.log, pid.</summary>
-    public string StateDirectory => Path.Combine(Root, "state");
+    /// <remarks>sde2e names the sandbox's cgroup after this folder's name, so it must be unique among running sandboxes.</remarks>
+    public string StateDirectory => Path.Combine(Root, "state-" + Path.GetFileName(Root));
 
     public string UnitDirectory => Path.Combine(StateDirectory, "units");
 

@@ -24,7 +24,8 @@ public sealed class LifecycleSandbox : IDisposable
 
     public string Root { get; }
 
-    public string State => Path.Combine(Root, "state");
+    /// <remarks>sde2e names the sandbox's cgroup after this folder's name, so it must be unique among running sandboxes.</remarks>
+    public string State => Path.Combine(Root, "state-" + Path.GetFileName(Root));
 
     public string SystemUnits => Path.Combine(Root, "etc-systemd-system");
 
