@@ -194,7 +194,8 @@ public sealed class SystemdInstallTests : IDisposable
 
         var marker = System.Text.Json.JsonDocument.Parse(File.ReadAllText(PlannedStopMarker.PathIn(Path.Combine(dir.Path, "home", ".hermes")))).RootElement;
         Assert.Equal(System.Environment.ProcessId, marker.GetProperty("target_pid").GetInt32());
-        Assert.Equal(ProcessStartTime.Read(System.Environment.ProcessId), marker.GetProperty("target_start_time").GetInt64());
+        var startTime = marker.GetProperty("target_start_time");
+        Assert.Equal(ProcessStartTime.Read(System.Environment.ProcessId), startTime.ValueKind == System.Text.Json.JsonValueKind.Null ? null : startTime.GetInt64());
         Assert.Contains("systemctl --user stop hermes-gateway.service", runner.Calls);
     }
 
