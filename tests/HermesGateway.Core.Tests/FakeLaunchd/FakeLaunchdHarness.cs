@@ -161,7 +161,7 @@ internal sealed partial class FakeLaunchd : IDisposable
         Regex.Match(Launchctl("print", Gui + "/" + label).StandardOutput, @"^\s*fake state = (.+)$", RegexOptions.Multiline).Groups[1].Value.Trim();
 
     /// <summary>Polls until the condition holds; fails the test with <paramref name="what"/> otherwise.</summary>
-    public static T WaitFor<T>(Func<T?> probe, string what, double seconds = 10)
+    public static T WaitFor<T>(Func<T?> probe, string what, double seconds = 30)
         where T : class
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
@@ -182,7 +182,7 @@ internal sealed partial class FakeLaunchd : IDisposable
     }
 
     /// <summary>The job is running and the stub in it wrote gateway.pid naming that PID (state running).</summary>
-    public LaunchdJobStatus WaitForStub(string label, string hermesHome, int? notPid = null, double seconds = 10) =>
+    public LaunchdJobStatus WaitForStub(string label, string hermesHome, int? notPid = null, double seconds = 30) =>
         WaitFor(() =>
         {
             var s = Print(label);
