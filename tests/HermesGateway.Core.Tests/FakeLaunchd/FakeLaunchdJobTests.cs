@@ -42,7 +42,7 @@ public sealed class FakeLaunchdJobTests : IDisposable
         Assert.Equal(model.ThrottleDelay(ranFor), outcome.Delay);
         Assert.Equal(TimeSpan.FromSeconds(2), outcome.Delay); // it ran well under a second
         Assert.Equal(2000, fake.FakeField("ai.hermes.gateway", "respawn delay"));
-        Assert.InRange(spawnAt - exitAt, 2000, 2300);
+        Assert.InRange(spawnAt - exitAt, 2000, 3500); // never early; late only by scheduling on a loaded machine
         Assert.InRange(observed.TotalSeconds, 1.9, 5);
     }
 

@@ -188,7 +188,8 @@ public sealed class StubGatewayTests : IDisposable
         var noticed = clock.Elapsed;
 
         Assert.Equal(0, run.WaitForExit());
-        Assert.True(noticed < TimeSpan.FromSeconds(1.2), $"the watcher took {noticed.TotalSeconds:F2} s");
+        // The watcher polls every 0.5 s; the bound leaves room for a loaded CI machine (without a watcher it never stops).
+        Assert.True(noticed < TimeSpan.FromSeconds(3), $"the watcher took {noticed.TotalSeconds:F2} s");
         Assert.False(_home.Exists(PlannedStop));
         var trace = Trace();
         Assert.DoesNotContain(trace, e => e.StartsWith("signal:", StringComparison.Ordinal));
@@ -300,7 +301,7 @@ public sealed class StubGatewayTests : IDisposable
         var code = run.WaitForExit(TimeSpan.FromSeconds(5));
 
         Assert.Equal(1, code);
-        Assert.InRange(clock.Elapsed.TotalSeconds, 1.0, 3.0);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.0, 6.0);
         Assert.Equal(["signal:SIGUSR1", "state:draining", "watchdog", "state:stopped", "exit:1"], Trace()[^5..]);
     }
 
