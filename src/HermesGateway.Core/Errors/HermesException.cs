@@ -67,6 +67,10 @@ public static class HermesErrorIds
     public const string ServiceManagerFailed = "HermesServiceManagerFailed";
     public const string ServiceNotFound = "HermesServiceNotFound";
     public const string StopTimeout = "HermesStopTimeout";
+    public const string PidNotProven = "HermesPidNotProven";
+    public const string RestartTimeout = "HermesRestartTimeout";
+    public const string RestartFailed = "HermesRestartFailed";
+    public const string RestartInProgress = "HermesRestartInProgress";
     public const string NameInvalid = "HermesNameInvalid";
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
 }

@@ -68,6 +68,9 @@ public sealed partial class LaunchctlClient
     public void Kickstart(string target, bool killFirst, CancellationToken ct = default) =>
         Check(Run(killFirst ? ["kickstart", "-k", target] : ["kickstart", target], ct), target, "kickstart");
 
+    /// <summary>launchctl kill &lt;signal&gt; &lt;target&gt;: launchd signals the job's process.</summary>
+    public void Kill(string target, string signalName, CancellationToken ct = default) => Check(Run(["kill", signalName, target], ct), target, "kill");
+
     public LaunchdJobStatus Print(string target, CancellationToken ct = default)
     {
         var r = Run(["print", target], ct);

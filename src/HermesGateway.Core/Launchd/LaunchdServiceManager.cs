@@ -191,6 +191,80 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
+    public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
+    {
+        var s = launchctl.Print(LaunchctlClient.Target(Domain(service.Scope, cancellation), service.Name), cancellation);
+        return s.IsRunning && s.Pid is { } pid ? new RunningGateway(pid, processes.StartTime(pid)) : null;
+    }
+
+    public void SendSignal(HermesService service, UnixSignal signal, IEngineHost host)
+    {
+        var target = LaunchctlClient.Target(Domain(service.Scope, host.Cancellation), service.Name);
+        // launchd delivers it to the job's process, so no PID read earlier can have been reused in between.
+        if (host.ShouldProcess(target, $"launchctl kill {signal.ToString()[3..]} {target}"))
+        {
+            launchctl.Kill(target, signal.ToString()[3..], host.Cancellation);
+        }
+    }
+
+    public string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host)
+    {
+        var ct = host.Cancellation;
+        var domain = Domain(service.Scope, ct);
+        var target = LaunchctlClient.Target(domain, service.Name);
+        var status = launchctl.Print(target, ct);
+        if (status.IsRunning)
+        {
+            return "launchd";
+        }
+
+        var how = new List<string>();
+        if (!status.Loaded)
+        {
+            // The job was booted out (or a bootout raced us): load it again before anything can start it.
+            if (!host.ShouldProcess(target, $"launchctl bootstrap {domain} {service.Path}"))
+            {
+                return "none (WhatIf)";
+            }
+
+            BootstrapWithRetry(domain, service.Path, target, host);
+            how.Add("bootstrap");
+        }
+
+        // An explicit start: no ThrottleInterval wait, and an on-demand-only domain does not hold it back.
+        if (!launchctl.Print(target, ct).IsRunning && host.ShouldProcess(target, $"launchctl kickstart {target}"))
+        {
+            launchctl.Kickstart(target, killFirst: false, ct);
+            how.Add("kickstart");
+        }
+
+        return how.Count == 0 ? "launchd" : string.Join(", ", how);
+    }
+
+    public void HardRestart(HermesService service, IEngineHost host)
+    {
+        var ct = host.Cancellation;
+        var domain = Domain(service.Scope, ct);
+        var target = LaunchctlClient.Target(domain, service.Name);
+        if (!host.ShouldProcess(target, $"mark the stop as planned, then launchctl kickstart -k {target}"))
+        {
+            return;
+        }
+
+        var status = launchctl.Print(target, ct);
+        if (!status.Loaded)
+        {
+            BootstrapWithRetry(domain, service.Path, target, host);
+        }
+
+        if (status.Pid is { } pid && service.HermesHome is { } home)
+        {
+            PlannedStopMarker.Write(home, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
+        }
+
+        launchctl.Kickstart(target, killFirst: true, ct);
+    }
+
     private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
     {
         var deadline = DateTime.UtcNow + BootstrapRetryFor;

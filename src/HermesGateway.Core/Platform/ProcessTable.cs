@@ -9,6 +9,12 @@ public interface IProcessTable
 
     /// <summary>The start time the gateway itself records (Linux: /proc/&lt;pid&gt;/stat field 22), or null where unknown.</summary>
     long? StartTime(int pid);
+
+    /// <summary>The parent PID, or null when the process is gone or the platform does not tell.</summary>
+    int? ParentPid(int pid);
+
+    /// <summary>The process' cgroup v2 path (Linux: /proc/&lt;pid&gt;/cgroup), or null where there is none.</summary>
+    string? ControlGroup(int pid);
 }
 
 /// <summary>This machine's processes.</summary>
@@ -19,6 +25,32 @@ public sealed class LocalProcessTable : IProcessTable
     public bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
 
     public long? StartTime(int pid) => Policy.ProcessStartTime.Read(pid);
+
+    public int? ParentPid(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public string? ControlGroup(int pid)
+    {
+        try
+        {
+            return ProcessTable.ParseControlGroup(File.ReadAllText($"/proc/{pid}/cgroup"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>Looks at processes without touching them.</summary>
@@ -35,6 +67,47 @@ public static partial class ProcessTable
         }
 
         return Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH;
+    }
+
+    /// <summary>The unified (v2) entry "0::/path" of /proc/&lt;pid&gt;/cgroup, else the name=systemd one.</summary>
+    public static string? ParseControlGroup(string text)
+    {
+        string? fallback = null;
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("0::", StringComparison.Ordinal))
+            {
+                return line[3..].Trim();
+            }
+
+            if (line.Contains(":name=systemd:", StringComparison.Ordinal))
+            {
+                fallback = line[(line.LastIndexOf(':') + 1)..].Trim();
+            }
+        }
+
+        return fallback;
+    }
+
+    /// <summary>Whether <paramref name="ancestor"/> is the process itself or one of its parents.</summary>
+    public static bool IsSelfOrAncestor(IProcessTable table, int ancestor, int pid)
+    {
+        for (var (current, hops) = (pid, 0); current > 1 && hops < 256; hops++)
+        {
+            if (current == ancestor)
+            {
+                return true;
+            }
+
+            if (table.ParentPid(current) is not { } parent)
+            {
+                return false;
+            }
+
+            current = parent;
+        }
+
+        return false;
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -33,4 +33,19 @@ public interface IServiceManager
 
     /// <summary>After the file is gone: let the supervisor forget it (daemon-reload).</summary>
     void Forget(ServiceScope scope, IEngineHost host);
+
+    /// <summary>The running gateway as its supervisor records it, its PID proven to be the service's; null when not running.</summary>
+    RunningGateway? Identify(HermesService service, CancellationToken cancellation);
+
+    /// <summary>Delivers the restart signal to the service's main process through the supervisor (never by a bare PID).</summary>
+    void SendSignal(HermesService service, Platform.UnixSignal signal, IEngineHost host);
+
+    /// <summary>After the old process exited: make sure the supervisor brings the gateway back now (reset a failed unit, kickstart a job).</summary>
+    string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host);
+
+    /// <summary>The supervisor's own restart (systemctl restart, launchctl kickstart -k), as a planned stop.</summary>
+    void HardRestart(HermesService service, IEngineHost host);
 }
+
+/// <summary>A gateway process that is proven to be the service's: the supervisor's PID, and when it started.</summary>
+public sealed record RunningGateway(int Pid, long? StartTime);

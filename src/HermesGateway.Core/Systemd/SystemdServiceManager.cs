@@ -234,5 +234,94 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
+    public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
+    {
+        var unit = service.Name + ".service";
+        var s = Client(service.Scope).Show(unit, cancellation);
+        if (!s.IsRunning || s.MainPid <= 0)
+        {
+            return null;
+        }
+
+        // systemd's MainPID, and (where cgroups are visible) the process sits in the unit's own cgroup.
+        if (processes.ControlGroup(s.MainPid) is { } cgroup && !cgroup.EndsWith("/" + unit, StringComparison.Ordinal))
+        {
+            throw new HermesException(HermesErrorIds.PidNotProven, HermesErrorCategory.InvalidOperation,
+                $"PID {s.MainPid} is not in {unit}'s cgroup ({cgroup}); it is not signalled.", s.MainPid);
+        }
+
+        return new RunningGateway(s.MainPid, processes.StartTime(s.MainPid));
+    }
+
+    public void SendSignal(HermesService service, UnixSignal signal, IEngineHost host)
+    {
+        var unit = service.Name + ".service";
+        // systemd delivers it to the MainPID it tracks, so no PID read earlier can have been reused in between.
+        if (host.ShouldProcess(unit, $"{Ctl(service.Scope)} kill --kill-who=main -s {signal} {unit}"))
+        {
+            var systemctl = Client(service.Scope);
+            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+        }
+    }
+
+    public string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host)
+    {
+        var unit = service.Name + ".service";
+        var systemctl = Client(service.Scope);
+        var deadline = DateTime.UtcNow + waitForSupervisor;
+        while (true)
+        {
+            var s = systemctl.Show(unit, host.Cancellation);
+            if (s.IsRunning && s.MainPid > 0)
+            {
+                return "systemd";
+            }
+
+            // Waiting in auto-restart (RestartSec=) or starting: systemd is bringing it back.
+            var restarting = s.SubState is "auto-restart" or "auto-restart-queued" or "start" or "start-pre" or "start-post" || s.ActiveState is "activating" or "reloading";
+            if (!restarting || DateTime.UtcNow >= deadline)
+            {
+                if (!host.ShouldProcess(unit, $"{(s.ActiveState == "failed" ? $"{Ctl(service.Scope)} reset-failed {unit}; " : string.Empty)}{Ctl(service.Scope)} start {unit}"))
+                {
+                    return "none (WhatIf)";
+                }
+
+                if (s.ActiveState == "failed")
+                {
+                    systemctl.ResetFailed(unit, host.Cancellation);
+                }
+
+                systemctl.Start(unit, host.Cancellation);
+                return s.ActiveState == "failed" ? "reset-failed, start" : "start";
+            }
+
+            host.Cancellation.ThrowIfCancellationRequested();
+            Thread.Sleep(50);
+        }
+    }
+
+    public void HardRestart(HermesService service, IEngineHost host)
+    {
+        var unit = service.Name + ".service";
+        var systemctl = Client(service.Scope);
+        if (!host.ShouldProcess(unit, $"mark the stop as planned, then {Ctl(service.Scope)} restart {unit}"))
+        {
+            return;
+        }
+
+        var s = systemctl.Show(unit, host.Cancellation);
+        if (s.MainPid > 0 && service.HermesHome is { } home)
+        {
+            PlannedStopMarker.Write(home, s.MainPid, processes.StartTime(s.MainPid), Environment.ProcessId, host.Now);
+        }
+
+        if (s.ActiveState == "failed")
+        {
+            systemctl.ResetFailed(unit, host.Cancellation);
+        }
+
+        systemctl.Restart(unit, host.Cancellation);
+    }
+
     private static string Ctl(ServiceScope scope) => scope == ServiceScope.User ? "systemctl --user" : "systemctl";
 }

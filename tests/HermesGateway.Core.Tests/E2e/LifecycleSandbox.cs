@@ -175,6 +175,24 @@ public sealed class SandboxProcessTable : IProcessTable
         var r = sandbox.Exec("cat", $"/proc/{pid}/stat");
         return r.ExitCode == 0 ? ProcessStartTime.Parse(r.StandardOutput) : null;
     }
+
+    public int? ParentPid(int pid)
+    {
+        var r = sandbox.Exec("cat", $"/proc/{pid}/stat");
+        if (r.ExitCode != 0)
+        {
+            return null;
+        }
+
+        var fields = r.StandardOutput[(r.StandardOutput.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : null;
+    }
+
+    public string? ControlGroup(int pid)
+    {
+        var r = sandbox.Exec("cat", $"/proc/{pid}/cgroup");
+        return r.ExitCode == 0 ? ProcessTable.ParseControlGroup(r.StandardOutput) : null;
+    }
 }
 
 [CollectionDefinition(Name)]

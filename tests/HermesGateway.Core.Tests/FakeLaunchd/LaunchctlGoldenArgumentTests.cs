@@ -298,6 +298,10 @@ public sealed partial class LaunchctlGoldenArgumentTests
         public bool IsAlive(int pid) => false;
 
         public long? StartTime(int pid) => null;
+    
+        public int? ParentPid(int pid) => null;
+
+        public string? ControlGroup(int pid) => null;
     }
 
     private sealed class FixedAnswer(ProcessResult answer) : IProcessRunner

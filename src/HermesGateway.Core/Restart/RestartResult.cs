@@ -1,0 +1,65 @@
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Restart;
+
+/// <summary>One step of a restart and how long it took.</summary>
+public sealed record RestartStep(string Name, TimeSpan Duration, string Detail);
+
+/// <summary>What Restart-HermesGateway did: where the time went, and how it ended.</summary>
+public sealed record RestartResult
+{
+    public required string Name { get; init; }
+
+    public required ServicePlatform Platform { get; init; }
+
+    public int? OldPid { get; init; }
+
+    public int? NewPid { get; init; }
+
+    /// <summary>"signal, systemd", "signal, kickstart", "signal, drain timeout, systemctl restart", "start", "handed off", ...</summary>
+    public required string Strategy { get; init; }
+
+    public TimeSpan? Drain { get; init; }
+
+    public TimeSpan? Supervisor { get; init; }
+
+    public TimeSpan? Health { get; init; }
+
+    /// <summary>From the old process' exit to the new one reporting itself running.</summary>
+    public TimeSpan? Downtime { get; init; }
+
+    public TimeSpan Total { get; init; }
+
+    public int Attempts { get; init; }
+
+    public required string FinalState { get; init; }
+
+    public IReadOnlyList<RestartStep> Steps { get; init; } = [];
+
+    /// <summary>Another call's restart that finished while this one waited for the lock.</summary>
+    public bool Joined { get; init; }
+
+    /// <summary>The restart was handed to a helper outside the gateway's process tree.</summary>
+    public bool HandedOff { get; init; }
+
+    public string? HelperLog { get; init; }
+
+    public DateTimeOffset FinishedAt { get; init; }
+}
+
+public sealed record RestartOptions
+{
+    /// <summary>How long the new gateway may take to report itself running.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the old gateway may drain; null takes the service's drain budget.</summary>
+    public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>Skip the drain: the supervisor's own restart at once.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>How long to wait for the supervisor's own revival (RestartSec=) before starting it ourselves.</summary>
+    public TimeSpan SupervisorGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    public GatewayExitContract Contract { get; init; } = GatewayExitContract.Hermes;
+}

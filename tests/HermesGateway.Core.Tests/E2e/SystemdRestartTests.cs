@@ -1,0 +1,239 @@
+using System.Text.Json;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Restart;
+using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Differential;
+using HermesGateway.Core.Tests.Service;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace HermesGateway.Core.Tests.E2e;
+
+/// <summary>
+/// Restart-HermesGateway's engine on a real systemd 252 with the stub gateway: every case ends with a healthy gateway
+/// (a new PID that reports itself running) or a specific error — never dead, never failed by our action.
+/// </summary>
+[Collection(LifecycleSandboxGroup.Name)]
+public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHelper output)
+{
+    private sealed record Rig(ServiceInstaller Installer, GatewayRestarter Restarter, SystemctlClient Systemctl, ServiceDefinition Definition, string Home)
+    {
+        public HermesService Service => Installer.Find(n => n == Definition.Name).Single();
+
+        public void Control(string json) => File.WriteAllText(Path.Combine(Home, "stub-control.json"), json);
+    }
+
+    private Rig Install(string name, string control, Func<ServiceDefinition, ServiceDefinition>? change = null)
+    {
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, name);
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), control);
+        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = ServiceScope.User,
+            Name = name,
+            Executable = Path.Combine(Definition.GoldenCases.RepoRoot(), "tests", "stub-gateway", "stub_gateway.py"),
+            HermesHome = home,
+        });
+        definition = change?.Invoke(definition) ?? definition;
+        var runner = sandbox.Runner();
+        var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
+        var rig = new Rig(new ServiceInstaller(manager), new GatewayRestarter(manager, sandbox.Processes, Path.Combine(sandbox.Root, "locks")), new SystemctlClient(runner, user: true), definition, home);
+        rig.Installer.Install(new InstallRequest(definition, Start: true), new TestHost());
+        Healthy(rig, notPid: null);
+        return rig;
+    }
+
+    /// <summary>The unit runs a PID that the stub's own state file names as running.</summary>
+    private static int Healthy(Rig rig, int? notPid)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var s = rig.Systemctl.Show(rig.Definition.FileName);
+            if (s.IsRunning && s.MainPid != notPid && GatewayRestarter.ReportsRunning(rig.Home, s.MainPid))
+            {
+                return s.MainPid;
+            }
+
+            Thread.Sleep(100);
+        }
+
+        throw new Xunit.Sdk.XunitException($"{rig.Definition.Name} is not healthy: {rig.Systemctl.Show(rig.Definition.FileName)}");
+    }
+
+    private static void AssertRestarted(Rig rig, RestartResult r, int oldPid)
+    {
+        Assert.Equal("running", r.FinalState);
+        Assert.Equal(oldPid, r.OldPid);
+        Assert.NotEqual(oldPid, r.NewPid);
+        var s = rig.Systemctl.Show(rig.Definition.FileName);
+        Assert.True(s.IsRunning, s.ToString());
+        Assert.Equal(r.NewPid, s.MainPid);
+        Assert.True(GatewayRestarter.ReportsRunning(rig.Home, r.NewPid!.Value));
+    }
+
+    private void Log(RestartResult r) =>
+        output.WriteLine($"{r.Name}: {r.OldPid} → {r.NewPid} via {r.Strategy}; drain {r.Drain?.TotalMilliseconds:0} ms, supervisor {r.Supervisor?.TotalMilliseconds:0} ms, health {r.Health?.TotalMilliseconds:0} ms, downtime {r.Downtime?.TotalMilliseconds:0} ms, attempts {r.Attempts}");
+
+    [SystemdSandboxFact]
+    public void A_normal_restart_drains_and_comes_back_through_systemd()
+    {
+        var rig = Install("hermes-gateway-rnormal", "{\"drain_seconds\": 0.5}");
+        var old = Healthy(rig, null);
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+        Assert.Equal("signal, systemd", r.Strategy);
+        Assert.True(r.Drain >= TimeSpan.FromSeconds(0.5));
+        Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 75);
+        Assert.Equal("success", rig.Systemctl.Show(rig.Definition.FileName).Result);
+    }
+
+    [SystemdSandboxFact]
+    public void A_gateway_that_hangs_in_drain_is_restarted_by_the_supervisor_after_the_drain_timeout()
+    {
+        var rig = Install("hermes-gateway-rhang", "{\"mode\": \"hang_in_drain\"}", d => d with { StopTimeout = TimeSpan.FromSeconds(3) });
+        var old = Healthy(rig, null);
+        rig.Control("{\"mode\": \"normal\"}"); // the next run behaves
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(1) }, new TestHost());
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+        Assert.Equal("signal, drain timeout, supervisor restart", r.Strategy);
+    }
+
+    [SystemdSandboxFact]
+    public void A_gateway_that_crashes_during_the_drain_is_revived()
+    {
+        var rig = Install("hermes-gateway-rcrash", "{\"drain_seconds\": 0.3, \"mode\": \"crash\", \"crash_after_seconds\": 3600}");
+        var old = Healthy(rig, null);
+        rig.Control("{\"drain_seconds\": 0.3}");
+        // It dies of SIGKILL while draining: the unit's Restart=on-failure brings it back.
+        var t = new Thread(() =>
+        {
+            Thread.Sleep(150);
+            sandbox.Exec("kill", "-KILL", old.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        t.Start();
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        t.Join();
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+    }
+
+    [SystemdSandboxFact]
+    public void A_gateway_that_fails_its_first_start_after_the_restart_is_followed_until_healthy()
+    {
+        var rig = Install("hermes-gateway-rfailstart", "{}");
+        var old = Healthy(rig, null);
+        rig.Control("{\"fail_next_starts\": 1}");
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+        Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("code").GetInt32() == 1);
+    }
+
+    [SystemdSandboxFact]
+    public void A_failed_unit_is_reset_and_started()
+    {
+        var rig = Install("hermes-gateway-rfailed", "{}");
+        rig.Control("{\"mode\": \"config_error\"}");
+        sandbox.Exec("systemctl", "--user", "kill", "--kill-who=main", "-s", "SIGKILL", rig.Definition.FileName);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (rig.Systemctl.Show(rig.Definition.FileName).ActiveState != "failed" && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.Equal("failed", rig.Systemctl.Show(rig.Definition.FileName).ActiveState);
+        rig.Control("{}");
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+
+        Log(r);
+        Assert.Equal("start", r.Strategy);
+        Assert.Equal("running", r.FinalState);
+        Assert.True(rig.Systemctl.Show(rig.Definition.FileName).IsRunning);
+    }
+
+    [SystemdSandboxFact]
+    public void A_restart_with_the_start_limit_nearly_exhausted_still_ends_running()
+    {
+        var rig = Install("hermes-gateway-rlimit", "{}", d => d with { Systemd = d.Systemd! with { StartLimitInterval = TimeSpan.FromMinutes(5), StartLimitBurst = 2, RestartSec = TimeSpan.FromMilliseconds(200) } });
+        var old = Healthy(rig, null); // start 1 of 2
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost()); // auto-restart is start 2
+        Log(r);
+        AssertRestarted(rig, r, old);
+
+        var r2 = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost()); // start 3 is refused: reset-failed + start
+        Log(r2);
+        AssertRestarted(rig, r2, r.NewPid!.Value);
+        Assert.Contains("reset-failed", r2.Strategy, StringComparison.Ordinal);
+    }
+
+    [SystemdSandboxFact]
+    public void Two_concurrent_restarts_make_one_restart_and_the_second_joins_it()
+    {
+        var rig = Install("hermes-gateway-rtwice", "{\"drain_seconds\": 1.0}");
+        var old = Healthy(rig, null);
+        RestartResult? a = null, b = null;
+        Exception? failure = null;
+        var service = rig.Service;
+        var first = new Thread(() =>
+        {
+            try
+            {
+                a = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failure = e;
+            }
+        });
+        first.Start();
+        Thread.Sleep(200);
+        b = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+        first.Join();
+        Assert.Null(failure);
+
+        Log(a!);
+        Log(b);
+        Assert.False(a!.Joined);
+        Assert.True(b.Joined);
+        Assert.Equal(a.NewPid, b.NewPid);
+        Assert.Single(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("code").GetInt32() == 75);
+        AssertRestarted(rig, a, old);
+    }
+
+    [SystemdSandboxFact]
+    public void A_restart_whose_caller_died_after_the_signal_is_recovered_by_running_it_again()
+    {
+        var rig = Install("hermes-gateway-rhalfway", "{\"drain_seconds\": 0.3}");
+        var old = Healthy(rig, null);
+        // The caller signalled, then died: nothing waited, nothing checked.
+        new SystemdServiceManager(sandbox.Runner(), sandbox.Environment, sandbox.Processes).SendSignal(rig.Service, HermesGateway.Core.Platform.UnixSignal.SIGUSR1, new TestHost());
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+
+        Log(r);
+        Assert.Equal("running", r.FinalState);
+        Assert.NotEqual(old, r.NewPid);
+        Assert.True(rig.Systemctl.Show(rig.Definition.FileName).IsRunning);
+    }
+
+    private static List<JsonElement> Events(string home) =>
+        [.. File.ReadAllLines(Path.Combine(home, "stub-events.jsonl")).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+}
