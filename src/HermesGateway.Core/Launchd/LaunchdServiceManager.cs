@@ -265,6 +265,23 @@ public sealed class LaunchdServiceManager : IServiceManager
         launchctl.Kickstart(target, killFirst: true, ct);
     }
 
+    public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
+    {
+        var label = $"{service.Name}.restart-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        string[] args = ["submit", "-l", label, "-o", log, "-e", log, "--", .. command];
+        if (host.ShouldProcess(service.Name, $"launchctl {string.Join(' ', args)}"))
+        {
+            var r = launchctl.Run(args, host.Cancellation);
+            if (!r.Succeeded)
+            {
+                throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                    $"The restart could not be handed to a transient launchd job ({r.ExitCode}): {r.StandardError.Trim()}", service.Name);
+            }
+        }
+
+        return label;
+    }
+
     private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
     {
         var deadline = DateTime.UtcNow + BootstrapRetryFor;

@@ -51,6 +51,23 @@ public sealed class GatewayRestarter
             steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
             result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
         }
+        else if (IsInside(old, options.CallerPid))
+        {
+            // Our own process would die with the gateway (KillMode, the process group): hand the whole restart to a
+            // transient job outside its tree, which waits for the old PID, revives the gateway and checks it.
+            var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
+            var log = options.HelperLog ?? Path.Combine(service.HermesHome is { } h ? Path.Combine(h, "logs") : Path.GetTempPath(), "restart-helper.log");
+            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+            var helper = manager.HandOff(service, command, log, host);
+            steps.Add(new("hand-off", clock.Elapsed, $"{helper} runs the restart outside the gateway; log: {log}"));
+            result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
+            {
+                HandedOff = true,
+                HelperLog = log,
+                FinalState = "handed off",
+            };
+        }
         else if (options.Force)
         {
             result = Escalate(service, old, options, host, steps, clock, "forced: supervisor restart", attempts: 1, drain: null);
@@ -152,6 +169,11 @@ public sealed class GatewayRestarter
         }
     }
 
+    /// <summary>The caller is the gateway, one of its descendants, or in the same cgroup (a terminal tool it spawned).</summary>
+    private bool IsInside(RunningGateway gateway, int caller) =>
+        ProcessTable.IsSelfOrAncestor(processes, gateway.Pid, caller)
+        || (processes.ControlGroup(caller) is { } mine && mine == processes.ControlGroup(gateway.Pid));
+
     private bool WaitExited(RunningGateway old, TimeSpan budget, IEngineHost host)
     {
         var deadline = DateTime.UtcNow + budget;
@@ -208,7 +230,7 @@ public sealed class GatewayRestarter
     private static TimeSpan DrainBudget(HermesService service) =>
         service.Definition is { } d && d.DrainTimeout > TimeSpan.Zero && d.DrainTimeout < TimeSpan.FromDays(1) ? d.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
 
-    private RestartResult Result(HermesService service, int? oldPid, int newPid, string strategy, TimeSpan? drain, TimeSpan? supervisor, TimeSpan? health, TimeSpan? downtime, TimeSpan total, int attempts, List<RestartStep> steps) => new()
+    private RestartResult Result(HermesService service, int? oldPid, int? newPid, string strategy, TimeSpan? drain, TimeSpan? supervisor, TimeSpan? health, TimeSpan? downtime, TimeSpan total, int attempts, List<RestartStep> steps) => new()
     {
         Name = service.Name,
         Platform = manager.Platform,

@@ -55,7 +55,8 @@ public sealed class RestartLock : IDisposable
         try
         {
             var result = JsonSerializer.Deserialize<RestartResult>(File.ReadAllText(ResultPath));
-            return result is not null && result.FinishedAt > since ? result : null;
+            // A hand-off is not a finished restart: the helper it started must not join it.
+            return result is not null && result.FinishedAt > since && !result.HandedOff ? result : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {

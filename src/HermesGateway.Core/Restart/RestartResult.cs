@@ -62,4 +62,13 @@ public sealed record RestartOptions
     public TimeSpan SupervisorGrace { get; init; } = TimeSpan.FromSeconds(10);
 
     public GatewayExitContract Contract { get; init; } = GatewayExitContract.Hermes;
+
+    /// <summary>The process asking for the restart (to tell whether it sits inside the gateway's own tree).</summary>
+    public int CallerPid { get; init; } = Environment.ProcessId;
+
+    /// <summary>The command that runs this restart again from outside (pwsh importing the module); null: no hand-off.</summary>
+    public IReadOnlyList<string>? HelperCommand { get; init; }
+
+    /// <summary>Where the helper's output goes; null: HERMES_HOME/logs/restart-helper.log or the temp directory.</summary>
+    public string? HelperLog { get; init; }
 }

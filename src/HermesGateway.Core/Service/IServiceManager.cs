@@ -45,6 +45,12 @@ public interface IServiceManager
 
     /// <summary>The supervisor's own restart (systemctl restart, launchctl kickstart -k), as a planned stop.</summary>
     void HardRestart(HermesService service, IEngineHost host);
+
+    /// <summary>
+    /// Runs <paramref name="command"/> as a transient job outside the gateway's process tree and cgroup (systemd-run,
+    /// launchctl submit), so it survives the gateway's exit; its output goes to <paramref name="log"/>. Returns its name.
+    /// </summary>
+    string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host);
 }
 
 /// <summary>A gateway process that is proven to be the service's: the supervisor's PID, and when it started.</summary>

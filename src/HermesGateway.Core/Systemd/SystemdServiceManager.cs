@@ -323,5 +323,28 @@ public sealed class SystemdServiceManager : IServiceManager
         systemctl.Restart(unit, host.Cancellation);
     }
 
+    public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
+    {
+        var unit = $"{service.Name}-restart-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        string[] args =
+        [
+            .. service.Scope == ServiceScope.User ? new[] { "--user" } : [],
+            "--unit=" + unit, "--collect", "--no-block", "--quiet",
+            "--property=StandardOutput=append:" + log, "--property=StandardError=append:" + log,
+            "--", .. command,
+        ];
+        if (host.ShouldProcess(service.Name, $"systemd-run {string.Join(' ', args)}"))
+        {
+            var r = runner.Run("systemd-run", args, SystemctlClient.DefaultTimeout, host.Cancellation);
+            if (!r.Succeeded)
+            {
+                throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                    $"The restart could not be handed to a transient unit outside the gateway ({r.ExitCode}): {r.StandardError.Trim()}", service.Name);
+            }
+        }
+
+        return unit + ".service";
+    }
+
     private static string Ctl(ServiceScope scope) => scope == ServiceScope.User ? "systemctl --user" : "systemctl";
 }

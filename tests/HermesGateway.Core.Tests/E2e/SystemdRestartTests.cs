@@ -234,6 +234,52 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Assert.True(rig.Systemctl.Show(rig.Definition.FileName).IsRunning);
     }
 
+    [SystemdSandboxFact]
+    public void A_restart_asked_from_inside_the_gateways_tree_is_handed_to_a_helper_that_survives_the_gateway()
+    {
+        var rig = Install("hermes-gateway-rinside", "{\"drain_seconds\": 0.3}");
+        var old = Healthy(rig, null);
+        var proof = Path.Combine(rig.Home, "helper-proof.txt");
+        // The helper here only proves where it runs and that it outlives the gateway's restart; the real helper is
+        // Restart-HermesGateway itself, run by pwsh.
+        var helper = new[] { "/bin/sh", "-c", $"echo started > {proof}; cat /proc/self/cgroup >> {proof}; sleep 2; echo survived >> {proof}" };
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { CallerPid = old, HelperCommand = helper }, new TestHost());
+
+        Log(r);
+        Assert.True(r.HandedOff);
+        Assert.Equal("handed off", r.FinalState);
+        Assert.StartsWith("handed off to hermes-gateway-rinside-restart-", r.Strategy, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(rig.Home, "logs", "restart-helper.log"), r.HelperLog);
+        // The gateway restarts (as the helper's restart would make it); the helper, in its own cgroup, carries on.
+        sandbox.Exec("systemctl", "--user", "kill", "--kill-who=main", "-s", "SIGUSR1", rig.Definition.FileName);
+        Healthy(rig, notPid: old);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(File.Exists(proof) && File.ReadAllText(proof).Contains("survived", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+        }
+
+        var text = File.ReadAllText(proof);
+        Assert.Contains("survived", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(rig.Definition.FileName, text, StringComparison.Ordinal);
+        Assert.Contains("-restart-", text, StringComparison.Ordinal);
+    }
+
+    [SystemdSandboxFact]
+    public void Force_skips_the_drain_and_uses_the_supervisors_restart_as_a_planned_stop()
+    {
+        var rig = Install("hermes-gateway-rforce", "{\"drain_seconds\": 0.3, \"marker_poll_seconds\": 0}");
+        var old = Healthy(rig, null);
+
+        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { Force = true }, new TestHost());
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+        Assert.Equal("forced: supervisor restart", r.Strategy);
+        Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 0);
+    }
+
     private static List<JsonElement> Events(string home) =>
         [.. File.ReadAllLines(Path.Combine(home, "stub-events.jsonl")).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 }
