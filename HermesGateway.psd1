@@ -16,6 +16,7 @@
         'Get-HermesService'
         'Install-HermesService'
         'New-HermesServiceDefinition'
+        'Restart-HermesGateway'
         'Start-HermesGateway'
         'Stop-HermesGateway'
         'Test-HermesExitPolicy'

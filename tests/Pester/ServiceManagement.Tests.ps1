@@ -119,6 +119,21 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
         { $d | Install-HermesService -ErrorAction Stop } | Should -Throw -ErrorId 'HermesNotRoot,*'
     }
 
+    It 'binds Get-HermesService output to Restart-HermesGateway and reports an unreachable user bus as HermesNoUserBus' {
+        Get-HermesService | Restart-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesNoUserBus,*'
+    }
+
+    It 'Restart-HermesGateway refuses a non-positive -Timeout as HermesOptionInvalid' {
+        { Restart-HermesGateway -Name hermes-gateway -Timeout ([timespan]::Zero) } | Should -Throw -ErrorId 'HermesOptionInvalid,*'
+    }
+
+    It 'Restart-HermesGateway declares its result type and a Medium impact' {
+        (Get-Command Restart-HermesGateway).OutputType.Type | Should -Contain ([HermesGateway.Core.Restart.RestartResult])
+        ((Get-Command Restart-HermesGateway).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false))[0].ConfirmImpact | Should -Be 'Medium'
+    }
+
     It 'Uninstall-HermesService -WhatIf removes nothing' {
         Get-HermesService | Uninstall-HermesService -WhatIf -ErrorAction SilentlyContinue
         Join-Path $unitDir 'hermes-gateway.service' | Should -Exist

@@ -1,0 +1,108 @@
+using System.Management.Automation;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Restart;
+using HermesGateway.Core.Service;
+
+namespace HermesGateway.Commands;
+
+/// <summary>Restart-HermesGateway: a graceful restart that ends with the gateway running or with a clear error.</summary>
+[Cmdlet(VerbsLifecycle.Restart, "HermesGateway", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
+[OutputType(typeof(RestartResult))]
+public sealed class RestartHermesGatewayCommand : ServiceCmdlet
+{
+    private const string NameSet = "Name";
+    private const string InputObjectSet = "InputObject";
+    private ProgressRecord? progress;
+
+    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = ["*"];
+
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public HermesService[] InputObject { get; set; } = [];
+
+    /// <summary>How long the new gateway may take to report itself running.</summary>
+    [Parameter]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the old gateway may drain before the supervisor restarts it; default: its drain budget.</summary>
+    [Parameter]
+    public TimeSpan? DrainTimeout { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Timeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                "-Timeout and -DrainTimeout must be positive.", null)));
+        }
+
+        foreach (var service in ParameterSetName == NameSet ? ByName(Name) : InputObject)
+        {
+            try
+            {
+                var environment = ServiceEnvironment.Current();
+                var restarter = new GatewayRestarter(Installer.For(service.Platform), LocalProcessTable.Instance, RestartLock.Directory(environment.Uid, environment.XdgRuntimeDir))
+                {
+                    Progress = (what, percent) => Report(service.Name, what, percent),
+                };
+                var result = restarter.Restart(service, new RestartOptions
+                {
+                    Timeout = Timeout,
+                    DrainTimeout = DrainTimeout,
+                    Force = Force,
+                    HelperCommand = HelperCommand(service.Name),
+                }, EngineHost);
+                if (result.HandedOff)
+                {
+                    WriteWarning($"{service.Name}: this session runs inside the gateway, so the restart was handed to {result.Strategy["handed off to ".Length..]}; check with Get-HermesService {service.Name} (log: {result.HelperLog}).");
+                }
+
+                if (PassThru || result.HandedOff)
+                {
+                    WriteObject(result);
+                }
+            }
+            catch (HermesException e)
+            {
+                WriteError(ToErrorRecord(e));
+            }
+            finally
+            {
+                if (progress is not null)
+                {
+                    progress.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(progress);
+                    progress = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>pwsh running this same restart again, from outside the gateway: the module by path, non-interactive.</summary>
+    private IReadOnlyList<string> HelperCommand(string name)
+    {
+        var pwsh = Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty, "pwsh");
+        var manifest = Path.Combine(Path.GetDirectoryName(typeof(RestartHermesGatewayCommand).Assembly.Location)!, "HermesGateway.psd1");
+        var quoted = name.Replace("'", "''", StringComparison.Ordinal);
+        var script = $"Import-Module -Name '{manifest.Replace("'", "''", StringComparison.Ordinal)}'; Restart-HermesGateway -Name '{quoted}' -PassThru -Confirm:$false -Verbose | Format-List | Out-String -Width 200";
+        return [pwsh, "-NoProfile", "-NonInteractive", "-Command", script];
+    }
+
+    private void Report(string name, string what, double percent)
+    {
+        progress ??= new ProgressRecord(1, $"Restarting {name}", what);
+        progress.StatusDescription = what;
+        progress.PercentComplete = (int)Math.Clamp(percent, 0, 100);
+        WriteProgress(progress);
+    }
+}
