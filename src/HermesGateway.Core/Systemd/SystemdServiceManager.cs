@@ -260,7 +260,16 @@ public sealed class SystemdServiceManager : IServiceManager
         if (host.ShouldProcess(unit, $"{Ctl(service.Scope)} kill --kill-who=main -s {signal} {unit}"))
         {
             var systemctl = Client(service.Scope);
-            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+            try
+            {
+                systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
+            {
+                // It exited after it was identified (a crash, a restart already under way): the wait for the old PID
+                // ends at once and the revival brings the gateway back.
+                host.WriteVerbose($"{unit} has no main process to signal any more; it already exited.");
+            }
         }
     }
 
