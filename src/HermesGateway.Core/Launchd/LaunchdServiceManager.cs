@@ -203,7 +203,17 @@ public sealed class LaunchdServiceManager : IServiceManager
         // launchd delivers it to the job's process, so no PID read earlier can have been reused in between.
         if (host.ShouldProcess(target, $"launchctl kill {signal.ToString()[3..]} {target}"))
         {
-            launchctl.Kill(target, signal.ToString()[3..], host.Cancellation);
+            try
+            {
+                launchctl.Kill(target, signal.ToString()[3..], host.Cancellation);
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceNotFound)
+            {
+                // 3 (no such process) or 113 (not loaded): the process ended after it was identified (a restart already
+                // under way, a crash) or the job was booted out. Nothing is left to signal; the caller's wait for the old
+                // PID ends at once and the revival brings the gateway back.
+                host.WriteVerbose($"launchctl kill {target}: no process to signal ({e.Message}); it already exited.");
+            }
         }
     }
 
@@ -231,11 +241,35 @@ public sealed class LaunchdServiceManager : IServiceManager
             how.Add("bootstrap");
         }
 
-        // An explicit start: no ThrottleInterval wait, and an on-demand-only domain does not hold it back.
-        if (!launchctl.Print(target, ct).IsRunning && host.ShouldProcess(target, $"launchctl kickstart {target}"))
+        // An explicit start: no ThrottleInterval wait, and an on-demand-only domain does not hold it back. (The status
+        // read above still holds unless we bootstrapped: one launchctl call less while the gateway is down; a kickstart
+        // of a job launchd started meanwhile leaves it alone.)
+        var running = how.Count == 0 ? status.IsRunning : launchctl.Print(target, ct).IsRunning;
+        if (!running && host.ShouldProcess(target, $"launchctl kickstart {target}"))
         {
-            launchctl.Kickstart(target, killFirst: false, ct);
-            how.Add("kickstart");
+            try
+            {
+                launchctl.Kickstart(target, killFirst: false, ct);
+                how.Add("kickstart");
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceNotFound)
+            {
+                // 113: booted out between our print and the kickstart (a bootout racing us). Load it again, then start it.
+                host.WriteVerbose($"kickstart of {target} refused: the job is no longer loaded ({e.Message}); bootstrapping it again.");
+                how.Add("kickstart refused (not loaded)");
+                if (!host.ShouldProcess(target, $"launchctl bootstrap {domain} {service.Path}"))
+                {
+                    return string.Join(", ", how);
+                }
+
+                BootstrapWithRetry(domain, service.Path, target, host);
+                how.Add("bootstrap");
+                if (!launchctl.Print(target, ct).IsRunning)
+                {
+                    launchctl.Kickstart(target, killFirst: false, ct);
+                    how.Add("kickstart");
+                }
+            }
         }
 
         return how.Count == 0 ? "launchd" : string.Join(", ", how);
@@ -252,17 +286,31 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
 
         var status = launchctl.Print(target, ct);
-        if (!status.Loaded)
+        if (status.Loaded)
         {
-            BootstrapWithRetry(domain, service.Path, target, host);
+            if (status.Pid is { } pid && service.HermesHome is { } home)
+            {
+                PlannedStopMarker.Write(home, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
+            }
+
+            try
+            {
+                launchctl.Kickstart(target, killFirst: true, ct);
+                return;
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceNotFound)
+            {
+                host.WriteVerbose($"kickstart -k of {target} refused: the job is no longer loaded ({e.Message}); bootstrapping it again.");
+            }
         }
 
-        if (status.Pid is { } pid && service.HermesHome is { } home)
+        // Not loaded: load it again. RunAtLoad (or KeepAlive) starts it at load, and that fresh instance is the restart:
+        // a -k now would only kill it again, without a planned-stop marker. Start it only if the load did not.
+        BootstrapWithRetry(domain, service.Path, target, host);
+        if (!launchctl.Print(target, ct).IsRunning)
         {
-            PlannedStopMarker.Write(home, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
+            launchctl.Kickstart(target, killFirst: false, ct);
         }
-
-        launchctl.Kickstart(target, killFirst: true, ct);
     }
 
     public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)

@@ -172,7 +172,7 @@ public sealed class GatewayRestarter
     /// <summary>The caller is the gateway, one of its descendants, or in the same cgroup (a terminal tool it spawned).</summary>
     private bool IsInside(RunningGateway gateway, int caller) =>
         ProcessTable.IsSelfOrAncestor(processes, gateway.Pid, caller)
-        || (processes.ControlGroup(caller) is { } mine && mine == processes.ControlGroup(gateway.Pid));
+        || (processes.ControlGroup(gateway.Pid) is { } theirs && theirs.EndsWith(".service", StringComparison.Ordinal) && processes.ControlGroup(caller) == theirs);
 
     private bool WaitExited(RunningGateway old, TimeSpan budget, IEngineHost host)
     {
@@ -198,7 +198,7 @@ public sealed class GatewayRestarter
         if (DateTime.UtcNow >= deadline)
         {
             throw new HermesException(HermesErrorIds.RestartTimeout, HermesErrorCategory.OperationTimeout,
-                $"{service.Name}: still {what} after {timeout.TotalSeconds:0.#} s.", service.Name);
+                $"{service.Name}: still {what} when the restart's time ran out ({elapsed.TotalSeconds:0.#} s into this step).", service.Name);
         }
 
         Progress?.Invoke(what, Math.Min(100, 100 * elapsed.TotalMilliseconds / Math.Max(1, timeout.TotalMilliseconds)));
