@@ -286,6 +286,24 @@ public sealed class SystemdServiceManager : IServiceManager
                 return "systemd";
             }
 
+            // Waiting out RestartSec= would only add downtime to a restart that was planned: the unit's own restart now.
+            // If systemd's timer wins the race, the two restart jobs merge, or the fresh instance gets one more planned
+            // restart; the gateway is never left down.
+            if (s.SubState == "auto-restart" && host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
+            {
+                try
+                {
+                    systemctl.Restart(unit, host.Cancellation);
+                    return "systemctl restart";
+                }
+                catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed)
+                {
+                    // Refused (the start limit): fall through to reset-failed + start below.
+                    host.WriteVerbose($"{unit}: restart refused ({e.Message}); resetting it.");
+                    s = systemctl.Show(unit, host.Cancellation);
+                }
+            }
+
             // Waiting in auto-restart (RestartSec=) or starting: systemd is bringing it back.
             var restarting = s.SubState is "auto-restart" or "auto-restart-queued" or "start" or "start-pre" or "start-post" || s.ActiveState is "activating" or "reloading";
             if (!restarting || DateTime.UtcNow >= deadline)

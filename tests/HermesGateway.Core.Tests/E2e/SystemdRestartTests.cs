@@ -90,7 +90,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
 
         Log(r);
         AssertRestarted(rig, r, old);
-        Assert.Equal("signal, systemd", r.Strategy);
+        Assert.Equal("signal, systemctl restart", r.Strategy); // RestartSec= is not waited out for a planned restart
         Assert.True(r.Drain >= TimeSpan.FromSeconds(0.5));
         Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 75);
         Assert.Equal("success", rig.Systemctl.Show(rig.Definition.FileName).Result);
