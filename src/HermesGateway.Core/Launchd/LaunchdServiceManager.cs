@@ -77,7 +77,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
-    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host)
     {
         var ct = host.Cancellation;
         var domain = Domain(definition.Scope, ct);

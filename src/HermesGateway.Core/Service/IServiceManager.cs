@@ -17,8 +17,8 @@ public interface IServiceManager
     /// <summary>Installed gateway files: this module's and upstream's.</summary>
     IEnumerable<(string Path, ServiceScope Scope)> Discover();
 
-    /// <summary>Makes the supervisor load the (new) file and keep the service enabled; starts it when asked.</summary>
-    void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host);
+    /// <summary>Makes the supervisor load the (new) file and keep the service enabled; starts it when asked; keeps a user manager alive without a session when asked.</summary>
+    void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host);
 
     /// <summary>Stops (as a planned stop) and unloads or disables the service, before its file is removed.</summary>
     void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host);

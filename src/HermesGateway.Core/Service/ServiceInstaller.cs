@@ -56,7 +56,7 @@ public sealed class ServiceInstaller
         if (current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
         {
             host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
-            manager.Activate(d, path, fileChanged: false, request.Start, host);
+            manager.Activate(d, path, fileChanged: false, request.Start, enableLinger: false, host);
             return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
         }
 
@@ -104,12 +104,7 @@ public sealed class ServiceInstaller
 
         AtomicFile.Write(path, text, ServiceFileMode);
         host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
-        if (request.EnableLinger && manager is SystemdServiceManager systemd && d.Scope == ServiceScope.User)
-        {
-            systemd.EnableLinger(host);
-        }
-
-        manager.Activate(d, path, fileChanged: true, request.Start, host);
+        manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
         return new InstallResult(path, current is null ? InstallOutcome.Created : InstallOutcome.Updated, backup, changes, Status(path, d.Scope, manager));
     }
 
@@ -235,10 +230,11 @@ public sealed class ServiceInstaller
 
     private static string EnvironmentFileText(ServiceDefinition d, IReadOnlyList<EnvironmentVariable> variables)
     {
-        if (d.Platform != ServicePlatform.Systemd || d.EnvironmentFile is null)
+        // Only a systemd definition can have an EnvironmentFile (the factory refuses one for launchd).
+        if (d.EnvironmentFile is null)
         {
             throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
-                "Environment-file variables need a systemd definition with -EnvironmentFile.", d);
+                "Environment-file variables need a definition with -EnvironmentFile (systemd).", d);
         }
 
         var sb = new StringBuilder("# Secrets for ").Append(d.Name).Append(", written by HermesGateway (mode 0600).\n");

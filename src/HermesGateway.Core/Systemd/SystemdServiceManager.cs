@@ -63,8 +63,13 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
-    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host)
     {
+        if (enableLinger && definition.Scope == ServiceScope.User)
+        {
+            EnableLinger(host);
+        }
+
         var scope = definition.Scope;
         var systemctl = Client(scope);
         var unit = definition.FileName;

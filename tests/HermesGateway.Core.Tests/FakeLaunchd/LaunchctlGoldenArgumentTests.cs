@@ -33,7 +33,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Install_of_a_new_disabled_job_enables_then_bootstraps()
     {
         var launchctl = new CannedLaunchctl { Disabled = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -48,7 +48,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Install_with_start_kickstarts_when_the_load_did_not_start_it()
     {
         var launchctl = new CannedLaunchctl { StartsAtLoad = false };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: true, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: true, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -64,7 +64,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Install_of_a_changed_file_over_a_loaded_job_boots_it_out_and_bootstraps_again()
     {
         var launchctl = new CannedLaunchctl { Loaded = true, Running = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -81,7 +81,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Reinstall_of_an_unchanged_loaded_job_only_reads()
     {
         var launchctl = new CannedLaunchctl { Loaded = true, Running = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: false, start: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: false, start: false, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -147,7 +147,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Without_a_GUI_session_every_call_names_user_uid()
     {
         var launchctl = new CannedLaunchctl { NoGuiSession = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -166,7 +166,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
         {
             Platform = ServicePlatform.Launchd, Scope = ServiceScope.Daemon, Executable = "/opt/hermes/bin/hermes", HermesHome = "/var/lib/hermes", User = "hermes",
         });
-        new LaunchdServiceManager(launchctl, root, NoProcesses.Instance).Activate(d, "/Library/LaunchDaemons/ai.hermes.gateway.plist", fileChanged: true, start: false, new TestHost());
+        new LaunchdServiceManager(launchctl, root, NoProcesses.Instance).Activate(d, "/Library/LaunchDaemons/ai.hermes.gateway.plist", fileChanged: true, start: false, enableLinger: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print-disabled", "system"],
