@@ -211,7 +211,8 @@ public sealed class SystemdAcceptanceTests(SystemdSandbox sandbox, ITestOutputHe
 
             // ExecReload= delivers SIGUSR1 to the main process, which keeps running.
             Require(ctl(["reload", unit]), "reload");
-            WaitFor(() => File.Exists(Path.Combine(home, "usr1")), TimeSpan.FromSeconds(10), "the stub never saw SIGUSR1 from ExecReload=");
+            // The payload creates the file, then writes its PID: wait for the content, not just the file.
+            WaitFor(() => File.Exists(Path.Combine(home, "usr1")) && File.ReadAllText(Path.Combine(home, "usr1")).Trim().Length > 0, TimeSpan.FromSeconds(10), "the stub never saw SIGUSR1 from ExecReload=");
             Assert.Equal(pid.ToString(CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(home, "usr1")).Trim());
             Assert.Equal(pid, int.Parse(Show(ctl, unit)["MainPID"], CultureInfo.InvariantCulture));
 

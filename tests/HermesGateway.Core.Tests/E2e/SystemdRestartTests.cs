@@ -113,13 +113,18 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
     [SystemdSandboxFact]
     public void A_gateway_that_crashes_during_the_drain_is_revived()
     {
-        var rig = Install("hermes-gateway-rcrash", "{\"drain_seconds\": 0.3, \"mode\": \"crash\", \"crash_after_seconds\": 3600}");
+        var rig = Install("hermes-gateway-rcrash", "{\"drain_seconds\": 2, \"mode\": \"crash\", \"crash_after_seconds\": 3600}");
         var old = Healthy(rig, null);
         rig.Control("{\"drain_seconds\": 0.3}");
-        // It dies of SIGKILL while draining: the unit's Restart=on-failure brings it back.
+        // It dies of SIGKILL while draining (once the stub logged our SIGUSR1): Restart=on-failure brings it back.
         var t = new Thread(() =>
         {
-            Thread.Sleep(150);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline && !SawSignal(rig.Home, old))
+            {
+                Thread.Sleep(10);
+            }
+
             sandbox.Exec("kill", "-KILL", old.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
         t.Start();
@@ -278,6 +283,19 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         AssertRestarted(rig, r, old);
         Assert.Equal("forced: supervisor restart", r.Strategy);
         Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 0);
+    }
+
+    /// <summary>Whether the stub logged a signal for this PID; a line still being written counts as not yet.</summary>
+    private static bool SawSignal(string home, int pid)
+    {
+        try
+        {
+            return Events(home).Any(e => e.GetProperty("event").GetString() == "signal" && e.GetProperty("pid").GetInt32() == pid);
+        }
+        catch (Exception e) when (e is JsonException or IOException or KeyNotFoundException)
+        {
+            return false;
+        }
     }
 
     private static List<JsonElement> Events(string home) =>
