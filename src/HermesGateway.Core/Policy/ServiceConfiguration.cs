@@ -12,6 +12,12 @@ public enum ServicePlatform
     Launchd,
 }
 
+public static class ServicePlatforms
+{
+    /// <summary>The supervisor of this machine: launchd on macOS, systemd elsewhere.</summary>
+    public static ServicePlatform Native => OperatingSystem.IsMacOS() ? ServicePlatform.Launchd : ServicePlatform.Systemd;
+}
+
 /// <summary>A unit or plist as its supervisor would load it: what the exit policy is tested against.</summary>
 public sealed record ServiceConfiguration
 {

@@ -82,7 +82,7 @@ public abstract class DefinitionParametersCmdlet : ExitContractCmdlet
     {
         var request = basis is null ? new DefinitionRequest() : DefinitionRequest.From(basis);
         string? Resolve(string? path) => path is null ? null : GetUnresolvedProviderPathFromPSPath(path);
-        var platform = Platform ?? basis?.Platform ?? (OperatingSystem.IsMacOS() ? ServicePlatform.Launchd : ServicePlatform.Systemd);
+        var platform = Platform ?? basis?.Platform ?? ServicePlatforms.Native;
         return request with
         {
             Platform = platform,
