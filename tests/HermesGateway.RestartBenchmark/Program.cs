@@ -65,7 +65,10 @@ try
     Console.Error.WriteLine($"booting systemd 252 in {sandbox.State}");
     sandbox.Up();
     var runner = new SandboxRunner(sandbox);
-    var processes = new SandboxProcesses(sandbox);
+    // The sandbox's own procfs, seen through its PID 1's root: the engine's process table pointed at it. Its process
+    // handles are /proc/<pid> directories of another PID namespace, which signal exactly like a pidfd but cannot be
+    // polled: the exit is seen by asking the kernel every millisecond (on a machine's own /proc, pidfd_open + poll).
+    var processes = new LocalProcessTable($"/proc/{sandbox.ManagerPid}/root/proc");
     foreach (var (label, name, restartSec) in new (string, string, TimeSpan?)[]
              {
                  ("module default unit", "hermes-gateway-bench-default", null),

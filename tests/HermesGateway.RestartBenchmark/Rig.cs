@@ -64,7 +64,7 @@ internal sealed class Rig
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly Sandbox sandbox;
     private readonly SandboxRunner runner;
-    private readonly SandboxProcesses processes;
+    private readonly LocalProcessTable processes;
     private readonly BenchHost host;
     private readonly Knobs knobs;
     private readonly SystemdServiceManager manager;
@@ -76,7 +76,7 @@ internal sealed class Rig
     private HermesService? service;
     private (int Pid, double ForkAt) current;
 
-    public Rig(Sandbox sandbox, SandboxRunner runner, SandboxProcesses processes, BenchHost host, Knobs knobs, string name, TimeSpan? restartSec)
+    public Rig(Sandbox sandbox, SandboxRunner runner, LocalProcessTable processes, BenchHost host, Knobs knobs, string name, TimeSpan? restartSec)
     {
         this.sandbox = sandbox;
         this.runner = runner;

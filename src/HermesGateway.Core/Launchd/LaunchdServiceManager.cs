@@ -197,27 +197,30 @@ public sealed class LaunchdServiceManager : IServiceManager
         return s.IsRunning && s.Pid is { } pid ? new RunningGateway(pid, processes.StartTime(pid)) : null;
     }
 
-    public void SendSignal(HermesService service, UnixSignal signal, IEngineHost host)
+    public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
-        var target = LaunchctlClient.Target(Domain(service.Scope, host.Cancellation), service.Name);
-        // launchd delivers it to the job's process, so no PID read earlier can have been reused in between.
-        if (host.ShouldProcess(target, $"launchctl kill {signal.ToString()[3..]} {target}"))
+        var job = LaunchctlClient.Target(Domain(service.Scope, host.Cancellation), service.Name);
+        // launchd delivers it to the job's process, so no PID read earlier can have been reused in between. (macOS has
+        // no process handles to wait on: the caller watches target's PID and start time.)
+        if (host.ShouldProcess(job, $"launchctl kill {signal.ToString()[3..]} {job}"))
         {
             try
             {
-                launchctl.Kill(target, signal.ToString()[3..], host.Cancellation);
+                launchctl.Kill(job, signal.ToString()[3..], host.Cancellation);
             }
             catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceNotFound)
             {
                 // 3 (no such process) or 113 (not loaded): the process ended after it was identified (a restart already
                 // under way, a crash) or the job was booted out. Nothing is left to signal; the caller's wait for the old
                 // PID ends at once and the revival brings the gateway back.
-                host.WriteVerbose($"launchctl kill {target}: no process to signal ({e.Message}); it already exited.");
+                host.WriteVerbose($"launchctl kill {job}: no process to signal ({e.Message}); it already exited.");
             }
         }
+
+        return null;
     }
 
-    public string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host)
+    public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
     {
         var ct = host.Cancellation;
         var domain = Domain(service.Scope, ct);

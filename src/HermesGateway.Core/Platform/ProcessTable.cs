@@ -15,36 +15,65 @@ public interface IProcessTable
 
     /// <summary>The process' cgroup v2 path (Linux: /proc/&lt;pid&gt;/cgroup), or null where there is none.</summary>
     string? ControlGroup(int pid);
+
+    /// <summary>
+    /// A handle that keeps naming this process even after its PID is reused (Linux: a pidfd); null where the platform
+    /// has none or the process is gone. The caller proves it is the right process after opening it (see
+    /// <see cref="ProcessTable.OpenProven"/>).
+    /// </summary>
+    IProcessHandle? Open(int pid) => null;
 }
 
-/// <summary>This machine's processes.</summary>
+/// <summary>
+/// This machine's processes, read from a procfs: /proc, or another PID namespace's (a container's or a sandbox's
+/// /proc/&lt;its init&gt;/root/proc), whose PIDs it then speaks.
+/// </summary>
 public sealed class LocalProcessTable : IProcessTable
 {
-    public static readonly LocalProcessTable Instance = new();
+    public static readonly LocalProcessTable Instance = new("/proc");
 
-    public bool IsAlive(int pid) => ProcessTable.IsAlive(pid);
+    public LocalProcessTable(string procRoot) => ProcRoot = procRoot;
 
-    public long? StartTime(int pid) => Policy.ProcessStartTime.Read(pid);
+    public string ProcRoot { get; }
+
+    private bool Own => ProcRoot == "/proc";
+
+    public bool IsAlive(int pid) => Own ? ProcessTable.IsAlive(pid) : pid > 0 && Directory.Exists(Path.Combine(ProcRoot, Number(pid)));
+
+    public long? StartTime(int pid) => Read(pid, "stat") is { } stat ? Policy.ProcessStartTime.Parse(stat) : null;
 
     public int? ParentPid(int pid)
     {
-        try
+        if (OperatingSystem.IsMacOS())
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : null;
+            return Own ? DarwinProcesses.ParentPid(pid) : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        if (Read(pid, "stat") is not { } stat)
         {
             return null;
         }
+
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && int.TryParse(fields[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ppid) ? ppid : null;
     }
 
-    public string? ControlGroup(int pid)
+    public string? ControlGroup(int pid) => Read(pid, "cgroup") is { } text ? ProcessTable.ParseControlGroup(text) : null;
+
+    public IProcessHandle? Open(int pid) => PidFileDescriptor.Open(ProcRoot, pid);
+
+    private static string Number(int pid) => pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private string? Read(int pid, string file)
     {
+        if (pid <= 0)
+        {
+            return null;
+        }
+
         try
         {
-            return ProcessTable.ParseControlGroup(File.ReadAllText($"/proc/{pid}/cgroup"));
+            return File.ReadAllText(Path.Combine(ProcRoot, Number(pid), file));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -89,6 +118,30 @@ public static partial class ProcessTable
         return fallback;
     }
 
+    /// <summary>
+    /// A handle on <paramref name="pid"/> that is proven to name the process <paramref name="isTheOne"/> accepts (its
+    /// start time, its cgroup): the facts are read after the handle is opened and the process is still alive after
+    /// they were read, so they are its facts and not a later holder's of the same PID. Null when no handle can be
+    /// opened, the process is gone, or the facts do not match.
+    /// </summary>
+    public static IProcessHandle? OpenProven(IProcessTable table, int pid, long? startTime, Func<int, bool> isTheOne)
+    {
+        var handle = table.Open(pid);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        var proven = startTime is not null && table.StartTime(pid) == startTime && isTheOne(pid) && !handle.HasExited;
+        if (!proven)
+        {
+            handle.Dispose();
+            return null;
+        }
+
+        return handle;
+    }
+
     /// <summary>Whether <paramref name="ancestor"/> is the process itself or one of its parents.</summary>
     public static bool IsSelfOrAncestor(IProcessTable table, int ancestor, int pid)
     {
@@ -112,4 +165,37 @@ public static partial class ProcessTable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+}
+
+/// <summary>macOS has no procfs: the kernel's process info (libproc's proc_pidinfo, PROC_PIDTBSDINFO).</summary>
+internal static partial class DarwinProcesses
+{
+    private const int PidTaskBsdInfo = 3;
+
+    // struct proc_bsdinfo (sys/proc_info.h): 12 uint32 fields, comm[16], name[32], 6 uint32/int32 fields, 2 uint64.
+    private const int BsdInfoSize = 136;
+    private const int ParentPidOffset = 16; // pbi_flags, pbi_status, pbi_xstatus, pbi_pid, then pbi_ppid
+
+    public static int? ParentPid(int pid)
+    {
+        if (pid <= 0)
+        {
+            return null;
+        }
+
+        Span<byte> info = stackalloc byte[BsdInfoSize];
+        int n;
+        unsafe
+        {
+            fixed (byte* buffer = info)
+            {
+                n = ProcPidInfo(pid, PidTaskBsdInfo, 0, buffer, BsdInfoSize);
+            }
+        }
+
+        return n == BsdInfoSize ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(info[ParentPidOffset..]) : null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "proc_pidinfo", SetLastError = true)]
+    private static unsafe partial int ProcPidInfo(int pid, int flavor, ulong arg, byte* buffer, int size);
 }

@@ -13,7 +13,27 @@ namespace HermesGateway.Core.Restart;
 /// </summary>
 public sealed class GatewayRestarter
 {
+    /// <summary>How often the supervisor is asked while it brings the new process up (each ask is a systemctl/launchctl call).</summary>
+    private static readonly TimeSpan SupervisorPoll = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How often the state file is read while the new process starts (a small file read).</summary>
+    private static readonly TimeSpan HealthPoll = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>How often, while waiting for health, the supervisor is asked whether the candidate was replaced.</summary>
+    private static readonly TimeSpan SupervisorRecheck = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Without a process handle: how often the old PID is checked during the drain (/proc reads cost microseconds).</summary>
+    private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>With a process handle: the longest single block on it, so progress moves and Ctrl+C is honoured.</summary>
+    private static readonly TimeSpan DrainSlice = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The least time between two progress reports of the same step.</summary>
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(200);
+
     private readonly IServiceManager manager;
+    private readonly Stopwatch lastReport = new();
+    private string? lastReported;
     private readonly IProcessTable processes;
     private readonly string lockDirectory;
 
@@ -39,42 +59,53 @@ public sealed class GatewayRestarter
             return other with { Joined = true };
         }
 
-        var steps = new List<RestartStep>();
-        var old = manager.Identify(service, host.Cancellation);
+        var steps = new Trace();
+        RunningGateway? old = null;
         RestartResult result;
-        if (old is null)
+        try
         {
-            var t = Stopwatch.StartNew();
-            manager.StartService(service.Name, service.Scope, service.Path, host);
-            steps.Add(new("start", t.Elapsed, "the gateway was not running"));
-            var (fresh, health) = WaitHealthy(service, null, options.Timeout, host);
-            steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
-            result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
-        }
-        else if (IsInside(old, options.CallerPid))
-        {
-            // Our own process would die with the gateway (KillMode, the process group): hand the whole restart to a
-            // transient job outside its tree, which waits for the old PID, revives the gateway and checks it.
-            var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
-                $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
-            var log = options.HelperLog ?? Path.Combine(service.HermesHome is { } h ? Path.Combine(h, "logs") : Path.GetTempPath(), "restart-helper.log");
-            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-            var helper = manager.HandOff(service, command, log, host);
-            steps.Add(new("hand-off", clock.Elapsed, $"{helper} runs the restart outside the gateway; log: {log}"));
-            result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
+            old = manager.Identify(service, host.Cancellation);
+            if (old is null)
             {
-                HandedOff = true,
-                HelperLog = log,
-                FinalState = "handed off",
-            };
+                steps.Strategy = "start";
+                var t = Stopwatch.StartNew();
+                manager.StartService(service.Name, service.Scope, service.Path, host);
+                steps.Add(new("start", t.Elapsed, "the gateway was not running"));
+                var (fresh, health) = WaitHealthy(service, null, options.Timeout, host);
+                steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
+                result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
+            }
+            else if (IsInside(old, options.CallerPid))
+            {
+                // Our own process would die with the gateway (KillMode, the process group): hand the whole restart to a
+                // transient job outside its tree, which waits for the old PID, revives the gateway and checks it.
+                steps.Strategy = "hand-off";
+                var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                    $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
+                var log = options.HelperLog ?? Path.Combine(service.HermesHome is { } h ? Path.Combine(h, "logs") : Path.GetTempPath(), "restart-helper.log");
+                Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+                var helper = manager.HandOff(service, command, log, host);
+                steps.Add(new("hand-off", clock.Elapsed, $"{helper} runs the restart outside the gateway; log: {log}"));
+                result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
+                {
+                    HandedOff = true,
+                    HelperLog = log,
+                    FinalState = "handed off",
+                };
+            }
+            else if (options.Force)
+            {
+                result = Escalate(service, old, options, host, steps, clock, "forced: supervisor restart", attempts: 1, drain: null);
+            }
+            else
+            {
+                result = Graceful(service, old, options, host, steps, clock);
+            }
         }
-        else if (options.Force)
+        catch (HermesException e) when (e.Target is not RestartResult)
         {
-            result = Escalate(service, old, options, host, steps, clock, "forced: supervisor restart", attempts: 1, drain: null);
-        }
-        else
-        {
-            result = Graceful(service, old, options, host, steps, clock);
+            // The error carries what was done and found, as the result would have.
+            throw new HermesException(e.ErrorId, e.Category, e.Message, Failed(service, old, steps, clock, host), e);
         }
 
         result = result with { FinishedAt = DateTimeOffset.UtcNow };
@@ -82,13 +113,14 @@ public sealed class GatewayRestarter
         return result;
     }
 
-    private RestartResult Graceful(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, List<RestartStep> steps, Stopwatch clock)
+    private RestartResult Graceful(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock)
     {
+        steps.Strategy = "signal";
         var signal = options.Contract.RestartSignal;
         var drainBudget = options.DrainTimeout ?? DrainBudget(service);
         var drainClock = Stopwatch.StartNew();
-        manager.SendSignal(service, signal, host);
-        if (!WaitExited(old, drainBudget, host))
+        using var handle = manager.SendSignal(service, old, signal, host);
+        if (!WaitExited(old, handle, drainBudget, host))
         {
             steps.Add(new("drain", drainClock.Elapsed, $"PID {old.Pid} still draining after {drainBudget.TotalSeconds:0.#} s"));
             host.WriteWarning($"{service.Name} (PID {old.Pid}) did not finish draining within {drainBudget.TotalSeconds:0.#} s; the supervisor restarts it.");
@@ -98,7 +130,8 @@ public sealed class GatewayRestarter
         var drain = drainClock.Elapsed;
         steps.Add(new("drain", drain, $"{signal} to PID {old.Pid}; it exited"));
         var down = Stopwatch.StartNew();
-        var how = manager.Revive(service, options.SupervisorGrace, host);
+        var how = manager.Revive(service, old, options.SupervisorGrace, host);
+        steps.Strategy = $"signal, {how}";
         try
         {
             var (fresh, supervisor, health) = WaitNewAndHealthy(service, old, options.Timeout, host);
@@ -114,8 +147,10 @@ public sealed class GatewayRestarter
         }
     }
 
-    private RestartResult Escalate(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, List<RestartStep> steps, Stopwatch clock, string strategy, int attempts, TimeSpan? drain)
+    private RestartResult Escalate(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock, string strategy, int attempts, TimeSpan? drain)
     {
+        steps.Strategy = strategy;
+        steps.Attempts = attempts;
         var t = Stopwatch.StartNew();
         manager.HardRestart(service, host);
         var (fresh, supervisor, health) = WaitNewAndHealthy(service, old, options.Timeout, host);
@@ -147,53 +182,105 @@ public sealed class GatewayRestarter
         return (healthy, supervisor, health);
     }
 
-    /// <summary>Waits until the gateway's state file names a running process the supervisor also reports.</summary>
+    /// <summary>
+    /// Waits until the gateway's state file names a running process that is the supervisor's: the candidate (or, with
+    /// none, the first one the supervisor reports), still alive with the start time it had then. The supervisor is asked
+    /// again now and then to follow a replacement (a failed first start); in between only the state file is read.
+    /// </summary>
     private (RunningGateway Gateway, TimeSpan Health) WaitHealthy(HermesService service, RunningGateway? candidate, TimeSpan within, IEngineHost host)
     {
         var clock = Stopwatch.StartNew();
         var deadline = DateTime.UtcNow + (within > TimeSpan.Zero ? within : TimeSpan.Zero);
+        TimeSpan? asked = null;
         while (true)
         {
-            var current = manager.Identify(service, host.Cancellation);
-            if (current is not null && (candidate is null || current.Pid == candidate.Pid) && ReportsRunning(service.HermesHome, current.Pid))
+            // A live candidate: the supervisor is asked only now and then; none, or a dead one: as often as it is polled.
+            var due = candidate is not null && IsStill(candidate) ? SupervisorRecheck : SupervisorPoll;
+            if ((candidate is null && asked is null) || clock.Elapsed - (asked ?? TimeSpan.Zero) >= due)
             {
-                return (current, clock.Elapsed);
+                asked = clock.Elapsed;
+                if (manager.Identify(service, host.Cancellation) is { } current && (candidate is null || current.Pid != candidate.Pid || current.StartTime != candidate.StartTime))
+                {
+                    candidate = current; // the first one seen, or it was replaced again: follow the newest
+                }
             }
 
-            if (current is not null && candidate is not null && current.Pid != candidate.Pid)
+            if (candidate is not null && ReportsRunning(service.HermesHome, candidate.Pid) && IsStill(candidate))
             {
-                candidate = current; // it was replaced again (a failed first start): follow the newest
+                return (candidate, clock.Elapsed);
             }
 
-            Tick(service, "waiting for the gateway to report itself running", clock.Elapsed, within, deadline, host);
+            Tick(service, "waiting for the gateway to report itself running", clock.Elapsed, within, deadline, host, HealthPoll);
         }
     }
+
+    /// <summary>The process is alive and still the one that was identified (the same start time where it is known).</summary>
+    private bool IsStill(RunningGateway gateway) =>
+        processes.IsAlive(gateway.Pid) && (gateway.StartTime is null || processes.StartTime(gateway.Pid) == gateway.StartTime);
 
     /// <summary>The caller is the gateway, one of its descendants, or in the same cgroup (a terminal tool it spawned).</summary>
     private bool IsInside(RunningGateway gateway, int caller) =>
         ProcessTable.IsSelfOrAncestor(processes, gateway.Pid, caller)
         || (processes.ControlGroup(gateway.Pid) is { } theirs && theirs.EndsWith(".service", StringComparison.Ordinal) && processes.ControlGroup(caller) == theirs);
 
-    private bool WaitExited(RunningGateway old, TimeSpan budget, IEngineHost host)
+    /// <summary>
+    /// Waits for the old process to exit: woken by the kernel through its handle where there is one, else by asking
+    /// every few milliseconds whether its PID still names it. The exit starts the downtime, so it is noticed at once.
+    /// </summary>
+    private bool WaitExited(RunningGateway old, IProcessHandle? handle, TimeSpan budget, IEngineHost host)
     {
         var deadline = DateTime.UtcNow + budget;
         var clock = Stopwatch.StartNew();
-        while (processes.IsAlive(old.Pid) && (old.StartTime is null || processes.StartTime(old.Pid) == old.StartTime))
+        while (true)
         {
-            if (DateTime.UtcNow >= deadline)
+            if (handle is not null ? handle.HasExited : !IsStill(old))
+            {
+                return true;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
             {
                 return false;
             }
 
-            Progress?.Invoke($"draining PID {old.Pid}", Math.Min(100, 100 * clock.Elapsed.TotalMilliseconds / Math.Max(1, budget.TotalMilliseconds)));
+            Report($"draining PID {old.Pid}", Math.Min(100, 100 * clock.Elapsed.TotalMilliseconds / Math.Max(1, budget.TotalMilliseconds)));
             host.Cancellation.ThrowIfCancellationRequested();
-            Thread.Sleep(5); // the exit starts the downtime: notice it quickly (a /proc read costs microseconds)
+            if (handle is not null)
+            {
+                // Blocks until the exit, in slices short enough for progress and Ctrl+C.
+                handle.WaitForExit(left < DrainSlice ? left : DrainSlice);
+            }
+            else
+            {
+                Thread.Sleep(ExitPoll);
+            }
         }
-
-        return true;
     }
 
-    private void Tick(HermesService service, string what, TimeSpan elapsed, TimeSpan timeout, DateTime deadline, IEngineHost host)
+    /// <summary>Progress for the host, at most every <see cref="ProgressEvery"/> (the waits poll far more often).</summary>
+    private void Report(string what, double percent)
+    {
+        if (Progress is null)
+        {
+            return;
+        }
+
+        lock (lastReport)
+        {
+            if (what == lastReported && lastReport.IsRunning && lastReport.Elapsed < ProgressEvery)
+            {
+                return;
+            }
+
+            lastReported = what;
+            lastReport.Restart();
+        }
+
+        Progress(what, percent);
+    }
+
+    private void Tick(HermesService service, string what, TimeSpan elapsed, TimeSpan timeout, DateTime deadline, IEngineHost host, TimeSpan? pause = null)
     {
         if (DateTime.UtcNow >= deadline)
         {
@@ -201,9 +288,9 @@ public sealed class GatewayRestarter
                 $"{service.Name}: still {what} when the restart's time ran out ({elapsed.TotalSeconds:0.#} s into this step).", service.Name);
         }
 
-        Progress?.Invoke(what, Math.Min(100, 100 * elapsed.TotalMilliseconds / Math.Max(1, timeout.TotalMilliseconds)));
+        Report(what, Math.Min(100, 100 * elapsed.TotalMilliseconds / Math.Max(1, timeout.TotalMilliseconds)));
         host.Cancellation.ThrowIfCancellationRequested();
-        Thread.Sleep(10);
+        Thread.Sleep(pause ?? SupervisorPoll);
     }
 
     /// <summary>The gateway's gateway_state.json says "running" for this PID (no HERMES_HOME: the supervisor's word suffices).</summary>
@@ -229,6 +316,36 @@ public sealed class GatewayRestarter
 
     private static TimeSpan DrainBudget(HermesService service) =>
         service.Definition is { } d && d.DrainTimeout > TimeSpan.Zero && d.DrainTimeout < TimeSpan.FromDays(1) ? d.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
+
+    /// <summary>What a failed restart did and found: its steps so far, and the service's state after it.</summary>
+    private RestartResult Failed(HermesService service, RunningGateway? old, Trace steps, Stopwatch clock, IEngineHost host)
+    {
+        string state;
+        RunningGateway? now = null;
+        try
+        {
+            now = manager.Identify(service, CancellationToken.None);
+            state = now is null ? "not running" : now.Pid == old?.Pid && now.StartTime == old.StartTime ? "running (the old process)" : "running (not confirmed healthy)";
+        }
+        catch (HermesException e)
+        {
+            state = $"unknown ({e.ErrorId})";
+        }
+
+        return Result(service, old?.Pid, now is not null && now.Pid != old?.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with
+        {
+            FinalState = state,
+            FinishedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    /// <summary>The steps taken so far, and the strategy and attempt they belong to.</summary>
+    private sealed class Trace : List<RestartStep>
+    {
+        public string Strategy { get; set; } = "identify";
+
+        public int Attempts { get; set; } = 1;
+    }
 
     private RestartResult Result(HermesService service, int? oldPid, int? newPid, string strategy, TimeSpan? drain, TimeSpan? supervisor, TimeSpan? health, TimeSpan? downtime, TimeSpan total, int attempts, List<RestartStep> steps) => new()
     {

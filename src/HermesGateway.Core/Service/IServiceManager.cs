@@ -37,11 +37,15 @@ public interface IServiceManager
     /// <summary>The running gateway as its supervisor records it, its PID proven to be the service's; null when not running.</summary>
     RunningGateway? Identify(HermesService service, CancellationToken cancellation);
 
-    /// <summary>Delivers the restart signal to the service's main process through the supervisor (never by a bare PID).</summary>
-    void SendSignal(HermesService service, Platform.UnixSignal signal, IEngineHost host);
+    /// <summary>
+    /// Delivers the restart signal to <paramref name="target"/>, the service's main process: through a process handle
+    /// proven to name it (Linux pidfd), else through the supervisor (systemctl kill, launchctl kill); never by a bare
+    /// PID. Returns the handle when there is one, for the caller to wait on the exit and dispose.
+    /// </summary>
+    Platform.IProcessHandle? SendSignal(HermesService service, RunningGateway target, Platform.UnixSignal signal, IEngineHost host);
 
-    /// <summary>After the old process exited: make sure the supervisor brings the gateway back now (reset a failed unit, kickstart a job).</summary>
-    string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host);
+    /// <summary>After <paramref name="exited"/> exited: make sure the supervisor brings the gateway back now (reset a failed unit, kickstart a job).</summary>
+    string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host);
 
     /// <summary>The supervisor's own restart (systemctl restart, launchctl kickstart -k), as a planned stop.</summary>
     void HardRestart(HermesService service, IEngineHost host);
@@ -54,4 +58,8 @@ public interface IServiceManager
 }
 
 /// <summary>A gateway process that is proven to be the service's: the supervisor's PID, and when it started.</summary>
-public sealed record RunningGateway(int Pid, long? StartTime);
+public sealed record RunningGateway(int Pid, long? StartTime)
+{
+    /// <summary>How long the supervisor waits after an exit before it revives the service (systemd RestartUSec=), where known.</summary>
+    public TimeSpan? SupervisorDelay { get; init; }
+}

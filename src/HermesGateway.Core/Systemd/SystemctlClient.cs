@@ -22,6 +22,9 @@ public sealed record SystemdUnitStatus(
     public bool IsRunning => ActiveState == "active" && SubState == "running";
 
     public bool IsLoaded => LoadState == "loaded";
+
+    /// <summary>RestartUSec= as the manager has it loaded (null when not shown or infinity).</summary>
+    public TimeSpan? RestartDelay { get; init; }
 }
 
 /// <summary>systemctl and loginctl behind the process-runner seam, with their failures turned into stable error ids.</summary>
@@ -29,7 +32,7 @@ public sealed class SystemctlClient
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
-    private const string StatusProperties = "LoadState,ActiveState,SubState,Result,MainPID,ExecMainStartTimestamp,ExecMainCode,ExecMainStatus,NRestarts,UnitFileState,FragmentPath";
+    private const string StatusProperties = "LoadState,ActiveState,SubState,Result,MainPID,ExecMainStartTimestamp,ExecMainCode,ExecMainStatus,NRestarts,UnitFileState,FragmentPath,RestartUSec";
 
     private readonly IProcessRunner runner;
 
@@ -78,7 +81,10 @@ public sealed class SystemctlClient
         string S(string key) => p.GetValueOrDefault(key) ?? string.Empty;
         int I(string key) => int.TryParse(S(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : 0;
         return new SystemdUnitStatus(unit, S("LoadState"), S("ActiveState"), S("SubState"), S("Result"), I("MainPID"),
-            ParseTimestamp(S("ExecMainStartTimestamp")), I("ExecMainCode"), I("ExecMainStatus"), I("NRestarts"), S("UnitFileState"), S("FragmentPath"));
+            ParseTimestamp(S("ExecMainStartTimestamp")), I("ExecMainCode"), I("ExecMainStatus"), I("NRestarts"), S("UnitFileState"), S("FragmentPath"))
+        {
+            RestartDelay = SystemdValues.TryParseTimeSpan(S("RestartUSec"), out var delay) ? delay : null,
+        };
     }
 
     /// <summary>loginctl enable-linger: the user manager starts at boot and survives logout.</summary>

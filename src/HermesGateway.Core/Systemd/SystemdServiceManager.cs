@@ -249,18 +249,43 @@ public sealed class SystemdServiceManager : IServiceManager
         }
 
         // systemd's MainPID, and (where cgroups are visible) the process sits in the unit's own cgroup.
-        if (processes.ControlGroup(s.MainPid) is { } cgroup && !cgroup.EndsWith("/" + unit, StringComparison.Ordinal))
+        if (processes.ControlGroup(s.MainPid) is { } cgroup && !IsUnitControlGroup(cgroup, unit))
         {
             throw new HermesException(HermesErrorIds.PidNotProven, HermesErrorCategory.InvalidOperation,
                 $"PID {s.MainPid} is not in {unit}'s cgroup ({cgroup}); it is not signalled.", s.MainPid);
         }
 
-        return new RunningGateway(s.MainPid, processes.StartTime(s.MainPid));
+        return new RunningGateway(s.MainPid, processes.StartTime(s.MainPid)) { SupervisorDelay = s.RestartDelay };
     }
 
-    public void SendSignal(HermesService service, UnixSignal signal, IEngineHost host)
+    public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
         var unit = service.Name + ".service";
+        // A pidfd opened on the PID systemd reported, then proven: the same start time and the unit's own cgroup, read
+        // while the handle already held the process. Whatever happens to the PID afterwards, the signal reaches that
+        // process or nobody, without a round trip through systemctl.
+        var handle = ProcessTable.OpenProven(processes, target.Pid, target.StartTime, pid => InUnitControlGroup(pid, unit));
+        if (handle is not null)
+        {
+            if (!host.ShouldProcess(unit, $"send {signal} to PID {target.Pid}, {unit}'s main process (through a pidfd)"))
+            {
+                handle.Dispose();
+                return null;
+            }
+
+            switch (handle.Signal(signal))
+            {
+                case SignalDelivery.Delivered:
+                    return handle;
+                case SignalDelivery.ProcessGone:
+                    host.WriteVerbose($"PID {target.Pid} of {unit} exited before the signal; the revival brings the gateway back.");
+                    return handle;
+                default:
+                    host.WriteVerbose($"The kernel refused {signal} to PID {target.Pid} through its pidfd; asking systemd to deliver it.");
+                    break;
+            }
+        }
+
         // systemd delivers it to the MainPID it tracks, so no PID read earlier can have been reused in between.
         if (host.ShouldProcess(unit, $"{Ctl(service.Scope)} kill --kill-who=main -s {signal} {unit}"))
         {
@@ -276,13 +301,37 @@ public sealed class SystemdServiceManager : IServiceManager
                 host.WriteVerbose($"{unit} has no main process to signal any more; it already exited.");
             }
         }
+
+        return handle;
     }
 
-    public string Revive(HermesService service, TimeSpan waitForSupervisor, IEngineHost host)
+    /// <summary>
+    /// The unit's restart delay (RestartUSec=) at or above which the engine asks for the restart straight after the exit,
+    /// without first asking systemd what it is doing: its own restart cannot have begun yet.
+    /// </summary>
+    public static readonly TimeSpan DirectRestartDelay = TimeSpan.FromMilliseconds(100);
+
+    public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
     {
         var unit = service.Name + ".service";
         var systemctl = Client(service.Scope);
         var deadline = DateTime.UtcNow + waitForSupervisor;
+        // Whatever the exit was (75, a crash, 0), the unit is now waiting out RestartSec=, inactive or failed, and
+        // 'systemctl restart' starts it in each of those states; only systemd's own restart could make it a second one,
+        // and with RestartSec= this long that has not begun. A refusal (the start limit) falls through to the loop below.
+        if (exited.SupervisorDelay >= DirectRestartDelay && host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
+        {
+            try
+            {
+                systemctl.Restart(unit, host.Cancellation);
+                return "systemctl restart";
+            }
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed)
+            {
+                host.WriteVerbose($"{unit}: restart refused ({e.Message}); resetting it.");
+            }
+        }
+
         while (true)
         {
             var s = systemctl.Show(unit, host.Cancellation);
@@ -377,6 +426,10 @@ public sealed class SystemdServiceManager : IServiceManager
 
         return unit + ".service";
     }
+
+    private static bool IsUnitControlGroup(string cgroup, string unit) => cgroup.EndsWith("/" + unit, StringComparison.Ordinal);
+
+    private bool InUnitControlGroup(int pid, string unit) => processes.ControlGroup(pid) is { } cgroup && IsUnitControlGroup(cgroup, unit);
 
     private static string Ctl(ServiceScope scope) => scope == ServiceScope.User ? "systemctl --user" : "systemctl";
 }

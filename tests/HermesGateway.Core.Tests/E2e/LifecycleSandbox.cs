@@ -53,7 +53,9 @@ public sealed class LifecycleSandbox : IDisposable
                 ["SDE2E_EXTRA_UNIT_PATH"] = SystemUnits + ":/etc/systemd/system",
                 ["SDE2E_EXTRA_USER_UNIT_PATH"] = UserUnits + ":/root/.config/systemd/user",
             };
-            Check(RunWithEnvironment(script, ["up", State], env), "sde2e up");
+            var booted = RunWithEnvironment(script, ["up", State], env);
+            Check(booted, "sde2e up");
+            ManagerPid = int.Parse(booted.StandardOutput.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
             var usermgr = Sde2e("usermgr", State).StandardOutput.Trim();
             Check(Sde2e("ctl", State, "start", usermgr + "0.service"), "start the user manager");
             // A service account for system scope: /etc inside the sandbox is a throw-away overlay.
@@ -80,7 +82,15 @@ public sealed class LifecycleSandbox : IDisposable
 
     public SandboxRunner Runner() => new(this);
 
-    public IProcessTable Processes => new SandboxProcessTable(this);
+    /// <summary>The sandbox's PID 1, a host PID (what 'sde2e up' prints).</summary>
+    public int ManagerPid { get; private set; }
+
+    /// <summary>
+    /// The sandbox's own procfs, seen from the host through its PID 1's root: systemd's MainPID is a PID of that
+    /// namespace. The engine's own process table, pointed at it, so its process handles (the /proc/&lt;pid&gt;
+    /// directories) are the ones the restarts signal through.
+    /// </summary>
+    public IProcessTable Processes => new LocalProcessTable($"/proc/{ManagerPid}/root/proc");
 
     public void Dispose()
     {
@@ -158,40 +168,6 @@ public sealed class SandboxRunner : IProcessRunner
 
         var r = sandbox.Exec([fileName, .. arguments]);
         return new EngineResult(r.ExitCode, r.StandardOutput, r.StandardError, false);
-    }
-}
-
-/// <summary>/proc of the sandbox's PID namespace: systemd's MainPID is a PID there.</summary>
-public sealed class SandboxProcessTable : IProcessTable
-{
-    private readonly LifecycleSandbox sandbox;
-
-    public SandboxProcessTable(LifecycleSandbox sandbox) => this.sandbox = sandbox;
-
-    public bool IsAlive(int pid) => sandbox.Exec("test", "-d", $"/proc/{pid}").ExitCode == 0;
-
-    public long? StartTime(int pid)
-    {
-        var r = sandbox.Exec("cat", $"/proc/{pid}/stat");
-        return r.ExitCode == 0 ? ProcessStartTime.Parse(r.StandardOutput) : null;
-    }
-
-    public int? ParentPid(int pid)
-    {
-        var r = sandbox.Exec("cat", $"/proc/{pid}/stat");
-        if (r.ExitCode != 0)
-        {
-            return null;
-        }
-
-        var fields = r.StandardOutput[(r.StandardOutput.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : null;
-    }
-
-    public string? ControlGroup(int pid)
-    {
-        var r = sandbox.Exec("cat", $"/proc/{pid}/cgroup");
-        return r.ExitCode == 0 ? ProcessTable.ParseControlGroup(r.StandardOutput) : null;
     }
 }
 

@@ -18,7 +18,7 @@ namespace HermesGateway.Core.Tests.E2e;
 [Collection(LifecycleSandboxGroup.Name)]
 public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHelper output)
 {
-    private sealed record Rig(ServiceInstaller Installer, GatewayRestarter Restarter, SystemctlClient Systemctl, ServiceDefinition Definition, string Home)
+    private sealed record Rig(ServiceInstaller Installer, GatewayRestarter Restarter, SystemctlClient Systemctl, ServiceDefinition Definition, string Home, SandboxRunner Runner)
     {
         public HermesService Service => Installer.Find(n => n == Definition.Name).Single();
 
@@ -42,7 +42,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         definition = change?.Invoke(definition) ?? definition;
         var runner = sandbox.Runner();
         var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
-        var rig = new Rig(new ServiceInstaller(manager), new GatewayRestarter(manager, sandbox.Processes, Path.Combine(sandbox.Root, "locks")), new SystemctlClient(runner, user: true), definition, home);
+        var rig = new Rig(new ServiceInstaller(manager), new GatewayRestarter(manager, sandbox.Processes, Path.Combine(sandbox.Root, "locks")), new SystemctlClient(runner, user: true), definition, home, runner);
         rig.Installer.Install(new InstallRequest(definition, Start: true), new TestHost());
         Healthy(rig, notPid: null);
         return rig;
@@ -85,12 +85,29 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
     {
         var rig = Install("hermes-gateway-rnormal", "{\"drain_seconds\": 0.5}");
         var old = Healthy(rig, null);
+        var service = rig.Service;
+        lock (rig.Runner.Calls)
+        {
+            rig.Runner.Calls.Clear();
+        }
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
 
         Log(r);
         AssertRestarted(rig, r, old);
         Assert.Equal("signal, systemctl restart", r.Strategy); // RestartSec= is not waited out for a planned restart
+        // The signal went through a handle on the proven process, not through systemctl; after the exit the restart
+        // is asked for at once (RestartSec=2s: systemd's own restart cannot have begun), without another look first.
+        string[] calls;
+        lock (rig.Runner.Calls)
+        {
+            calls = [.. rig.Runner.Calls];
+        }
+
+        Assert.DoesNotContain(calls, c => c.Contains(" kill ", StringComparison.Ordinal));
+        var restart = Array.FindIndex(calls, c => c.Contains(" restart ", StringComparison.Ordinal));
+        Assert.True(restart == 1, string.Join("\n", calls)); // show (identify), restart, then shows while it starts
+        Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "signal" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("signal").GetString() == "SIGUSR1");
         Assert.True(r.Drain >= TimeSpan.FromSeconds(0.5));
         Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 75);
         Assert.Equal("success", rig.Systemctl.Show(rig.Definition.FileName).Result);
@@ -148,6 +165,30 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Log(r);
         AssertRestarted(rig, r, old);
         Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("code").GetInt32() == 1);
+    }
+
+    [SystemdSandboxFact]
+    public void A_gateway_that_cannot_come_back_ends_in_a_timeout_error_that_carries_what_was_done()
+    {
+        var rig = Install("hermes-gateway-rnever", "{}");
+        var old = Healthy(rig, null);
+        rig.Control("{\"mode\": \"config_error\"}"); // every later start exits 78: systemd must not, and cannot, revive it
+
+        var e = Assert.Throws<HermesGateway.Core.Errors.HermesException>(() =>
+            rig.Restarter.Restart(rig.Service, new RestartOptions { Timeout = TimeSpan.FromSeconds(3) }, new TestHost()));
+
+        Assert.Equal(HermesGateway.Core.Errors.HermesErrorIds.RestartTimeout, e.ErrorId);
+        var r = Assert.IsType<RestartResult>(e.Target);
+        output.WriteLine($"{e.Message} | {r.Strategy}; final state {r.FinalState}; steps: {string.Join("; ", r.Steps.Select(x => $"{x.Name} {x.Duration.TotalMilliseconds:0} ms: {x.Detail}"))}");
+        Assert.Equal(rig.Definition.Name, r.Name);
+        Assert.Equal(old, r.OldPid);
+        Assert.Null(r.NewPid);
+        Assert.Equal(2, r.Attempts); // the signal's revival, then the supervisor's restart
+        Assert.EndsWith("(failed)", r.Strategy, StringComparison.Ordinal);
+        Assert.Equal("not running", r.FinalState);
+        Assert.Contains(r.Steps, x => x.Name == "drain" && x.Detail.Contains("exited", StringComparison.Ordinal));
+        Assert.False(rig.Systemctl.Show(rig.Definition.FileName).IsRunning);
+        Assert.Contains(Events(rig.Home), x => x.GetProperty("event").GetString() == "exit" && x.GetProperty("code").GetInt32() == 78);
     }
 
     [SystemdSandboxFact]
@@ -229,7 +270,8 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var rig = Install("hermes-gateway-rhalfway", "{\"drain_seconds\": 0.3}");
         var old = Healthy(rig, null);
         // The caller signalled, then died: nothing waited, nothing checked.
-        new SystemdServiceManager(sandbox.Runner(), sandbox.Environment, sandbox.Processes).SendSignal(rig.Service, HermesGateway.Core.Platform.UnixSignal.SIGUSR1, new TestHost());
+        var caller = new SystemdServiceManager(sandbox.Runner(), sandbox.Environment, sandbox.Processes);
+        caller.SendSignal(rig.Service, caller.Identify(rig.Service, default)!, HermesGateway.Core.Platform.UnixSignal.SIGUSR1, new TestHost())?.Dispose();
 
         var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
 

@@ -183,7 +183,8 @@ public sealed class LaunchdRestartTests : IDisposable
         var service = rig.Service;
         // The dying caller: its signal, and nothing after it (no wait, no revival). Its own runner, without hooks.
         var dying = new LaunchdServiceManager(new FakeLaunchctlRunner(lab.Fake.State), lab.Environment, MacProcessTable.Instance);
-        void CallerSignalsAndDies() => dying.SendSignal(service, UnixSignal.SIGUSR1, new TestHost());
+        var identified = dying.Identify(service, default)!;
+        void CallerSignalsAndDies() => dying.SendSignal(service, identified, UnixSignal.SIGUSR1, new TestHost())?.Dispose();
         bool Draining() => FakeLaunchd.StubEvents(rig.Home).Any(e => Pid(e) == old && Event(e) == "state" && e["state"]!.GetValue<string>() == "draining");
         if (rerun == Rerun.AfterTheExit)
         {
