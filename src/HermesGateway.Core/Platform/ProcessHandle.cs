@@ -48,7 +48,7 @@ public sealed partial class PidFileDescriptor : IProcessHandle
     private const short PollIn = 1;
 
     private readonly SafeFileHandle fd;
-    private readonly bool pollable;
+    private bool pollable;
 
     private PidFileDescriptor(SafeFileHandle fd, int pid, bool pollable)
     {
@@ -82,12 +82,25 @@ public sealed partial class PidFileDescriptor : IProcessHandle
             }
         }
 
-        // Another namespace's procfs (or a kernel before 5.3): the /proc/<pid> directory is a PID file descriptor too.
+        // Another namespace's procfs (or a kernel before 5.3): the /proc/<pid> directory is a PID file descriptor too,
+        // where the kernel takes it as one (5.1+, and no seccomp filter in the way); else no handle at all.
         var dir = OpenFile(Path.Combine(procRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)), OCloexec);
-        return dir >= 0 ? new PidFileDescriptor(new SafeFileHandle(dir, ownsHandle: true), pid, pollable: false) : null;
+        if (dir < 0)
+        {
+            return null;
+        }
+
+        var handle = new PidFileDescriptor(new SafeFileHandle(dir, ownsHandle: true), pid, pollable: false);
+        if (handle.Send(0) is 0 or ESRCH)
+        {
+            return handle;
+        }
+
+        handle.Dispose();
+        return null;
     }
 
-    public bool HasExited => pollable ? Poll(0) : Send(0) == ESRCH;
+    public bool HasExited => (pollable ? Poll(0) : null) ?? Send(0) == ESRCH;
 
     public SignalDelivery Signal(UnixSignal signal)
     {
@@ -100,14 +113,17 @@ public sealed partial class PidFileDescriptor : IProcessHandle
         };
     }
 
+    /// <inheritdoc/>
+    /// <remarks><see cref="Timeout.InfiniteTimeSpan"/> waits for as long as it takes.</remarks>
     public bool WaitForExit(TimeSpan timeout)
     {
-        if (pollable)
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        if (pollable && Poll(infinite ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue)) is { } exited)
         {
-            return Poll((int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+            return exited;
         }
 
-        var deadline = Environment.TickCount64 + (long)Math.Max(0, timeout.TotalMilliseconds);
+        var deadline = infinite ? long.MaxValue : Environment.TickCount64 + (long)Math.Max(0, timeout.TotalMilliseconds);
         while (Send(0) != ESRCH)
         {
             if (Environment.TickCount64 >= deadline)
@@ -141,7 +157,8 @@ public sealed partial class PidFileDescriptor : IProcessHandle
         }
     }
 
-    private bool Poll(int milliseconds)
+    /// <summary>Whether the process exited within the time; null when the kernel cannot poll this handle (the caller asks instead).</summary>
+    private bool? Poll(int milliseconds)
     {
         var added = false;
         try
@@ -151,15 +168,28 @@ public sealed partial class PidFileDescriptor : IProcessHandle
             while (true)
             {
                 var n = PollOne(ref entry, 1, milliseconds);
-                if (n >= 0)
+                if (n == 0)
                 {
-                    return n > 0;
+                    return false;
+                }
+
+                if (n > 0 && (entry.Revents & PollIn) != 0)
+                {
+                    return true;
+                }
+
+                if (n > 0)
+                {
+                    // POLLERR / POLLNVAL: not a pollable pidfd after all. From now on it is asked instead.
+                    pollable = false;
+                    return null;
                 }
 
                 if (Marshal.GetLastPInvokeError() != 4)
                 {
-                    // Not EINTR: the kernel cannot wait on this handle; say "still running" and let the caller ask again.
-                    return false;
+                    // Not EINTR: the kernel cannot wait on this handle. From now on it is asked instead.
+                    pollable = false;
+                    return null;
                 }
             }
         }

@@ -1,3 +1,4 @@
+using HermesGateway.Core.Errors;
 using System.Runtime.InteropServices;
 
 namespace HermesGateway.Core.Platform;
@@ -32,7 +33,17 @@ public sealed class LocalProcessTable : IProcessTable
 {
     public static readonly LocalProcessTable Instance = new("/proc");
 
-    public LocalProcessTable(string procRoot) => ProcRoot = procRoot;
+    /// <summary>A table over <paramref name="procRoot"/>; refused when no procfs can be read there (every PID namespace has a 1).</summary>
+    public LocalProcessTable(string procRoot)
+    {
+        ProcRoot = procRoot;
+        if (procRoot != "/proc" && !File.Exists(Path.Combine(procRoot, "1", "stat")))
+        {
+            // Unreadable (no such namespace, no ptrace access to its init) would read as "every process is gone".
+            throw new HermesException(HermesErrorIds.PathNotFound, HermesErrorCategory.InvalidArgument,
+                $"'{procRoot}' is not a readable procfs (no 1/stat in it).", procRoot);
+        }
+    }
 
     public string ProcRoot { get; }
 
@@ -167,14 +178,15 @@ public static partial class ProcessTable
     private static partial int Kill(int pid, int signal);
 }
 
-/// <summary>macOS has no procfs: the kernel's process info (libproc's proc_pidinfo, PROC_PIDTBSDINFO).</summary>
+/// <summary>macOS has no procfs: the kernel's process info (libproc's proc_pidinfo, PROC_PIDT_SHORTBSDINFO).</summary>
 internal static partial class DarwinProcesses
 {
-    private const int PidTaskBsdInfo = 3;
+    // The short BSD info: allowed for any process, not only the caller's own user's (a parent chain may pass root's).
+    private const int PidTaskShortBsdInfo = 13;
 
-    // struct proc_bsdinfo (sys/proc_info.h): 12 uint32 fields, comm[16], name[32], 6 uint32/int32 fields, 2 uint64.
-    private const int BsdInfoSize = 136;
-    private const int ParentPidOffset = 16; // pbi_flags, pbi_status, pbi_xstatus, pbi_pid, then pbi_ppid
+    // struct proc_bsdshortinfo (sys/proc_info.h): pid, ppid, pgid, status, comm[16], then 8 uint32 (flags, ids, rfu).
+    private const int ShortBsdInfoSize = 64;
+    private const int ParentPidOffset = 4;
 
     public static int? ParentPid(int pid)
     {
@@ -183,17 +195,17 @@ internal static partial class DarwinProcesses
             return null;
         }
 
-        Span<byte> info = stackalloc byte[BsdInfoSize];
+        Span<byte> info = stackalloc byte[ShortBsdInfoSize];
         int n;
         unsafe
         {
             fixed (byte* buffer = info)
             {
-                n = ProcPidInfo(pid, PidTaskBsdInfo, 0, buffer, BsdInfoSize);
+                n = ProcPidInfo(pid, PidTaskShortBsdInfo, 0, buffer, ShortBsdInfoSize);
             }
         }
 
-        return n == BsdInfoSize ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(info[ParentPidOffset..]) : null;
+        return n == ShortBsdInfoSize ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(info[ParentPidOffset..]) : null;
     }
 
     [LibraryImport("libc", EntryPoint = "proc_pidinfo", SetLastError = true)]

@@ -233,7 +233,8 @@ public sealed class GatewayRestarter
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (handle is not null ? handle.HasExited : !IsStill(old))
+            // The handle wakes us at the exit; the PID check stays as the fallback should the handle never tell.
+            if (handle?.HasExited == true || !IsStill(old))
             {
                 return true;
             }
@@ -324,12 +325,13 @@ public sealed class GatewayRestarter
         RunningGateway? now = null;
         try
         {
-            now = manager.Identify(service, CancellationToken.None);
+            now = manager.Identify(service, host.Cancellation);
             state = now is null ? "not running" : now.Pid == old?.Pid && now.StartTime == old.StartTime ? "running (the old process)" : "running (not confirmed healthy)";
         }
-        catch (HermesException e)
+        catch (Exception e) when (e is HermesException or OperationCanceledException)
         {
-            state = $"unknown ({e.ErrorId})";
+            // The original error is what the caller needs; the state after it is only what could be found out.
+            state = e is HermesException h ? $"unknown ({h.ErrorId})" : "unknown (cancelled)";
         }
 
         return Result(service, old?.Pid, now is not null && now.Pid != old?.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with

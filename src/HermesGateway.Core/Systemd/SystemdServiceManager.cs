@@ -261,53 +261,47 @@ public sealed class SystemdServiceManager : IServiceManager
     public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
         var unit = service.Name + ".service";
+        if (!host.ShouldProcess(unit, $"send {signal} to PID {target.Pid}, {unit}'s main process"))
+        {
+            return null;
+        }
+
         // A pidfd opened on the PID systemd reported, then proven: the same start time and the unit's own cgroup, read
         // while the handle already held the process. Whatever happens to the PID afterwards, the signal reaches that
         // process or nobody, without a round trip through systemctl.
         var handle = ProcessTable.OpenProven(processes, target.Pid, target.StartTime, pid => InUnitControlGroup(pid, unit));
-        if (handle is not null)
+        switch (handle?.Signal(signal))
         {
-            if (!host.ShouldProcess(unit, $"send {signal} to PID {target.Pid}, {unit}'s main process (through a pidfd)"))
-            {
-                handle.Dispose();
-                return null;
-            }
-
-            switch (handle.Signal(signal))
-            {
-                case SignalDelivery.Delivered:
-                    return handle;
-                case SignalDelivery.ProcessGone:
-                    host.WriteVerbose($"PID {target.Pid} of {unit} exited before the signal; the revival brings the gateway back.");
-                    return handle;
-                default:
-                    host.WriteVerbose($"The kernel refused {signal} to PID {target.Pid} through its pidfd; asking systemd to deliver it.");
-                    break;
-            }
+            case SignalDelivery.Delivered:
+                return handle;
+            case SignalDelivery.ProcessGone:
+                host.WriteVerbose($"PID {target.Pid} of {unit} exited before the signal; the revival brings the gateway back.");
+                return handle;
+            case SignalDelivery.Refused:
+                host.WriteVerbose($"The kernel refused {signal} to PID {target.Pid} through its pidfd; asking systemd to deliver it.");
+                handle!.Dispose();
+                break;
         }
 
         // systemd delivers it to the MainPID it tracks, so no PID read earlier can have been reused in between.
-        if (host.ShouldProcess(unit, $"{Ctl(service.Scope)} kill --kill-who=main -s {signal} {unit}"))
+        var systemctl = Client(service.Scope);
+        try
         {
-            var systemctl = Client(service.Scope);
-            try
-            {
-                systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
-            }
-            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
-            {
-                // It exited after it was identified (a crash, a restart already under way): the wait for the old PID
-                // ends at once and the revival brings the gateway back.
-                host.WriteVerbose($"{unit} has no main process to signal any more; it already exited.");
-            }
+            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+        }
+        catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
+        {
+            // It exited after it was identified (a crash, a restart already under way): the wait for the old PID
+            // ends at once and the revival brings the gateway back.
+            host.WriteVerbose($"{unit} has no main process to signal any more; it already exited.");
         }
 
-        return handle;
+        return null;
     }
 
     /// <summary>
     /// The unit's restart delay (RestartUSec=) at or above which the engine asks for the restart straight after the exit,
-    /// without first asking systemd what it is doing: its own restart cannot have begun yet.
+    /// without first asking systemd what it is doing: its own restart is not due for a long while yet.
     /// </summary>
     public static readonly TimeSpan DirectRestartDelay = TimeSpan.FromMilliseconds(100);
 
@@ -317,8 +311,10 @@ public sealed class SystemdServiceManager : IServiceManager
         var systemctl = Client(service.Scope);
         var deadline = DateTime.UtcNow + waitForSupervisor;
         // Whatever the exit was (75, a crash, 0), the unit is now waiting out RestartSec=, inactive or failed, and
-        // 'systemctl restart' starts it in each of those states; only systemd's own restart could make it a second one,
-        // and with RestartSec= this long that has not begun. A refusal (the start limit) falls through to the loop below.
+        // 'systemctl restart' starts it in each of those states. Asked at once, it reaches systemd a few milliseconds
+        // after the exit, far inside RestartSec=; should systemd's timer still win (a stalled machine), the jobs merge or
+        // the fresh instance gets one more planned restart — the same race a look first would have, only later. A
+        // refusal (the start limit) falls through to the loop below.
         if (exited.SupervisorDelay >= DirectRestartDelay && host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
         {
             try

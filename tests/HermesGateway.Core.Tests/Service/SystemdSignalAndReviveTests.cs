@@ -71,14 +71,16 @@ public sealed class SystemdSignalAndReviveTests
     }
 
     [Fact]
-    public void A_refused_handle_signal_falls_back_to_systemctl_kill_and_the_handle_still_serves_the_wait()
+    public void A_refused_handle_signal_falls_back_to_systemctl_kill()
     {
         var runner = new RecordingRunner();
         var table = new FakeTable { [Pid] = new(Started, "/system.slice/" + Unit) { Delivery = SignalDelivery.Refused } };
 
         using var handle = new SystemdServiceManager(runner, Env, table).SendSignal(Service, Target, UnixSignal.SIGUSR1, new TestHost());
 
-        Assert.NotNull(handle);
+        Assert.Null(handle); // a handle the kernel refused is no use for the wait either
+        Assert.True(table.Opened.Single().Disposed);
+        Assert.Empty(table.Opened.Single().Signals);
         Assert.Single(runner.Calls, IsKill);
     }
 
@@ -104,7 +106,7 @@ public sealed class SystemdSignalAndReviveTests
         using var handle = new SystemdServiceManager(runner, Env, table).SendSignal(Service, Target, UnixSignal.SIGUSR1, host);
 
         Assert.Null(handle);
-        Assert.Empty(table.Opened.Single().Signals);
+        Assert.Empty(table.Opened);
         Assert.Empty(runner.Calls);
         Assert.Contains("SIGUSR1 to PID 4121", Assert.Single(host.Asked), StringComparison.Ordinal); // declined: no second way is tried
     }
