@@ -123,6 +123,11 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
         Get-HermesService | Restart-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesNoUserBus,*'
+        # The failed restart's result rides along: what was done, and the state it was left in.
+        $errs[0].TargetObject | Should -BeOfType ([HermesGateway.Core.Restart.RestartResult])
+        $errs[0].TargetObject.Name | Should -Be 'hermes-gateway'
+        $errs[0].TargetObject.FinalState | Should -Be 'unknown (HermesNoUserBus)'
+        $errs[0].TargetObject.NewPid | Should -BeNullOrEmpty
     }
 
     It 'Restart-HermesGateway refuses a non-positive -Timeout as HermesOptionInvalid' {
