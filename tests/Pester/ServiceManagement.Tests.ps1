@@ -143,6 +143,27 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
         Get-HermesService | Uninstall-HermesService -WhatIf -ErrorAction SilentlyContinue
         Join-Path $unitDir 'hermes-gateway.service' | Should -Exist
     }
+
+    It 'Install-HermesService -Profile keeps the identity of upstream''s unit for that profile' {
+        # Upstream's unit for profile "work" runs its own python; with no hermes on PATH, only that identity lets the
+        # install get as far as the (expected) refusal to replace a file it did not write.
+        $unit = Join-Path $unitDir 'hermes-gateway-work.service'
+        (Get-Content -Raw (Join-Path $examples 'hermes-gateway.service')).
+            Replace('-m hermes_cli.main gateway run', '-m hermes_cli.main --profile work gateway run').
+            Replace('HERMES_HOME=/home/hermes/.hermes', 'HERMES_HOME=/home/hermes/.hermes/profiles/work') |
+            Set-Content -Path $unit -NoNewline
+        $savedPath = $env:PATH
+        try {
+            $env:PATH = Join-Path $TestDrive 'empty-path'
+            { Install-HermesService -Profile work -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileChangedByHand,*'
+            { Install-HermesService -Profile other -ErrorAction Stop } | Should -Throw -ErrorId 'HermesExecutableNotFound,*'
+            (Get-HermesService -Name hermes-gateway-work).HermesHome | Should -Be '/home/hermes/.hermes/profiles/work'
+        }
+        finally {
+            $env:PATH = $savedPath
+            Remove-Item $unit
+        }
+    }
 }
 
 Describe 'Service cmdlets on launchd' -Skip:(-not $IsMacOS) {

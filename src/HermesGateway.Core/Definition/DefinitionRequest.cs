@@ -100,6 +100,10 @@ public static partial class ServiceDefinitionFactory
     [GeneratedRegex("^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})\\z")]
     private static partial Regex AccountRule();
 
+    /// <summary>Hermes' own name for a profile's service: hermes-gateway[-profile] (systemd), ai.hermes.gateway[-profile] (launchd).</summary>
+    public static string DefaultName(ServicePlatform platform, string? profile) =>
+        (platform == ServicePlatform.Systemd ? SystemdBaseName : LaunchdBaseLabel) + (profile is null ? string.Empty : "-" + profile);
+
     public static ServiceDefinition Create(DefinitionRequest r)
     {
         var contract = (r.Contract ?? GatewayExitContract.Hermes).Validated();
@@ -118,7 +122,7 @@ public static partial class ServiceDefinitionFactory
                 $"Profile '{r.Profile}' does not match Hermes' profile rule ^[a-z0-9][a-z0-9_-]{{0,63}}$.", r.Profile);
         }
 
-        var name = r.Name ?? (systemd ? SystemdBaseName : LaunchdBaseLabel) + (r.Profile is null ? string.Empty : "-" + r.Profile);
+        var name = r.Name ?? DefaultName(r.Platform, r.Profile);
         ValidateName(name, systemd);
 
         if (system && string.IsNullOrEmpty(r.User))

@@ -131,6 +131,20 @@ public sealed class ServiceInstaller
         return new UninstallResult(path, true, backup);
     }
 
+    /// <summary>
+    /// The installed gateway (this module's or upstream's) that installing <paramref name="name"/> — or, without a
+    /// name, <paramref name="profile"/>'s default name on either supervisor — would replace, so that the new file can
+    /// keep its identity (command, HERMES_HOME, account); null when there is none.
+    /// </summary>
+    public ServiceDefinition? Existing(string? name, string? profile)
+    {
+        string[] names = name is not null
+            ? [name]
+            : [ServiceDefinitionFactory.DefaultName(ServicePlatform.Systemd, profile), ServiceDefinitionFactory.DefaultName(ServicePlatform.Launchd, profile)];
+        var found = Find(n => names.Contains(n, StringComparer.Ordinal));
+        return found.Count > 0 ? found[0].Definition : null;
+    }
+
     /// <summary>Every installed gateway (this module's and upstream's), optionally only those whose name passes the filter.</summary>
     public IReadOnlyList<HermesService> Find(Func<string, bool>? nameFilter = null)
     {

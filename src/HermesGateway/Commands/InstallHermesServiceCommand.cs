@@ -57,18 +57,7 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet, ID
     protected override void StopProcessing() => stopping.Cancel();
 
     /// <summary>Installing over an existing gateway keeps its identity (command, home, account) unless parameters say otherwise.</summary>
-    private ServiceDefinition? Existing(ServiceInstaller installer)
-    {
-        if (Name is null && Profile is null)
-        {
-            var found = installer.Find(n => n is "hermes-gateway" or "ai.hermes.gateway");
-            return found.Count > 0 ? found[0].Definition : null;
-        }
-
-        var name = Name;
-        var named = name is null ? [] : installer.Find(n => n == name);
-        return named.Count > 0 ? named[0].Definition : null;
-    }
+    private ServiceDefinition? Existing(ServiceInstaller installer) => installer.Existing(Name, Profile);
 
     public void Dispose()
     {

@@ -236,6 +236,32 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1763800000), s.StartedAt);
     }
 
+    [Fact]
+    public void An_install_by_profile_finds_upstreams_unit_of_that_profile_and_keeps_its_identity()
+    {
+        var env = Environment();
+        var upstream = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service"))
+            .Replace("-m hermes_cli.main gateway run", "-m hermes_cli.main --profile work gateway run", StringComparison.Ordinal)
+            .Replace("HERMES_HOME=/home/hermes/.hermes", "HERMES_HOME=/home/hermes/.hermes/profiles/work", StringComparison.Ordinal);
+        Assert.Contains("--profile work", upstream, StringComparison.Ordinal);
+        dir.Write(Path.GetRelativePath(dir.Path, Path.Combine(env.UserUnitDirectory, "hermes-gateway-work.service")), upstream);
+        dir.Write(Path.GetRelativePath(dir.Path, Path.Combine(env.UserUnitDirectory, "hermes-gateway.service")), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service")));
+        var installer = Installer(new RecordingRunner().On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show()), env);
+
+        var work = installer.Existing(name: null, profile: "work");
+
+        Assert.NotNull(work);
+        Assert.Equal("hermes-gateway-work", work.Name);
+        Assert.Equal("work", work.Profile);
+        Assert.Equal("/home/hermes/.hermes/venv/bin/python", work.Executable);
+        Assert.Equal("/home/hermes/.hermes/profiles/work", work.HermesHome);
+        // Without a profile: the default name's unit, not the profile's; by name: exactly that one; otherwise none.
+        Assert.Equal("hermes-gateway", installer.Existing(null, null)?.Name);
+        Assert.Equal("hermes-gateway-work", installer.Existing("hermes-gateway-work", null)?.Name);
+        Assert.Null(installer.Existing(null, "other"));
+        Assert.Null(installer.Existing("hermes-gateway-other", "work"));
+    }
+
     [Theory]
     [InlineData("Failed to connect to bus: No medium found", true, HermesErrorIds.NoUserBus)]
     [InlineData("Failed to enable unit: Access denied", false, HermesErrorIds.NotRoot)]
