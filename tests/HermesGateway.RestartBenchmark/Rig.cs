@@ -156,7 +156,7 @@ internal sealed class Rig
     /// <summary>Restart-HermesGateway's engine, as the cmdlet calls it.</summary>
     public Sample Ours() => Measure("ours", old =>
     {
-        var r = restarter.Restart(service!, new RestartOptions { CallerPid = 0 /* the caller is outside the sandbox */ }, host);
+        var r = restarter.Restart(service!, new RestartOptions { CallerPid = 0 /* the caller is outside the sandbox */ }, host) ?? throw new InvalidOperationException("the bench host declined the restart");
         var done = Clock.Now();
         if (r.NewPid is null || r.NewPid == old || r.FinalState != "running")
         {

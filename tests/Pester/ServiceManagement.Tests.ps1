@@ -119,8 +119,15 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
         { $d | Install-HermesService -ErrorAction Stop } | Should -Throw -ErrorId 'HermesNotRoot,*'
     }
 
+    It 'Restart-HermesGateway -WhatIf asks nothing of the supervisor and writes nothing' {
+        $out = Get-HermesService | Restart-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 0 # the unreachable bus is never even tried
+        Join-Path $env:XDG_RUNTIME_DIR 'hermesgateway-*' | Should -Not -Exist # no restart lock either
+    }
+
     It 'binds Get-HermesService output to Restart-HermesGateway and reports an unreachable user bus as HermesNoUserBus' {
-        Get-HermesService | Restart-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
+        Get-HermesService | Restart-HermesGateway -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'HermesNoUserBus,*'
         # The failed restart's result rides along: what was done, and the state it was left in.

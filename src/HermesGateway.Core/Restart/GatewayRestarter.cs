@@ -47,8 +47,28 @@ public sealed class GatewayRestarter
     /// <summary>Reports progress of long waits (Write-Progress); null when nobody listens.</summary>
     public Action<string, double>? Progress { get; init; }
 
-    public RestartResult Restart(HermesService service, RestartOptions options, IEngineHost host)
+    /// <summary>What a restart of <paramref name="service"/> will do, as the one question asked before it (-WhatIf, -Confirm).</summary>
+    public static string Plan(HermesService service, RestartOptions options)
     {
+        var supervisor = service.Platform == Policy.ServicePlatform.Launchd ? "launchd" : "systemd";
+        return options.Force
+            ? $"Restart {service.Name} through {supervisor}'s own restart as a planned stop (no drain), then check that the new process reports itself running"
+            : $"Restart {service.Name}: {options.Contract.RestartSignal} to its main process, wait up to {(options.DrainTimeout ?? DrainBudget(service)).TotalSeconds:0.#} s for the drain, have {supervisor} start it again at once, and check that the new process reports itself running (the supervisor's own restart if not)";
+    }
+
+    /// <summary>
+    /// Restarts the gateway; null when the host declines the restart (-WhatIf, or No at -Confirm), in which case nothing
+    /// was touched. The restart is confirmed as a whole: its steps are not asked about one by one.
+    /// </summary>
+    public RestartResult? Restart(HermesService service, RestartOptions options, IEngineHost host)
+    {
+        if (!host.ShouldProcess(service.Name, Plan(service, options)))
+        {
+            return null;
+        }
+
+        host = new ConfirmedHost(host);
+
         // Wall-clock facts (not the host's clock seam): they order this call against another process' restart.
         var requested = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -339,6 +359,24 @@ public sealed class GatewayRestarter
             FinalState = state,
             FinishedAt = DateTimeOffset.UtcNow,
         };
+    }
+
+    /// <summary>A host for the steps of a restart the user already confirmed: each step is reported, not asked about.</summary>
+    private sealed class ConfirmedHost(IEngineHost inner) : IEngineHost
+    {
+        public CancellationToken Cancellation => inner.Cancellation;
+
+        public DateTimeOffset Now => inner.Now;
+
+        public bool ShouldProcess(string target, string action)
+        {
+            inner.WriteVerbose($"{target}: {action}");
+            return true;
+        }
+
+        public void WriteVerbose(string message) => inner.WriteVerbose(message);
+
+        public void WriteWarning(string message) => inner.WriteWarning(message);
     }
 
     /// <summary>The steps taken so far, and the strategy and attempt they belong to.</summary>

@@ -62,6 +62,11 @@ public sealed class RestartHermesGatewayCommand : ServiceCmdlet
                     Force = Force,
                     HelperCommand = HelperCommand(service.Name),
                 }, EngineHost);
+                if (result is null)
+                {
+                    continue; // -WhatIf, or declined: nothing was touched
+                }
+
                 if (result.HandedOff)
                 {
                     WriteWarning($"{service.Name}: this session runs inside the gateway, so the restart was handed to {result.Strategy["handed off to ".Length..]}; check with Get-HermesService {service.Name} (log: {result.HelperLog}).");

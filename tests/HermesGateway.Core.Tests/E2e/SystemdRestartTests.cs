@@ -91,7 +91,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
             rig.Runner.Calls.Clear();
         }
 
-        var r = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
 
         Log(r);
         AssertRestarted(rig, r, old);
@@ -120,7 +120,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var old = Healthy(rig, null);
         rig.Control("{\"mode\": \"normal\"}"); // the next run behaves
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(1) }, new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(1) }, new TestHost());
 
         Log(r);
         AssertRestarted(rig, r, old);
@@ -146,7 +146,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         });
         t.Start();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
         t.Join();
 
         Log(r);
@@ -160,7 +160,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var old = Healthy(rig, null);
         rig.Control("{\"fail_next_starts\": 1}");
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         Log(r);
         AssertRestarted(rig, r, old);
@@ -175,7 +175,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         rig.Control("{\"mode\": \"config_error\"}"); // every later start exits 78: systemd must not, and cannot, revive it
 
         var e = Assert.Throws<HermesGateway.Core.Errors.HermesException>(() =>
-            rig.Restarter.Restart(rig.Service, new RestartOptions { Timeout = TimeSpan.FromSeconds(3) }, new TestHost()));
+            rig.Restarter.Run(rig.Service, new RestartOptions { Timeout = TimeSpan.FromSeconds(3) }, new TestHost()));
 
         Assert.Equal(HermesGateway.Core.Errors.HermesErrorIds.RestartTimeout, e.ErrorId);
         var r = Assert.IsType<RestartResult>(e.Target);
@@ -206,7 +206,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Assert.Equal("failed", rig.Systemctl.Show(rig.Definition.FileName).ActiveState);
         rig.Control("{}");
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         Log(r);
         Assert.Equal("start", r.Strategy);
@@ -220,11 +220,11 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var rig = Install("hermes-gateway-rlimit", "{}", d => d with { Systemd = d.Systemd! with { StartLimitInterval = TimeSpan.FromMinutes(5), StartLimitBurst = 2, RestartSec = TimeSpan.FromMilliseconds(200) } });
         var old = Healthy(rig, null); // start 1 of 2
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost()); // auto-restart is start 2
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost()); // auto-restart is start 2
         Log(r);
         AssertRestarted(rig, r, old);
 
-        var r2 = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost()); // start 3 is refused: reset-failed + start
+        var r2 = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost()); // start 3 is refused: reset-failed + start
         Log(r2);
         AssertRestarted(rig, r2, r.NewPid!.Value);
         Assert.Contains("reset-failed", r2.Strategy, StringComparison.Ordinal);
@@ -242,7 +242,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         {
             try
             {
-                a = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+                a = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -251,7 +251,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         });
         first.Start();
         Thread.Sleep(200);
-        b = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+        b = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
         first.Join();
         Assert.Null(failure);
 
@@ -273,7 +273,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var caller = new SystemdServiceManager(sandbox.Runner(), sandbox.Environment, sandbox.Processes);
         caller.SendSignal(rig.Service, caller.Identify(rig.Service, default)!, HermesGateway.Core.Platform.UnixSignal.SIGUSR1, new TestHost())?.Dispose();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         Log(r);
         Assert.Equal("running", r.FinalState);
@@ -291,7 +291,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         // Restart-HermesGateway itself, run by pwsh.
         var helper = new[] { "/bin/sh", "-c", $"echo started > {proof}; cat /proc/self/cgroup >> {proof}; sleep 2; echo survived >> {proof}" };
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { CallerPid = old, HelperCommand = helper }, new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { CallerPid = old, HelperCommand = helper }, new TestHost());
 
         Log(r);
         Assert.True(r.HandedOff);
@@ -319,7 +319,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         var rig = Install("hermes-gateway-rforce", "{\"drain_seconds\": 0.3, \"marker_poll_seconds\": 0}");
         var old = Healthy(rig, null);
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { Force = true }, new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { Force = true }, new TestHost());
 
         Log(r);
         AssertRestarted(rig, r, old);

@@ -8,6 +8,7 @@ using HermesGateway.Core.Policy;
 using HermesGateway.Core.Restart;
 using HermesGateway.Core.Service;
 using HermesGateway.Core.Tests.StubGateway;
+using HermesGateway.Core.Tests.Service;
 using Xunit;
 using Xunit.Abstractions;
 using static HermesGateway.Core.Tests.FakeLaunchd.LaunchdRestartLab;
@@ -40,7 +41,7 @@ public sealed class LaunchdRestartTests : IDisposable
         var old = lab.Healthy(rig, null);
         lab.Runner.ClearCalls();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
@@ -62,7 +63,7 @@ public sealed class LaunchdRestartTests : IDisposable
         rig.Control("{\"mode\": \"normal\"}"); // the next run behaves
         lab.Runner.ClearCalls();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(1) }, new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(1) }, new TestHost());
 
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
@@ -95,7 +96,7 @@ public sealed class LaunchdRestartTests : IDisposable
         });
         killer.Start();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
         killer.Join();
         Assert.Null(killerFailed);
 
@@ -113,7 +114,7 @@ public sealed class LaunchdRestartTests : IDisposable
         var old = lab.Healthy(rig, null);
         rig.Control("{\"fail_next_starts\": 1}");
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
@@ -137,7 +138,7 @@ public sealed class LaunchdRestartTests : IDisposable
         {
             try
             {
-                a = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+                a = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -146,7 +147,7 @@ public sealed class LaunchdRestartTests : IDisposable
         });
         first.Start();
         Thread.Sleep(200);
-        var b = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+        var b = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
         first.Join();
         Assert.Null(failure);
 
@@ -208,7 +209,7 @@ public sealed class LaunchdRestartTests : IDisposable
         }
 
         var t = Stopwatch.StartNew();
-        var r = rig.Restarter.Restart(service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(service, new RestartOptions(), new TestHost());
         t.Stop();
 
         lab.Log(r, rig.Home);

@@ -2,6 +2,7 @@ using System.Globalization;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Restart;
+using HermesGateway.Core.Tests.Service;
 using Xunit;
 using Xunit.Abstractions;
 using static HermesGateway.Core.Tests.FakeLaunchd.LaunchdRestartLab;
@@ -45,7 +46,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         };
         lab.Runner.ClearCalls();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
         bootout!.Join();
         Assert.Equal(0, bootoutExit);
 
@@ -74,7 +75,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         };
         lab.Runner.ClearCalls();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         Assert.True(unloaded);
@@ -97,7 +98,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         Assert.False(lab.Fake.Print(Label).Loaded);
         lab.Runner.ClearCalls();
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         Assert.Equal(("start", "running", (int?)null), (r.Strategy, r.FinalState, r.OldPid));
@@ -118,7 +119,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
             Thread.Sleep(TimeSpan.FromSeconds(1) - ranSoFar); // it has run ~1 s when the restart comes
         }
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
@@ -150,7 +151,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         Thread.Sleep(1100); // past the 1 s throttle: only the domain's mode can hold the respawn back
         lab.Fake.SetDomain(onDemandOnly: true);
 
-        var r = rig.Restarter.Restart(rig.Service, new RestartOptions(), new TestHost());
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
 
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
@@ -188,7 +189,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         var old = lab.Healthy(rig, null);
         rig.Control("{\"mode\": \"fail_start\"}"); // every new run fails its start
 
-        var e = Assert.Throws<HermesException>(() => rig.Restarter.Restart(rig.Service, new RestartOptions { Timeout = TimeSpan.FromSeconds(1.5) }, new TestHost()));
+        var e = Assert.Throws<HermesException>(() => rig.Restarter.Run(rig.Service, new RestartOptions { Timeout = TimeSpan.FromSeconds(1.5) }, new TestHost()));
 
         output.WriteLine($"{e.ErrorId}: {e.Message}");
         Assert.Equal(HermesErrorIds.RestartTimeout, e.ErrorId);

@@ -46,7 +46,7 @@ public sealed class RestarterTests : IDisposable
         var restarter = new GatewayRestarter(manager, table, Path.Combine(dir.Path, "locks"));
 
         var clock = Stopwatch.StartNew();
-        var r = restarter.Restart(Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(30) }, new TestHost());
+        var r = restarter.Run(Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(30) }, new TestHost());
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
         Assert.Equal("signal, scripted revival", r.Strategy);
@@ -57,13 +57,45 @@ public sealed class RestarterTests : IDisposable
     }
 
     [Fact]
+    public void WhatIf_asks_once_and_touches_nothing_no_lock_no_supervisor_no_signal()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table);
+        var locks = Path.Combine(dir.Path, "locks");
+        var host = new TestHost(whatIf: true);
+
+        var r = new GatewayRestarter(manager, table, locks).Restart(Service, new RestartOptions(), host);
+
+        Assert.Null(r);
+        Assert.StartsWith("Restart hermes-gateway: SIGUSR1 to its main process", Assert.Single(host.Asked), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(locks));
+        Assert.Equal(0, manager.Calls);
+        Assert.Contains(OldPid, table.Alive);
+    }
+
+    [Fact]
+    public void A_confirmed_restart_is_asked_about_once_not_step_by_step()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table) { OnRevive = () => table.Alive.Add(NewPid), AskAtEachStep = true };
+        ReportsRunning(NewPid);
+        var host = new TestHost();
+
+        var r = new GatewayRestarter(manager, table, Path.Combine(dir.Path, "locks")).Run(Service, new RestartOptions { Force = true }, host);
+
+        Assert.Equal(NewPid, r.NewPid);
+        Assert.StartsWith("Restart hermes-gateway through systemd's own restart as a planned stop", Assert.Single(host.Asked), StringComparison.Ordinal);
+        Assert.True(manager.StepsAllowed > 0); // the steps asked the host the restarter gave them, and went ahead
+    }
+
+    [Fact]
     public void A_gateway_that_never_comes_back_fails_with_the_result_so_far_attached()
     {
         var table = new ScriptedTable { Alive = { OldPid } };
         var manager = new ScriptedManager(table); // revivals bring nothing up
         var restarter = new GatewayRestarter(manager, table, Path.Combine(dir.Path, "locks"));
 
-        var e = Assert.Throws<HermesException>(() => restarter.Restart(Service, new RestartOptions { Timeout = TimeSpan.FromMilliseconds(300) }, new TestHost()));
+        var e = Assert.Throws<HermesException>(() => restarter.Run(Service, new RestartOptions { Timeout = TimeSpan.FromMilliseconds(300) }, new TestHost()));
 
         Assert.Equal(HermesErrorIds.RestartTimeout, e.ErrorId);
         var r = Assert.IsType<RestartResult>(e.Target);
@@ -149,28 +181,51 @@ public sealed class RestarterTests : IDisposable
 
         public int HardRestarts { get; private set; }
 
+        /// <summary>Calls into the supervisor of any kind.</summary>
+        public int Calls { get; private set; }
+
+        /// <summary>Each step asks the host first, as the real managers do.</summary>
+        public bool AskAtEachStep { get; init; }
+
+        public int StepsAllowed { get; private set; }
+
+        private void Step(IEngineHost host, string action)
+        {
+            if (AskAtEachStep && host.ShouldProcess("hermes-gateway", action))
+            {
+                StepsAllowed++;
+            }
+        }
+
         public ServicePlatform Platform => ServicePlatform.Systemd;
 
         public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
         {
+            Calls++;
             var pid = table.Alive.Contains(NewPid) ? NewPid : table.Alive.Contains(OldPid) ? OldPid : 0;
             return pid == 0 ? null : new RunningGateway(pid, table.StartTime(pid)) { SupervisorDelay = TimeSpan.FromSeconds(2) };
         }
 
         public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
         {
+            Calls++;
+            Step(host, "scripted signal");
             table.Alive.Remove(target.Pid); // it drains at once and exits; the handle does not tell
             return Handle;
         }
 
         public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
         {
+            Calls++;
+            Step(host, "scripted revival");
             OnRevive?.Invoke();
             return "scripted revival";
         }
 
         public void HardRestart(HermesService service, IEngineHost host)
         {
+            Calls++;
+            Step(host, "scripted supervisor restart");
             HardRestarts++;
             OnRevive?.Invoke();
         }
