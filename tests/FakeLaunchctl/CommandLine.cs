@@ -79,11 +79,27 @@ internal enum Verb
     PrintService,
     PrintDisabled,
     Kill,
+    Submit,
+    Remove,
 }
 
 /// <summary>One launchctl(1) command line, in exactly the forms the engine uses (launchctl(1), "SUBCOMMANDS").</summary>
 internal sealed record Command(Verb Verb, DomainTarget Domain, ServiceTarget? Service = null, IReadOnlyList<string>? Paths = null, bool KillFirst = false, bool PrintPid = false, string? Signal = null)
 {
+    /// <summary>submit: the job's program and arguments; its stdout and stderr files.</summary>
+    public IReadOnlyList<string>? ProgramArguments { get; init; }
+
+    public string? StandardOutPath { get; init; }
+
+    public string? StandardErrorPath { get; init; }
+
+    /// <summary>
+    /// The legacy subcommands (submit, remove) act on the caller's own session: gui/&lt;euid&gt;, or user/&lt;euid&gt;
+    /// where there is no GUI session. Parse names gui/&lt;euid&gt;; the daemon settles it with the domain facts.
+    /// </summary>
+    public static DomainTarget CallerSession(bool noGuiSession) =>
+        new(noGuiSession ? LaunchdDomainKind.User : LaunchdDomainKind.Gui, Native.GetEuid());
+
     public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["bootstrap"] = "Usage: launchctl bootstrap <domain-target> [service-path, service-path2, ...]",
@@ -94,6 +110,8 @@ internal sealed record Command(Verb Verb, DomainTarget Domain, ServiceTarget? Se
         ["print"] = "Usage: launchctl print <domain-target> | <service-target>",
         ["print-disabled"] = "Usage: launchctl print-disabled <domain-target>",
         ["kill"] = "Usage: launchctl kill <signal-name | signal-number> <service-target>",
+        ["submit"] = "Usage: launchctl submit -l <label> [-o <stdout-path>] [-e <stderr-path>] -- <command> [<args> ...]",
+        ["remove"] = "Usage: launchctl remove <label>",
     };
 
     /// <summary>The command, or the usage text to print with exit 64 (EX_USAGE).</summary>
@@ -169,6 +187,44 @@ internal sealed record Command(Verb Verb, DomainTarget Domain, ServiceTarget? Se
                 }
 
                 return DomainTarget.Parse(rest[0]) is { } pd ? (new Command(Verb.PrintDomain, pd), null) : Bad();
+
+            case "submit":
+            {
+                string? label = null, stdout = null, stderr = null;
+                var i = 0;
+                for (; i < rest.Count && rest[i] != "--"; i += 2)
+                {
+                    if (i + 1 >= rest.Count)
+                    {
+                        return Bad();
+                    }
+
+                    switch (rest[i])
+                    {
+                        case "-l": label = rest[i + 1]; break;
+                        case "-o": stdout = rest[i + 1]; break;
+                        case "-e": stderr = rest[i + 1]; break;
+                        default: return Bad($"Unrecognized option: {rest[i]} (fake-launchctl models -l, -o and -e)");
+                    }
+                }
+
+                if (label is null || label.Length == 0 || i >= rest.Count || i + 1 >= rest.Count)
+                {
+                    return Bad();
+                }
+
+                return (new Command(Verb.Submit, CallerSession(noGuiSession: false), new ServiceTarget(CallerSession(false), label))
+                {
+                    ProgramArguments = rest.Skip(i + 1).ToList(),
+                    StandardOutPath = stdout,
+                    StandardErrorPath = stderr,
+                }, null);
+            }
+
+            case "remove":
+                return rest.Count == 1 && rest[0].Length > 0 && !rest[0].Contains('/', StringComparison.Ordinal)
+                    ? (new Command(Verb.Remove, CallerSession(false), new ServiceTarget(CallerSession(false), rest[0])), null)
+                    : Bad();
 
             case "print-disabled":
                 return rest.Count == 1 && DomainTarget.Parse(rest[0]) is { } dd ? (new Command(Verb.PrintDisabled, dd), null) : Bad();

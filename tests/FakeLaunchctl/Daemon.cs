@@ -184,6 +184,8 @@ internal sealed class Daemon : IDisposable
             FakeLaunchctl.Verb.Kill => Kill(c),
             FakeLaunchctl.Verb.PrintService => PrintService(c),
             FakeLaunchctl.Verb.PrintDomain => PrintDomain(c),
+            FakeLaunchctl.Verb.Submit => Submit(InCallerSession(c)),
+            FakeLaunchctl.Verb.Remove => RemoveByLabel(InCallerSession(c)),
             _ => new WireResponse(64, string.Empty, Command.GeneralUsage() + "\n"),
         };
     }
@@ -271,6 +273,71 @@ internal sealed class Daemon : IDisposable
         else
         {
             Spawn(j, s.RunAtLoad ? "RunAtLoad" : "KeepAlive implies RunAtLoad");
+        }
+    }
+
+    /// <summary>submit and remove act on the caller's session: user/&lt;uid&gt; while there is no GUI session.</summary>
+    private Command InCallerSession(Command c)
+    {
+        var session = Command.CallerSession(DomainConfig.Read(state).NoGuiSession);
+        return c with { Domain = session, Service = c.Service! with { Domain = session } };
+    }
+
+    /// <summary>
+    /// launchctl submit: a job without a plist on disk whose program launchd keeps alive (launchctl's submit sets
+    /// OnDemand=false: it is started at once and relaunched whenever it exits, throttled like any job).
+    /// </summary>
+    private WireResponse Submit(Command c)
+    {
+        var folder = Path.Combine(state, "submitted");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, c.Service!.Label + ".plist");
+        var entries = new List<KeyValuePair<string, PlistValue>>
+        {
+            new("Label", new PlistString(c.Service.Label)),
+            new("ProgramArguments", new PlistArray([.. c.ProgramArguments!.Select(a => (PlistValue)new PlistString(a))])),
+            new("KeepAlive", new PlistBoolean(true)),
+        };
+        if (c.StandardOutPath is { } o)
+        {
+            entries.Add(new("StandardOutPath", new PlistString(o)));
+        }
+
+        if (c.StandardErrorPath is { } e)
+        {
+            entries.Add(new("StandardErrorPath", new PlistString(e)));
+        }
+
+        File.WriteAllText(path, PlistWriter.ToXml(new PlistDict([.. entries])));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var failed = BootstrapOne(c.Domain, path);
+        return failed is null
+            ? new WireResponse(0, string.Empty, string.Empty)
+            : new WireResponse(1, string.Empty, $"launchctl submit: {failed.Value.Why}\n");
+    }
+
+    /// <summary>launchctl remove: unloads the job; a running one gets launchd's SIGTERM, and the command does not wait for it.</summary>
+    private WireResponse RemoveByLabel(Command c)
+    {
+        lock (gate)
+        {
+            if (Find(c.Domain, c.Service!.Label) is not { } j)
+            {
+                return new WireResponse(113, string.Empty, "Could not find specified service\n");
+            }
+
+            if (j.Instance is null)
+            {
+                Remove(j, "removed (not running)");
+            }
+            else if (!j.BootingOut)
+            {
+                j.BootingOut = true;
+                j.RestartAfterStop = false;
+                Stop(j, "remove");
+            }
+
+            return new WireResponse(0, string.Empty, string.Empty);
         }
     }
 
@@ -507,9 +574,27 @@ internal sealed class Daemon : IDisposable
         Set(j, JobState.Pending, $"{what}: pending spawn, domain in on-demand-only mode");
     }
 
-    private static Dictionary<string, string> JobEnvironment(Job j)
+    /// <summary>
+    /// A folder whose 'launchctl' runs this fake against this state: first on every job's PATH, as /bin/launchctl is on
+    /// a Mac's, so a job (a submitted restart helper) can call launchctl back.
+    /// </summary>
+    private string LaunchctlShimFolder()
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = StdPath };
+        var folder = Path.Combine(state, "bin");
+        var shim = Path.Combine(folder, "launchctl");
+        if (!File.Exists(shim) && System.Environment.ProcessPath is { } fake)
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(shim, $"#!/bin/sh\nFAKE_LAUNCHD_STATE='{state}' exec '{fake}' \"$@\"\n");
+            File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
+        return folder;
+    }
+
+    private static Dictionary<string, string> JobEnvironment(Job j, string path = StdPath)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = path };
         foreach (var name in new[] { "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR" })
         {
             if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } v)
@@ -602,7 +687,7 @@ internal sealed class Daemon : IDisposable
 
         argv.Add(file);
         argv.AddRange(s.ProgramArguments.Skip(1));
-        var env = JobEnvironment(j).Select(e => e.Key + "=" + e.Value).ToList();
+        var env = JobEnvironment(j, LaunchctlShimFolder() + ":" + StdPath).Select(e => e.Key + "=" + e.Value).ToList();
         int pid;
         try
         {

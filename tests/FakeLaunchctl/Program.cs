@@ -52,6 +52,12 @@ internal static class Program
 
         Directory.CreateDirectory(state);
         var config = DomainConfig.Read(state);
+        if (command.Verb is Verb.Submit or Verb.Remove && config.NoGuiSession)
+        {
+            var session = Command.CallerSession(noGuiSession: true);
+            command = command with { Domain = session, Service = command.Service! with { Domain = session } };
+        }
+
         if (command.Domain.Kind == LaunchdDomainKind.Gui && config.NoGuiSession)
         {
             return DomainMissing(command);
@@ -76,7 +82,7 @@ internal static class Program
         var argv = command.Verb == Verb.Bootstrap
             ? ["bootstrap", command.Domain.Name, .. command.Paths!.Select(Path.GetFullPath)]
             : args;
-        var needsDaemon = command.Verb == Verb.Bootstrap;
+        var needsDaemon = command.Verb is Verb.Bootstrap or Verb.Submit;
         if (DaemonClient.Send(state, argv, startIfMissing: needsDaemon) is { } answer)
         {
             return answer;
@@ -105,6 +111,8 @@ internal static class Program
         Verb.Disable => "Could not disable service",
         Verb.Kickstart => $"Could not kickstart service \"{c.Service!.Label}\"",
         Verb.Kill => "Could not kill service",
+        Verb.Submit => "launchctl submit",
+        Verb.Remove => "launchctl remove",
         _ => "Could not print",
     };
 }

@@ -319,7 +319,10 @@ public sealed class LaunchdServiceManager : IServiceManager
     public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
         var label = $"{service.Name}.restart-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-        string[] args = ["submit", "-l", label, "-o", log, "-e", log, "--", .. command];
+        // launchctl submit keeps its job alive (OnDemand=false): left alone, launchd would run the restart again and
+        // again. The job removes itself once the command has ended, whatever its outcome; the label and the command
+        // reach the shell as arguments, never as script text.
+        string[] args = ["submit", "-l", label, "-o", log, "-e", log, "--", .. SelfRemoving(label, command)];
         if (host.ShouldProcess(service.Name, $"launchctl {string.Join(' ', args)}"))
         {
             var r = launchctl.Run(args, host.Cancellation);
@@ -332,6 +335,10 @@ public sealed class LaunchdServiceManager : IServiceManager
 
         return label;
     }
+
+    /// <summary>The command, followed by 'launchctl remove' of its own submitted job (which also ends this shell).</summary>
+    public static IReadOnlyList<string> SelfRemoving(string label, IReadOnlyList<string> command) =>
+        ["/bin/sh", "-c", "label=$1; shift; \"$@\"; exec launchctl remove \"$label\"", "hermes-restart-helper", label, .. command];
 
     private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
     {

@@ -333,7 +333,7 @@ internal sealed class LaunchdRestartLab : IDisposable
 
     /// <summary>The launchctl calls that change launchd's state, in order.</summary>
     public List<string> Changing() =>
-        Runner.Calls.Where(c => c[0] is "bootstrap" or "bootout" or "kickstart" or "kill").Select(c => string.Join(' ', c)).ToList();
+        Runner.Calls.Where(c => c[0] is "bootstrap" or "bootout" or "kickstart" or "kill" or "submit" or "remove").Select(c => string.Join(' ', c)).ToList();
 
     public string DaemonLog() => File.ReadAllText(Path.Combine(Fake.State, "launchd.log"));
 }

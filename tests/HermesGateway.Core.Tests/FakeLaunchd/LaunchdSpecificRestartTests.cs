@@ -28,6 +28,39 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
     public void Dispose() => lab.Dispose();
 
     [FakeLaunchdFact]
+    public void A_restart_asked_from_inside_is_handed_to_a_submitted_job_that_runs_once_and_removes_itself()
+    {
+        var rig = lab.Install("{\"drain_seconds\": 0.3}");
+        var old = lab.Healthy(rig, null);
+        var proof = Path.Combine(rig.Home, "helper-proof.txt");
+        // The helper here proves where it runs (a launchd job of its own: its own session, its parent the fake launchd)
+        // and how often; the real helper is Restart-HermesGateway itself, run by pwsh. launchctl submit keeps its job
+        // alive, so without the self-removal launchd would run the helper — and the restart — again and again.
+        var helper = new[] { "/bin/sh", "-c", $"echo \"started $$ session $(ps -o sid= -p $$)\" >> {proof}; sleep 1; echo survived >> {proof}" };
+
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { CallerPid = old, HelperCommand = helper }, new TestHost());
+
+        lab.Log(r, rig.Home);
+        Assert.True(r.HandedOff);
+        Assert.Equal("handed off", r.FinalState);
+        Assert.StartsWith($"handed off to {Label}.restart-", r.Strategy, StringComparison.Ordinal);
+        var job = r.Strategy["handed off to ".Length..];
+        Assert.Contains($"submit -l {job} -o {r.HelperLog} -e {r.HelperLog} -- /bin/sh -c", string.Join('\n', lab.Changing()), StringComparison.Ordinal);
+        // It runs, finishes, and is gone from launchd: nothing can run it a second time.
+        FakeLaunchd.WaitFor(() => lab.Fake.Print(job).Loaded ? null : "removed", "the submitted helper removing its own job");
+        var lines = File.ReadAllLines(proof);
+        Assert.Equal(["started", "survived"], lines.Select(l => l.Split(' ')[0]));
+        var started = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // Its own session (launchd's job), neither the gateway's (the caller's tree) nor this test's.
+        var stat = File.ReadAllText("/proc/self/stat");
+        var ownSession = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3];
+        Assert.NotEqual(old.ToString(CultureInfo.InvariantCulture), started[3]);
+        Assert.NotEqual(ownSession, started[3]);
+        Assert.Contains($"{job}: remove", lab.DaemonLog(), StringComparison.Ordinal);
+        Assert.True(lab.Fake.Print(Label).IsRunning); // the gateway itself is untouched by the hand-off
+    }
+
+    [FakeLaunchdFact]
     public void A_job_booted_out_between_the_signal_and_the_revival_is_bootstrapped_again()
     {
         var rig = lab.Install("{\"drain_seconds\": 1.0}");
