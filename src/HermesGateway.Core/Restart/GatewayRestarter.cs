@@ -76,7 +76,12 @@ public sealed class GatewayRestarter
         if (waited && restartLock.ResultSince(requested) is { } other)
         {
             host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
-            return other with { Joined = true };
+            return other with { Joined = true, Waited = true };
+        }
+
+        if (waited)
+        {
+            host.WriteVerbose($"Another restart of {service.Name} held the lock and left no result (it failed or was interrupted); this call restarts it.");
         }
 
         var steps = new Trace();
@@ -103,7 +108,16 @@ public sealed class GatewayRestarter
                 var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
                     $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
                 var log = options.HelperLog ?? Path.Combine(service.HermesHome is { } h ? Path.Combine(h, "logs") : Path.GetTempPath(), "restart-helper.log");
-                Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+                try
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    throw new HermesException(HermesErrorIds.PermissionDenied, HermesErrorCategory.PermissionDenied,
+                        $"The restart helper's log folder {Path.GetDirectoryName(log)} cannot be created ({e.Message}); the restart was not handed off.", log, e);
+                }
+
                 var helper = manager.HandOff(service, command, log, host);
                 steps.Add(new("hand-off", clock.Elapsed, $"{helper} runs the restart outside the gateway; log: {log}"));
                 result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
@@ -128,8 +142,17 @@ public sealed class GatewayRestarter
             throw new HermesException(e.ErrorId, e.Category, e.Message, Failed(service, old, steps, clock, host), e);
         }
 
-        result = result with { FinishedAt = DateTimeOffset.UtcNow };
-        restartLock.Record(result);
+        result = result with { FinishedAt = DateTimeOffset.UtcNow, Waited = waited };
+        try
+        {
+            restartLock.Record(result);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The restart itself is done; only a concurrent caller's chance to join it is lost.
+            host.WriteWarning($"{service.Name} restarted, but its result could not be recorded for other callers ({e.Message}).");
+        }
+
         return result;
     }
 

@@ -24,8 +24,16 @@ public sealed class RestartLock : IDisposable
 
     public static RestartLock Acquire(string directory, string service, TimeSpan wait, CancellationToken cancellation, out bool waited)
     {
-        System.IO.Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, service + ".restart.lock");
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw Unusable(path, e);
+        }
+
         var deadline = DateTime.UtcNow + wait;
         waited = false;
         while (true)
@@ -34,6 +42,10 @@ public sealed class RestartLock : IDisposable
             {
                 var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 return new RestartLock(stream, Path.Combine(directory, service + ".last-restart.json"));
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw Unusable(path, e);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
@@ -48,6 +60,10 @@ public sealed class RestartLock : IDisposable
             }
         }
     }
+
+    private static HermesException Unusable(string path, Exception e) =>
+        new(HermesErrorIds.PermissionDenied, HermesErrorCategory.PermissionDenied,
+            $"The restart lock {path} cannot be created or opened ({e.Message}); nothing was restarted.", path, e);
 
     /// <summary>The result another caller recorded after <paramref name="since"/>, if any.</summary>
     public RestartResult? ResultSince(DateTimeOffset since)

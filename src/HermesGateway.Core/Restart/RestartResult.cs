@@ -39,6 +39,9 @@ public sealed record RestartResult
     /// <summary>Another call's restart that finished while this one waited for the lock.</summary>
     public bool Joined { get; init; }
 
+    /// <summary>This call waited for another call's restart to finish first (and then restarted itself, or joined it).</summary>
+    public bool Waited { get; init; }
+
     /// <summary>The restart was handed to a helper outside the gateway's process tree.</summary>
     public bool HandedOff { get; init; }
 

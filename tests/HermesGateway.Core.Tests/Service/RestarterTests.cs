@@ -89,6 +89,28 @@ public sealed class RestarterTests : IDisposable
     }
 
     [Fact]
+    public void A_call_that_waited_for_a_restart_which_left_no_result_restarts_itself_and_says_it_waited()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table) { OnRevive = () => table.Alive.Add(NewPid) };
+        ReportsRunning(NewPid);
+        var locks = Path.Combine(dir.Path, "locks");
+        var other = RestartLock.Acquire(locks, "hermes-gateway", TimeSpan.Zero, default, out _); // another restart, under way
+        RestartResult? r = null;
+        var caller = new Thread(() => r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions(), new TestHost()));
+        caller.Start();
+        Thread.Sleep(300);
+        Assert.Equal(0, manager.Calls); // still waiting for the lock
+        other.Dispose(); // the other call ends without recording a result (it failed, or was killed)
+
+        Assert.True(caller.Join(TimeSpan.FromSeconds(20)));
+        Assert.NotNull(r);
+        Assert.True(r.Waited);
+        Assert.False(r.Joined);
+        Assert.Equal(NewPid, r.NewPid);
+    }
+
+    [Fact]
     public void A_gateway_that_never_comes_back_fails_with_the_result_so_far_attached()
     {
         var table = new ScriptedTable { Alive = { OldPid } };
