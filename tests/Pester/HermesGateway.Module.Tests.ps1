@@ -100,6 +100,19 @@ Describe 'Exported cmdlet <Name>' -ForEach $expectedCmdlets {
         }
     }
 
+    It 'shows one syntax per parameter set, with the positions and wildcard support the cmdlet has' {
+        @($help.Syntax.SyntaxItem).Count | Should -Be @($command.ParameterSets).Count
+        foreach ($parameter in $command.Parameters.Values) {
+            $documented = $help.Parameters.Parameter | Where-Object Name -EQ $parameter.Name
+            if (-not $documented) { continue } # common parameters
+            $positions = @($parameter.ParameterSets.Values | Where-Object Position -GE 0 | ForEach-Object Position)
+            $expected = if ($positions.Count -gt 0) { [string]($positions | Measure-Object -Minimum).Minimum } else { 'named' }
+            $documented.Position | Should -Be $expected -Because "-$($parameter.Name)'s position"
+            $wildcards = [bool]($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+            $documented.Globbing | Should -Be $wildcards.ToString().ToLowerInvariant() -Because "-$($parameter.Name)'s wildcard support"
+        }
+    }
+
     It 'has a table or list view for each of its object output types' {
         foreach ($type in $command.OutputType.Type | Where-Object { $_ -and $_.FullName -like 'HermesGateway.*' }) {
             Get-FormatData -TypeName $type.FullName | Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a view"

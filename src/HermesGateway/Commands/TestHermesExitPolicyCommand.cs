@@ -21,6 +21,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
