@@ -55,6 +55,39 @@ Describe 'Install-HermesService -WhatIf' {
     }
 }
 
+Describe 'Restart-HermesGateway parameters' {
+    BeforeAll {
+        $script:restart = Get-Command Restart-HermesGateway
+    }
+
+    It 'takes names (wildcards, by position 0 and by property) or services from the pipeline' {
+        $name = $restart.Parameters['Name']
+        $name.ParameterType | Should -Be ([string[]])
+        $name.ParameterSets['Name'].Position | Should -Be 0
+        $name.ParameterSets['Name'].ValueFromPipelineByPropertyName | Should -BeTrue
+        $name.Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count | Should -Be 1
+        $inputObject = $restart.Parameters['InputObject']
+        $inputObject.ParameterType | Should -Be ([HermesGateway.Core.Service.HermesService[]])
+        $inputObject.ParameterSets['InputObject'].ValueFromPipeline | Should -BeTrue
+        $inputObject.ParameterSets['InputObject'].IsMandatory | Should -BeTrue
+        $restart.DefaultParameterSet | Should -Be 'Name'
+    }
+
+    It 'has -Timeout and -DrainTimeout as time spans and -Force and -PassThru as switches, in both sets' {
+        $restart.Parameters['Timeout'].ParameterType | Should -Be ([timespan])
+        [Nullable]::GetUnderlyingType($restart.Parameters['DrainTimeout'].ParameterType) | Should -Be ([timespan])
+        $restart.Parameters['Force'].SwitchParameter | Should -BeTrue
+        $restart.Parameters['PassThru'].SwitchParameter | Should -BeTrue
+        foreach ($p in 'Timeout', 'DrainTimeout', 'Force', 'PassThru') {
+            @($restart.Parameters[$p].ParameterSets.Keys) | Should -Contain '__AllParameterSets'
+        }
+    }
+
+    It 'refuses a non-positive -DrainTimeout as HermesOptionInvalid before touching anything' {
+        { Restart-HermesGateway -Name hermes-gateway -DrainTimeout ([timespan]::FromSeconds(-1)) -Force -PassThru } | Should -Throw -ErrorId 'HermesOptionInvalid,*'
+    }
+}
+
 Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
     BeforeAll {
         New-Item -ItemType Directory -Path $unitDir -Force | Out-Null

@@ -314,6 +314,42 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
     }
 
     [SystemdSandboxFact]
+    public void A_restart_asked_by_a_tool_in_the_gateways_cgroup_is_handed_off_and_the_tool_would_not_have_survived()
+    {
+        var rig = Install("hermes-gateway-rtool", "{\"drain_seconds\": 0.3}");
+        var old = Healthy(rig, null);
+        // A terminal tool the gateway started, as systemd sees it: a process in the unit's cgroup that is not the
+        // gateway's descendant (here a sandbox process moved there; the parent chain cannot tell, the cgroup can).
+        var cgroup = sandbox.Exec("systemctl", "--user", "show", "-p", "ControlGroup", "--value", rig.Definition.FileName).StandardOutput.Trim();
+        Assert.EndsWith("/" + rig.Definition.FileName, cgroup, StringComparison.Ordinal);
+        var tool = int.Parse(sandbox.Exec("/bin/sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!").StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var moved = sandbox.Exec("/bin/sh", "-c", $"echo {tool} > '/sys/fs/cgroup{cgroup}/cgroup.procs'");
+        Assert.True(moved.ExitCode == 0, $"moving {tool} into {cgroup}: {moved.StandardError}{moved.StandardOutput}");
+        Assert.False(HermesGateway.Core.Platform.ProcessTable.IsSelfOrAncestor(sandbox.Processes, old, tool));
+        var proof = Path.Combine(rig.Home, "helper-proof.txt");
+        var helper = new[] { "/bin/sh", "-c", $"echo started > {proof}; cat /proc/self/cgroup >> {proof}; sleep 2; echo survived >> {proof}" };
+
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { CallerPid = tool, HelperCommand = helper }, new TestHost());
+
+        Log(r);
+        Assert.True(r.HandedOff);
+        Assert.Equal(old, r.OldPid);
+        // The gateway restarts (as the helper's restart would make it): systemd ends what else ran in its cgroup — the
+        // tool — while the helper, in its own transient unit, carries on.
+        sandbox.Exec("systemctl", "--user", "kill", "--kill-who=main", "-s", "SIGUSR1", rig.Definition.FileName);
+        Healthy(rig, notPid: old);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((sandbox.Processes.IsAlive(tool) || !(File.Exists(proof) && File.ReadAllText(proof).Contains("survived", StringComparison.Ordinal))) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.False(sandbox.Processes.IsAlive(tool), "the tool in the gateway's cgroup outlived the gateway's restart");
+        Assert.Contains("survived", File.ReadAllText(proof), StringComparison.Ordinal);
+        Assert.DoesNotContain(rig.Definition.FileName, File.ReadAllText(proof), StringComparison.Ordinal);
+    }
+
+    [SystemdSandboxFact]
     public void Force_skips_the_drain_and_uses_the_supervisors_restart_as_a_planned_stop()
     {
         var rig = Install("hermes-gateway-rforce", "{\"drain_seconds\": 0.3, \"marker_poll_seconds\": 0}");
