@@ -53,7 +53,8 @@ public sealed class GatewayRestarter
         var supervisor = service.Platform == Policy.ServicePlatform.Launchd ? "launchd" : "systemd";
         return options.Force
             ? $"Restart {service.Name} through {supervisor}'s own restart as a planned stop (no drain), then check that the new process reports itself running"
-            : $"Restart {service.Name}: {options.Contract.RestartSignal} to its main process, wait up to {(options.DrainTimeout ?? DrainBudget(service)).TotalSeconds:0.#} s for the drain, have {supervisor} start it again at once, and check that the new process reports itself running (the supervisor's own restart if not)";
+            : $"Restart {service.Name}: {options.Contract.RestartSignal} to its main process, wait up to {(options.DrainTimeout ?? DrainBudget(service)).TotalSeconds:0.#} s for the drain, have {supervisor} start it again at once, and check that the new process reports itself running (the supervisor's own restart if not)"
+              + $"; if it is not running, start it; asked from inside its own process tree, hand the restart to a transient {(supervisor == "launchd" ? "launchctl submit" : "systemd-run")} job";
     }
 
     /// <summary>
@@ -72,23 +73,27 @@ public sealed class GatewayRestarter
         // Wall-clock facts (not the host's clock seam): they order this call against another process' restart.
         var requested = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        using var restartLock = RestartLock.Acquire(lockDirectory, service.Name, options.Timeout + (options.DrainTimeout ?? DrainBudget(service)) + TimeSpan.FromSeconds(30), host.Cancellation, out var waited);
-        if (waited && restartLock.ResultSince(requested) is { } other)
-        {
-            host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
-            return other with { Joined = true, Waited = true };
-        }
-
-        if (waited)
-        {
-            host.WriteVerbose($"Another restart of {service.Name} held the lock and left no result (it failed or was interrupted); this call restarts it.");
-        }
-
         var steps = new Trace();
         RunningGateway? old = null;
+        RestartLock? restartLock = null;
         RestartResult result;
+        bool waited;
         try
         {
+            restartLock = RestartLock.Acquire(lockDirectory, service.Name, options.LockWait ?? options.Timeout + (options.DrainTimeout ?? DrainBudget(service)) + TimeSpan.FromSeconds(30), host.Cancellation, out waited);
+            if (waited && restartLock.ResultSince(requested) is { } other)
+            {
+                host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
+                restartLock.Dispose();
+                return other with { Joined = true, Waited = true };
+            }
+
+            if (waited)
+            {
+                host.WriteVerbose($"Another restart of {service.Name} held the lock and left no result (it failed or was interrupted); this call restarts it.");
+            }
+
+            steps.Strategy = "identify";
             old = manager.Identify(service, host.Cancellation);
             if (old is null)
             {
@@ -139,18 +144,27 @@ public sealed class GatewayRestarter
         catch (HermesException e) when (e.Target is not RestartResult)
         {
             // The error carries what was done and found, as the result would have.
-            throw new HermesException(e.ErrorId, e.Category, e.Message, Failed(service, old, steps, clock, host), e);
+            restartLock?.Dispose();
+            throw new HermesException(e.ErrorId, e.Category, e.Message, Failed(service, old, steps, clock, host, e), e);
+        }
+        catch
+        {
+            restartLock?.Dispose();
+            throw;
         }
 
-        result = result with { FinishedAt = DateTimeOffset.UtcNow, Waited = waited };
-        try
+        using (restartLock)
         {
-            restartLock.Record(result);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The restart itself is done; only a concurrent caller's chance to join it is lost.
-            host.WriteWarning($"{service.Name} restarted, but its result could not be recorded for other callers ({e.Message}).");
+            result = result with { FinishedAt = DateTimeOffset.UtcNow, Waited = waited };
+            try
+            {
+                restartLock.Record(result);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The restart itself is done; only a concurrent caller's chance to join it is lost.
+                host.WriteWarning($"{service.Name} restarted, but its result could not be recorded for other callers ({e.Message}).");
+            }
         }
 
         return result;
@@ -362,22 +376,33 @@ public sealed class GatewayRestarter
         service.Definition is { } d && d.DrainTimeout > TimeSpan.Zero && d.DrainTimeout < TimeSpan.FromDays(1) ? d.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
 
     /// <summary>What a failed restart did and found: its steps so far, and the service's state after it.</summary>
-    private RestartResult Failed(HermesService service, RunningGateway? old, Trace steps, Stopwatch clock, IEngineHost host)
+    private RestartResult Failed(HermesService service, RunningGateway? old, Trace steps, Stopwatch clock, IEngineHost host, HermesException error)
     {
         string state;
         RunningGateway? now = null;
-        try
+        if (error.ErrorId is not (HermesErrorIds.RestartTimeout or HermesErrorIds.RestartFailed or HermesErrorIds.RestartInProgress or HermesErrorIds.PidNotProven))
         {
-            now = manager.Identify(service, host.Cancellation);
-            state = now is null ? "not running" : now.Pid == old?.Pid && now.StartTime == old.StartTime ? "running (the old process)" : "running (not confirmed healthy)";
+            // The supervisor itself failed (no bus, a timeout, a refusal): asking it again would fail the same way, as slowly.
+            state = $"unknown ({error.ErrorId})";
         }
-        catch (Exception e) when (e is HermesException or OperationCanceledException)
+        else
         {
-            // The original error is what the caller needs; the state after it is only what could be found out.
-            state = e is HermesException h ? $"unknown ({h.ErrorId})" : "unknown (cancelled)";
+            try
+            {
+                now = manager.Identify(service, host.Cancellation);
+                state = now is null ? "not running"
+                    : old is null ? $"running (PID {now.Pid})"
+                    : now.Pid == old.Pid && now.StartTime == old.StartTime ? "running (the old process)"
+                    : "running (not confirmed healthy)";
+            }
+            catch (Exception e) when (e is HermesException or OperationCanceledException)
+            {
+                // The original error is what the caller needs; the state after it is only what could be found out.
+                state = e is HermesException h ? $"unknown ({h.ErrorId})" : "unknown (cancelled)";
+            }
         }
 
-        return Result(service, old?.Pid, now is not null && now.Pid != old?.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with
+        return Result(service, old?.Pid, now is not null && old is not null && now.Pid != old.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with
         {
             FinalState = state,
             FinishedAt = DateTimeOffset.UtcNow,
@@ -405,7 +430,7 @@ public sealed class GatewayRestarter
     /// <summary>The steps taken so far, and the strategy and attempt they belong to.</summary>
     private sealed class Trace : List<RestartStep>
     {
-        public string Strategy { get; set; } = "identify";
+        public string Strategy { get; set; } = "lock";
 
         public int Attempts { get; set; } = 1;
     }

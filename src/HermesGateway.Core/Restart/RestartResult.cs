@@ -58,6 +58,9 @@ public sealed record RestartOptions
     /// <summary>How long the old gateway may drain; null takes the service's drain budget.</summary>
     public TimeSpan? DrainTimeout { get; init; }
 
+    /// <summary>How long to wait for another restart of the same service to finish; null: that restart's whole budget.</summary>
+    public TimeSpan? LockWait { get; init; }
+
     /// <summary>Skip the drain: the supervisor's own restart at once.</summary>
     public bool Force { get; init; }
 

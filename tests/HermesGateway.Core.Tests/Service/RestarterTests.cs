@@ -111,6 +111,41 @@ public sealed class RestarterTests : IDisposable
     }
 
     [Fact]
+    public void A_restart_that_cannot_get_the_lock_fails_with_its_result_and_leaves_the_gateway_alone()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table);
+        var locks = Path.Combine(dir.Path, "locks");
+        using var other = RestartLock.Acquire(locks, "hermes-gateway", TimeSpan.Zero, default, out _); // another restart, stuck
+
+        var e = Assert.Throws<HermesException>(() =>
+            new GatewayRestarter(manager, table, locks).Restart(Service, new RestartOptions { LockWait = TimeSpan.FromMilliseconds(300) }, new TestHost()));
+
+        Assert.Equal(HermesErrorIds.RestartInProgress, e.ErrorId);
+        var r = Assert.IsType<RestartResult>(e.Target);
+        Assert.Equal("lock (failed)", r.Strategy);
+        Assert.Equal($"running (PID {OldPid})", r.FinalState); // looked at, not touched
+        Assert.Null(r.NewPid);
+        Assert.Empty(r.Steps);
+        Assert.Equal(1, manager.Calls); // that one look; no signal, no revival
+        Assert.Contains(OldPid, table.Alive);
+    }
+
+    [Fact]
+    public void After_the_supervisors_own_failure_it_is_not_asked_again_for_the_final_state()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table) { IdentifyFails = true };
+
+        var e = Assert.Throws<HermesException>(() =>
+            new GatewayRestarter(manager, table, Path.Combine(dir.Path, "locks")).Restart(Service, new RestartOptions(), new TestHost()));
+
+        Assert.Equal(HermesErrorIds.NoUserBus, e.ErrorId);
+        Assert.Equal("unknown (HermesNoUserBus)", Assert.IsType<RestartResult>(e.Target).FinalState);
+        Assert.Equal(1, manager.Calls);
+    }
+
+    [Fact]
     public void A_gateway_that_never_comes_back_fails_with_the_result_so_far_attached()
     {
         var table = new ScriptedTable { Alive = { OldPid } };
@@ -221,9 +256,16 @@ public sealed class RestarterTests : IDisposable
 
         public ServicePlatform Platform => ServicePlatform.Systemd;
 
+        public bool IdentifyFails { get; init; }
+
         public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
         {
             Calls++;
+            if (IdentifyFails)
+            {
+                throw new HermesException(HermesErrorIds.NoUserBus, HermesErrorCategory.ResourceUnavailable, "no bus (scripted)");
+            }
+
             var pid = table.Alive.Contains(NewPid) ? NewPid : table.Alive.Contains(OldPid) ? OldPid : 0;
             return pid == 0 ? null : new RunningGateway(pid, table.StartTime(pid)) { SupervisorDelay = TimeSpan.FromSeconds(2) };
         }
