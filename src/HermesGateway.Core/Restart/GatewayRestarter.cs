@@ -143,9 +143,11 @@ public sealed class GatewayRestarter
         }
         catch (HermesException e) when (e.Target is not RestartResult)
         {
-            // The error carries what was done and found, as the result would have.
+            // The error carries what was done and found, as the result would have; found while the lock is still held,
+            // so a waiting caller's restart cannot be what it describes.
+            var failed = Failed(service, old, steps, clock, host, e);
             restartLock?.Dispose();
-            throw new HermesException(e.ErrorId, e.Category, e.Message, Failed(service, old, steps, clock, host, e), e);
+            throw new HermesException(e.ErrorId, e.Category, e.Message, failed, e);
         }
         catch
         {
@@ -160,7 +162,7 @@ public sealed class GatewayRestarter
             {
                 restartLock.Record(result);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileWriteFailed or HermesErrorIds.PermissionDenied)
             {
                 // The restart itself is done; only a concurrent caller's chance to join it is lost.
                 host.WriteWarning($"{service.Name} restarted, but its result could not be recorded for other callers ({e.Message}).");
@@ -380,9 +382,11 @@ public sealed class GatewayRestarter
     {
         string state;
         RunningGateway? now = null;
-        if (error.ErrorId is not (HermesErrorIds.RestartTimeout or HermesErrorIds.RestartFailed or HermesErrorIds.RestartInProgress or HermesErrorIds.PidNotProven))
+        if (error.ErrorId is HermesErrorIds.NoUserBus or HermesErrorIds.NotRoot or HermesErrorIds.LaunchdDomainMissing
+            || (error.ErrorId == HermesErrorIds.ServiceManagerFailed && error.Category == HermesErrorCategory.OperationTimeout))
         {
-            // The supervisor itself failed (no bus, a timeout, a refusal): asking it again would fail the same way, as slowly.
+            // The supervisor cannot be reached, or did not answer in time: asking again would fail the same way, as slowly.
+            // (A refusal it did answer with — a failed job, the start limit — is asked about: the gateway may be down.)
             state = $"unknown ({error.ErrorId})";
         }
         else

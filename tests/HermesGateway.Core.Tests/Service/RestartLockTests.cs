@@ -91,15 +91,17 @@ public sealed class RestartLockTests : IDisposable
         }
     }
 
-    [LinuxFact]
-    public void A_lock_file_that_cannot_be_created_is_a_clear_error_at_once_not_a_wait_for_a_holder()
+    [Fact]
+    public void A_lock_file_that_cannot_be_opened_is_a_clear_error_at_once_not_a_wait_for_a_holder()
     {
-        // /proc/self exists but takes no new files: an I/O failure, not another restart holding the lock.
+        // A lock path that is a symlink to itself: opening it fails (ELOOP), an I/O failure that no holder will end.
+        File.CreateSymbolicLink(LockFile, LockFile);
         var clock = Stopwatch.StartNew();
-        var e = Assert.Throws<HermesException>(() => RestartLock.Acquire("/proc/self", "hermes-gateway", TimeSpan.FromSeconds(20), default, out _));
+        var e = Assert.Throws<HermesException>(() => RestartLock.Acquire(dir.Path, "hermes-gateway", TimeSpan.FromSeconds(20), default, out _));
 
         Assert.Equal(HermesErrorIds.PermissionDenied, e.ErrorId);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        Assert.IsType<IOException>(e.InnerException);
     }
 
     [Fact]

@@ -97,11 +97,20 @@ public sealed class RestarterTests : IDisposable
         var locks = Path.Combine(dir.Path, "locks");
         var other = RestartLock.Acquire(locks, "hermes-gateway", TimeSpan.Zero, default, out _); // another restart, under way
         RestartResult? r = null;
-        var caller = new Thread(() => r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions(), new TestHost()));
+        var caller = new Thread(() => r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions { LockWait = TimeSpan.FromSeconds(20) }, new TestHost()));
         caller.Start();
-        Thread.Sleep(300);
-        Assert.Equal(0, manager.Calls); // still waiting for the lock
-        other.Dispose(); // the other call ends without recording a result (it failed, or was killed)
+        int callsWhileHeld;
+        try
+        {
+            Thread.Sleep(300);
+            callsWhileHeld = manager.Calls;
+        }
+        finally
+        {
+            other.Dispose(); // the other call ends without recording a result (it failed, or was killed)
+        }
+
+        Assert.Equal(0, callsWhileHeld); // it waited for the lock
 
         Assert.True(caller.Join(TimeSpan.FromSeconds(20)));
         Assert.NotNull(r);
@@ -143,6 +152,23 @@ public sealed class RestarterTests : IDisposable
         Assert.Equal(HermesErrorIds.NoUserBus, e.ErrorId);
         Assert.Equal("unknown (HermesNoUserBus)", Assert.IsType<RestartResult>(e.Target).FinalState);
         Assert.Equal(1, manager.Calls);
+    }
+
+    [Fact]
+    public void A_restart_whose_result_cannot_be_recorded_still_succeeds_with_a_warning()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var manager = new ScriptedManager(table) { OnRevive = () => table.Alive.Add(NewPid) };
+        ReportsRunning(NewPid);
+        var locks = Path.Combine(dir.Path, "locks");
+        Directory.CreateDirectory(Path.Combine(locks, "hermes-gateway.last-restart.json")); // a folder where the result file goes
+        var host = new TestHost();
+
+        var r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions(), host);
+
+        Assert.Equal(NewPid, r.NewPid);
+        Assert.Equal("running", r.FinalState);
+        Assert.Contains(host.Warnings, w => w.Contains("could not be recorded", StringComparison.Ordinal));
     }
 
     [Fact]
