@@ -49,7 +49,8 @@ foreach ($t in $Task) {
             Invoke-Native dotnet @('test', (Join-Path $root 'HermesGateway.sln'), '-c', $Configuration, '--nologo')
         }
         'Pester' {
-            if (-not (Test-Path $manifest)) { Invoke-Native dotnet @('build', (Join-Path $root 'HermesGateway.sln'), '-c', $Configuration, '--nologo') }
+            # The module under test is the one the sources make now, never a stale build (incremental: fast when current).
+            if ($Task -notcontains 'Build') { Invoke-Native dotnet @('build', (Join-Path $root 'src/HermesGateway/HermesGateway.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet') }
             $pesterScript = {
                 param($Manifest, $TestsPath, $ResultPath)
                 $env:HERMES_MODULE_MANIFEST = $Manifest
