@@ -145,8 +145,16 @@ public sealed class GatewayRestarter
         {
             // The error carries what was done and found, as the result would have; found while the lock is still held,
             // so a waiting caller's restart cannot be what it describes.
-            var failed = Failed(service, old, steps, clock, host, e);
-            restartLock?.Dispose();
+            RestartResult failed;
+            try
+            {
+                failed = Failed(service, old, steps, clock, host, e);
+            }
+            finally
+            {
+                restartLock?.Dispose();
+            }
+
             throw new HermesException(e.ErrorId, e.Category, e.Message, failed, e);
         }
         catch
