@@ -24,9 +24,11 @@ public static class ServiceFiles
     /// <summary>Reads a unit (with its drop-ins) or a plist (XML or binary) into a definition.</summary>
     public static ServiceDefinition Read(string path, ServicePlatform? platform = null, int systemdVersion = SystemdUnitReader.DefaultVersion)
     {
-        var config = ServiceConfiguration.Read(path, platform, systemdVersion);
-        return config.Platform == ServicePlatform.Systemd
-            ? SystemdDefinitionReader.FromUnit(config.Unit!)
-            : LaunchdDefinitionReader.FromJob(config.Job!);
+        return ToDefinition(ServiceConfiguration.Read(path, platform, systemdVersion));
     }
+
+    /// <summary>A unit or plist already read, as a definition.</summary>
+    public static ServiceDefinition ToDefinition(ServiceConfiguration config) => config.Platform == ServicePlatform.Systemd
+        ? SystemdDefinitionReader.FromUnit(config.Unit!)
+        : LaunchdDefinitionReader.FromJob(config.Job!);
 }

@@ -22,6 +22,10 @@ public sealed class LaunchdServiceManager : IServiceManager
 
     public ServicePlatform Platform => ServicePlatform.Launchd;
 
+    public string SupervisorName => "launchd";
+
+    public string TransientJobKind => "launchctl submit";
+
     /// <summary>How long a bootstrap right after a bootout may keep failing while the old job drains.</summary>
     public TimeSpan BootstrapRetryFor { get; init; } = TimeSpan.FromSeconds(10);
 

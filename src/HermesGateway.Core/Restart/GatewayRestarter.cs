@@ -48,13 +48,13 @@ public sealed class GatewayRestarter
     public Action<string, double>? Progress { get; init; }
 
     /// <summary>What a restart of <paramref name="service"/> will do, as the one question asked before it (-WhatIf, -Confirm).</summary>
-    public static string Plan(HermesService service, RestartOptions options)
+    public string Plan(HermesService service, RestartOptions options)
     {
-        var supervisor = service.Platform == Policy.ServicePlatform.Launchd ? "launchd" : "systemd";
+        var supervisor = manager.SupervisorName;
         return options.Force
             ? $"Restart {service.Name} through {supervisor}'s own restart as a planned stop (no drain), then check that the new process reports itself running"
             : $"Restart {service.Name}: {options.Contract.RestartSignal} to its main process, wait up to {(options.DrainTimeout ?? DrainBudget(service)).TotalSeconds:0.#} s for the drain, have {supervisor} start it again at once, and check that the new process reports itself running (the supervisor's own restart if not)"
-              + $"; if it is not running, start it; asked from inside its own process tree, hand the restart to a transient {(supervisor == "launchd" ? "launchctl submit" : "systemd-run")} job";
+              + $"; if it is not running, start it; asked from inside its own process tree, hand the restart to a transient {manager.TransientJobKind} job";
     }
 
     /// <summary>

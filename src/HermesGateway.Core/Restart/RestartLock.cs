@@ -47,7 +47,7 @@ public sealed class RestartLock : IDisposable
             {
                 throw Unusable(path, e);
             }
-            catch (IOException e) when (!IsHeldElsewhere(e))
+            catch (IOException e) when (!Platform.FileLocks.IsHeldElsewhere(e))
             {
                 throw Unusable(path, e); // no such folder any more, a read-only or failing file system: not a wait
             }
@@ -64,10 +64,6 @@ public sealed class RestartLock : IDisposable
             }
         }
     }
-
-    /// <summary>.NET reports the flock(2) another holder makes fail as an IOException carrying EWOULDBLOCK.</summary>
-    private static bool IsHeldElsewhere(IOException e) =>
-        e.GetType() == typeof(IOException) && e.HResult == (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 35 : 11);
 
     private static HermesException Unusable(string path, Exception e) =>
         new(HermesErrorIds.PermissionDenied, HermesErrorCategory.PermissionDenied,

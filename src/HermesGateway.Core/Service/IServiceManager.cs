@@ -8,6 +8,12 @@ public interface IServiceManager
 {
     ServicePlatform Platform { get; }
 
+    /// <summary>The supervisor as messages name it: "systemd", "launchd".</summary>
+    string SupervisorName { get; }
+
+    /// <summary>What <see cref="HandOff"/> runs its command as: "systemd-run", "launchctl submit".</summary>
+    string TransientJobKind { get; }
+
     /// <summary>Where a service of this name and scope lives.</summary>
     string FilePath(string name, ServiceScope scope);
 

@@ -190,9 +190,7 @@ public sealed class ServiceInstaller
         {
             config = ServiceConfiguration.Read(path, manager.Platform);
             text = File.ReadAllText(path);
-            adopted = config.Platform == ServicePlatform.Systemd
-                ? SystemdDefinitionReader.FromUnit(config.Unit!)
-                : Launchd.LaunchdDefinitionReader.FromJob(config.Job!);
+            adopted = ServiceFiles.ToDefinition(config);
         }
         catch (HermesException e)
         {

@@ -22,6 +22,10 @@ public sealed class SystemdServiceManager : IServiceManager
 
     public ServicePlatform Platform => ServicePlatform.Systemd;
 
+    public string SupervisorName => "systemd";
+
+    public string TransientJobKind => "systemd-run";
+
     public SystemctlClient Client(ServiceScope scope) => new(runner, user: scope == ServiceScope.User);
 
     public string FilePath(string name, ServiceScope scope) =>

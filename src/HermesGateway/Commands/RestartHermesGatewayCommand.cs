@@ -9,20 +9,9 @@ namespace HermesGateway.Commands;
 /// <summary>Restart-HermesGateway: a graceful restart that ends with the gateway running or with a clear error.</summary>
 [Cmdlet(VerbsLifecycle.Restart, "HermesGateway", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(RestartResult))]
-public sealed class RestartHermesGatewayCommand : ServiceCmdlet
+public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 {
-    private const string NameSet = "Name";
-    private const string InputObjectSet = "InputObject";
     private ProgressRecord? progress;
-
-    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = ["*"];
-
-    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public HermesService[] InputObject { get; set; } = [];
 
     /// <summary>How long the new gateway may take to report itself running.</summary>
     [Parameter]
@@ -46,7 +35,7 @@ public sealed class RestartHermesGatewayCommand : ServiceCmdlet
                 "-Timeout and -DrainTimeout must be positive.", null)));
         }
 
-        foreach (var service in ParameterSetName == NameSet ? ByName(Name) : InputObject)
+        foreach (var service in Selected())
         {
             try
             {
@@ -93,15 +82,11 @@ public sealed class RestartHermesGatewayCommand : ServiceCmdlet
         }
     }
 
-    /// <summary>pwsh running this same restart again, from outside the gateway: the module by path, non-interactive.</summary>
-    private IReadOnlyList<string> HelperCommand(string name)
-    {
-        var pwsh = Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty, "pwsh");
-        var manifest = Path.Combine(Path.GetDirectoryName(typeof(RestartHermesGatewayCommand).Assembly.Location)!, "HermesGateway.psd1");
-        var quoted = name.Replace("'", "''", StringComparison.Ordinal);
-        var script = $"Import-Module -Name '{manifest.Replace("'", "''", StringComparison.Ordinal)}'; Restart-HermesGateway -Name '{quoted}' -PassThru -Confirm:$false -Verbose | Format-List | Out-String -Width 200";
-        return [pwsh, "-NoProfile", "-NonInteractive", "-Command", script];
-    }
+    /// <summary>pwsh running this same restart again, from outside the gateway: this pwsh, this module by path.</summary>
+    private IReadOnlyList<string> HelperCommand(string name) => RestartHelper.PwshCommand(
+        Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty, "pwsh"),
+        Path.Combine(Path.GetDirectoryName(typeof(RestartHermesGatewayCommand).Assembly.Location)!, "HermesGateway.psd1"),
+        name);
 
     private void Report(string name, string what, double percent)
     {

@@ -4,8 +4,8 @@ using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
-/// <summary>Start- and Stop-HermesGateway: the services by name or from the pipeline, one action each, the state after it with -PassThru.</summary>
-public abstract class ServiceActionCmdlet : ServiceCmdlet
+/// <summary>Cmdlets acting on installed gateways chosen by name (wildcards; default all) or piped from Get-HermesService.</summary>
+public abstract class ServiceSelectionCmdlet : ServiceCmdlet
 {
     protected const string NameSet = "Name";
     protected const string InputObjectSet = "InputObject";
@@ -19,6 +19,13 @@ public abstract class ServiceActionCmdlet : ServiceCmdlet
     [ValidateNotNull]
     public HermesService[] InputObject { get; set; } = [];
 
+    /// <summary>The services this call is about, as the parameter set says.</summary>
+    internal IEnumerable<HermesService> Selected() => ParameterSetName == NameSet ? ByName(Name) : InputObject;
+}
+
+/// <summary>Start- and Stop-HermesGateway: the services by name or from the pipeline, one action each, the state after it with -PassThru.</summary>
+public abstract class ServiceActionCmdlet : ServiceSelectionCmdlet
+{
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -26,7 +33,7 @@ public abstract class ServiceActionCmdlet : ServiceCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var service in ParameterSetName == NameSet ? ByName(Name) : InputObject)
+        foreach (var service in Selected())
         {
             try
             {

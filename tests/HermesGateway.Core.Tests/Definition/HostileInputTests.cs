@@ -136,25 +136,8 @@ public sealed class HostileInputTests
     [Fact]
     public void Every_accepted_plist_reads_back_through_plistlib_with_the_same_values()
     {
-        var dir = Directory.CreateTempSubdirectory("hermes-hostile-plist-");
-        try
-        {
-            var expected = new Dictionary<string, ServiceDefinition>(StringComparer.Ordinal);
-            foreach (var input in HostileCorpus.Accepted(ServicePlatform.Launchd))
-            {
-                var d = ServiceDefinitionFactory.Create(HostileCorpus.Request(input, ServicePlatform.Launchd, HostileCorpus.OfflineRoot));
-                var path = Path.Combine(dir.FullName, input.Id + ".plist");
-                File.WriteAllText(path, ServiceFiles.Render(d), new UTF8Encoding(false));
-                expected[path] = d;
-            }
-
-            var read = Plistlib.ReadAll(expected.Keys);
-            Assert.All(expected, e => Plistlib.AssertSame(e.Value, read[e.Key], e.Key));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        Plistlib.AssertEachReadsBack("hermes-hostile-plist-", HostileCorpus.Accepted(ServicePlatform.Launchd)
+            .Select(input => (input.Id + ".plist", ServiceDefinitionFactory.Create(HostileCorpus.Request(input, ServicePlatform.Launchd, HostileCorpus.OfflineRoot)))));
     }
 
     /// <summary>Where the hostile value sits in a definition read back.</summary>
@@ -193,6 +176,29 @@ internal static class Plistlib
         "for p in sys.argv[1:]:\n" +
         "    with open(p,'rb') as f: out[p]=h(plistlib.load(f))\n" +
         "json.dump(out,sys.stdout)\n";
+
+    /// <summary>Each definition rendered to its own plist file, read back by plistlib, says exactly what the definition says.</summary>
+    public static void AssertEachReadsBack(string folderPrefix, IEnumerable<(string FileName, ServiceDefinition Definition)> definitions)
+    {
+        var dir = Directory.CreateTempSubdirectory(folderPrefix);
+        try
+        {
+            var expected = new Dictionary<string, ServiceDefinition>(StringComparer.Ordinal);
+            foreach (var (fileName, d) in definitions)
+            {
+                var path = Path.Combine(dir.FullName, fileName);
+                File.WriteAllText(path, ServiceFiles.Render(d), new UTF8Encoding(false));
+                expected[path] = d;
+            }
+
+            var read = ReadAll(expected.Keys);
+            Assert.All(expected, e => AssertSame(e.Value, read[e.Key], e.Key));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 
     public static Dictionary<string, JsonElement> ReadAll(IEnumerable<string> paths)
     {

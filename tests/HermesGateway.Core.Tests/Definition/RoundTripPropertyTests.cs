@@ -70,29 +70,10 @@ public sealed class RoundTripPropertyTests
     [Fact]
     public void Every_generated_plist_reads_back_through_plistlib_with_the_same_values()
     {
-        var dir = Directory.CreateTempSubdirectory("hermes-roundtrip-plist-");
-        try
-        {
-            var expected = new Dictionary<string, ServiceDefinition>(StringComparer.Ordinal);
-            foreach (var index in Enumerable.Range(0, Count))
-            {
-                var request = Generate(index);
-                if (request.Platform == ServicePlatform.Launchd)
-                {
-                    var d = ServiceDefinitionFactory.Create(request);
-                    var path = Path.Combine(dir.FullName, $"{index}.plist");
-                    File.WriteAllText(path, ServiceFiles.Render(d), new UTF8Encoding(false));
-                    expected[path] = d;
-                }
-            }
-
-            var read = Plistlib.ReadAll(expected.Keys);
-            Assert.All(expected, e => Plistlib.AssertSame(e.Value, read[e.Key], e.Key));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        Plistlib.AssertEachReadsBack("hermes-roundtrip-plist-", Enumerable.Range(0, Count)
+            .Select(index => (Index: index, Request: Generate(index)))
+            .Where(g => g.Request.Platform == ServicePlatform.Launchd)
+            .Select(g => ($"{g.Index}.plist", ServiceDefinitionFactory.Create(g.Request))));
     }
 
     internal static DefinitionRequest Generate(int index)

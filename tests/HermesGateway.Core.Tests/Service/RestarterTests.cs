@@ -282,6 +282,10 @@ public sealed class RestarterTests : IDisposable
 
         public ServicePlatform Platform => ServicePlatform.Systemd;
 
+        public string SupervisorName => "systemd";
+
+        public string TransientJobKind => "systemd-run";
+
         public bool IdentifyFails { get; init; }
 
         public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
