@@ -16,8 +16,6 @@ public sealed partial class LaunchctlClient
 {
     /// <summary>launchctl's errno-style answers (launchctl error &lt;n&gt;).</summary>
     public const int NoSuchProcess = 3;
-    public const int InputOutputError = 5;
-    public const int Usage = 64;
     public const int ServiceNotFound = 113;
     public const int DomainNotSupported = 125;
 
