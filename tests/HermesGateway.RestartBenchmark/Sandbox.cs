@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
 
 namespace HermesGateway.RestartBenchmark;
 

@@ -41,55 +41,55 @@ public static class BinaryPlistReader
     {
         private static readonly long Epoch2001Ticks = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
 
-        private readonly ReadOnlySpan<byte> _data;
-        private readonly string _path;
-        private int _offsetSize;
-        private int _refSize;
-        private int _objectCount;
-        private int _offsetTable;
-        private PlistValue?[] _scalars;
-        private bool[] _open;
-        private int _values;
+        private readonly ReadOnlySpan<byte> data;
+        private readonly string path;
+        private int offsetSize;
+        private int refSize;
+        private int objectCount;
+        private int offsetTable;
+        private PlistValue?[] scalars;
+        private bool[] open;
+        private int values;
 
         public Parser(ReadOnlySpan<byte> data, string path)
         {
-            _data = data;
-            _path = path;
-            _scalars = [];
-            _open = [];
+            this.data = data;
+            this.path = path;
+            this.scalars = [];
+            this.open = [];
         }
 
         public PlistValue Document()
         {
-            if (_data.Length < HeaderSize + TrailerSize + 2)
+            if (this.data.Length < HeaderSize + TrailerSize + 2)
             {
-                throw Malformed($"is {_data.Length} bytes, too short for a binary property list");
+                throw Malformed($"is {this.data.Length} bytes, too short for a binary property list");
             }
 
-            if (!_data.StartsWith("bplist00"u8))
+            if (!this.data.StartsWith("bplist00"u8))
             {
                 throw Malformed("does not start with 'bplist00'; only version 00 of the binary format is read");
             }
 
-            var trailer = _data[^TrailerSize..];
-            _offsetSize = trailer[6];
-            _refSize = trailer[7];
+            var trailer = this.data[^TrailerSize..];
+            this.offsetSize = trailer[6];
+            this.refSize = trailer[7];
             var objectCount = BinaryPrimitives.ReadUInt64BigEndian(trailer[8..16]);
             var topObject = BinaryPrimitives.ReadUInt64BigEndian(trailer[16..24]);
             var offsetTable = BinaryPrimitives.ReadUInt64BigEndian(trailer[24..32]);
-            var trailerStart = (ulong)(_data.Length - TrailerSize);
+            var trailerStart = (ulong)(this.data.Length - TrailerSize);
 
-            if (_offsetSize is < 1 or > 8 || _refSize is < 1 or > 8)
+            if (this.offsetSize is < 1 or > 8 || this.refSize is < 1 or > 8)
             {
-                throw Malformed($"declares {_offsetSize}-byte offsets and {_refSize}-byte object references; both must be 1 to 8 bytes");
+                throw Malformed($"declares {this.offsetSize}-byte offsets and {this.refSize}-byte object references; both must be 1 to 8 bytes");
             }
 
             if (offsetTable <= HeaderSize || offsetTable >= trailerStart)
             {
-                throw Malformed($"puts its offset table at {offsetTable}, outside the file's {_data.Length} bytes of objects");
+                throw Malformed($"puts its offset table at {offsetTable}, outside the file's {this.data.Length} bytes of objects");
             }
 
-            if (objectCount == 0 || objectCount > (trailerStart - offsetTable) / (ulong)_offsetSize)
+            if (objectCount == 0 || objectCount > (trailerStart - offsetTable) / (ulong)this.offsetSize)
             {
                 throw Malformed($"declares {objectCount} objects, which its offset table cannot hold");
             }
@@ -100,10 +100,10 @@ public static class BinaryPlistReader
             }
 
             // All three are bounded by the file's length now, so they fit an int.
-            _objectCount = (int)objectCount;
-            _offsetTable = (int)offsetTable;
-            _scalars = new PlistValue?[_objectCount];
-            _open = new bool[_objectCount];
+            this.objectCount = (int)objectCount;
+            this.offsetTable = (int)offsetTable;
+            this.scalars = new PlistValue?[this.objectCount];
+            this.open = new bool[this.objectCount];
             return ReadObject((int)topObject, depth: 1);
         }
 
@@ -114,23 +114,23 @@ public static class BinaryPlistReader
                 throw Malformed($"nests values more than {PlistReader.MaxDepth} levels deep");
             }
 
-            if (++_values > MaxValues)
+            if (++this.values > MaxValues)
             {
                 throw Malformed($"expands to more than {MaxValues} values");
             }
 
-            if (_scalars[index] is { } known)
+            if (this.scalars[index] is { } known)
             {
                 return known;
             }
 
-            if (_open[index])
+            if (this.open[index])
             {
                 throw Malformed($"has object {index} contain itself");
             }
 
             var offset = ObjectOffset(index);
-            var marker = _data[offset];
+            var marker = this.data[offset];
             var info = marker & 0x0F;
             switch (marker >> 4)
             {
@@ -151,7 +151,7 @@ public static class BinaryPlistReader
                 case 0x4:
                     {
                         var (start, length) = Extent(offset, info, 1, index);
-                        return Remember(index, new PlistData([.. _data.Slice(start, length)]));
+                        return Remember(index, new PlistData([.. this.data.Slice(start, length)]));
                     }
 
                 case 0x5 or 0x6 or 0x7:
@@ -169,70 +169,70 @@ public static class BinaryPlistReader
 
         private PlistValue Remember(int index, PlistValue value)
         {
-            _scalars[index] = value;
+            this.scalars[index] = value;
             return value;
         }
 
         private PlistArray ReadArray(int offset, int info, int index, int depth)
         {
-            var (start, count) = Extent(offset, info, _refSize, index);
-            _open[index] = true;
+            var (start, count) = Extent(offset, info, this.refSize, index);
+            this.open[index] = true;
             var items = ImmutableArray.CreateBuilder<PlistValue>(count);
             for (var i = 0; i < count; i++)
             {
-                items.Add(ReadObject(Reference(start + (i * _refSize), index), depth + 1));
+                items.Add(ReadObject(Reference(start + (i * this.refSize), index), depth + 1));
             }
 
-            _open[index] = false;
+            this.open[index] = false;
             return new PlistArray(items.MoveToImmutable());
         }
 
         private PlistDict ReadDict(int offset, int info, int index, int depth)
         {
             // Keys' references first, then the values' references: the extent holds 2 × count references.
-            var (start, count) = Extent(offset, info, 2 * _refSize, index);
-            _open[index] = true;
+            var (start, count) = Extent(offset, info, 2 * this.refSize, index);
+            this.open[index] = true;
             var entries = ImmutableArray.CreateBuilder<KeyValuePair<string, PlistValue>>(count);
             for (var i = 0; i < count; i++)
             {
-                var key = ReadKey(Reference(start + (i * _refSize), index), index);
-                var value = ReadObject(Reference(start + ((count + i) * _refSize), index), depth + 1);
+                var key = ReadKey(Reference(start + (i * this.refSize), index), index);
+                var value = ReadObject(Reference(start + ((count + i) * this.refSize), index), depth + 1);
                 entries.Add(new(key, value));
             }
 
-            _open[index] = false;
+            this.open[index] = false;
             return new PlistDict(entries.MoveToImmutable());
         }
 
         private string ReadKey(int keyIndex, int dictIndex)
         {
-            if (_scalars[keyIndex] is PlistString known)
+            if (this.scalars[keyIndex] is PlistString known)
             {
                 return known.Value;
             }
 
             var offset = ObjectOffset(keyIndex);
-            if ((_data[offset] >> 4) is not (0x5 or 0x6 or 0x7))
+            if ((this.data[offset] >> 4) is not (0x5 or 0x6 or 0x7))
             {
                 throw Malformed($"has a dictionary (object {dictIndex}) whose key, object {keyIndex}, is not a string");
             }
 
-            if (++_values > MaxValues)
+            if (++this.values > MaxValues)
             {
                 throw Malformed($"expands to more than {MaxValues} values");
             }
 
             var key = ReadString(offset, keyIndex);
-            _scalars[keyIndex] = new PlistString(key);
+            this.scalars[keyIndex] = new PlistString(key);
             return key;
         }
 
         private string ReadString(int offset, int index)
         {
-            var kind = _data[offset] >> 4;
-            var info = _data[offset] & 0x0F;
+            var kind = this.data[offset] >> 4;
+            var info = this.data[offset] & 0x0F;
             var (start, length) = Extent(offset, info, kind == 0x6 ? 2 : 1, index);
-            var bytes = _data.Slice(start, kind == 0x6 ? 2 * length : length);
+            var bytes = this.data.Slice(start, kind == 0x6 ? 2 * length : length);
             switch (kind)
             {
                 case 0x5:
@@ -274,10 +274,10 @@ public static class BinaryPlistReader
 
         private long ReadInteger(int offset, int index)
         {
-            var size = 1 << (_data[offset] & 0x0F);
+            var size = 1 << (this.data[offset] & 0x0F);
             if (size > 16)
             {
-                throw Malformed($"has an integer (object {index}) of 2^{_data[offset] & 0x0F} bytes; the format has 1, 2, 4, 8 and 16");
+                throw Malformed($"has an integer (object {index}) of 2^{this.data[offset] & 0x0F} bytes; the format has 1, 2, 4, 8 and 16");
             }
 
             var bytes = Bytes(offset + 1, size, index);
@@ -352,8 +352,8 @@ public static class BinaryPlistReader
                 start = offset + 2 + size;
             }
 
-            // offset < _offsetTable, so start <= _offsetTable + 9 at most: no overflow, and the division bounds count.
-            var room = start <= _offsetTable ? (ulong)(_offsetTable - start) : 0UL;
+            // offset < this.offsetTable, so start <= this.offsetTable + 9 at most: no overflow, and the division bounds count.
+            var room = start <= this.offsetTable ? (ulong)(this.offsetTable - start) : 0UL;
             if (count > room / (ulong)elementSize)
             {
                 throw Malformed($"has object {index} claim {count} elements, more than the {room} bytes left before the offset table hold");
@@ -364,20 +364,20 @@ public static class BinaryPlistReader
 
         private ReadOnlySpan<byte> Bytes(int start, int length, int index)
         {
-            if (start > _offsetTable || length > _offsetTable - start)
+            if (start > this.offsetTable || length > this.offsetTable - start)
             {
                 throw Malformed($"has object {index} run past the end of the objects into the offset table");
             }
 
-            return _data.Slice(start, length);
+            return this.data.Slice(start, length);
         }
 
         private int ObjectOffset(int index)
         {
-            var offset = UnsignedBigEndian(_data.Slice(_offsetTable + (index * _offsetSize), _offsetSize));
-            if (offset < HeaderSize || offset >= (ulong)_offsetTable)
+            var offset = UnsignedBigEndian(this.data.Slice(this.offsetTable + (index * this.offsetSize), this.offsetSize));
+            if (offset < HeaderSize || offset >= (ulong)this.offsetTable)
             {
-                throw Malformed($"puts object {index} at offset {offset}, outside the objects (bytes {HeaderSize} to {_offsetTable - 1})");
+                throw Malformed($"puts object {index} at offset {offset}, outside the objects (bytes {HeaderSize} to {this.offsetTable - 1})");
             }
 
             return (int)offset;
@@ -385,10 +385,10 @@ public static class BinaryPlistReader
 
         private int Reference(int position, int containerIndex)
         {
-            var reference = UnsignedBigEndian(_data.Slice(position, _refSize));
-            if (reference >= (ulong)_objectCount)
+            var reference = UnsignedBigEndian(this.data.Slice(position, this.refSize));
+            if (reference >= (ulong)this.objectCount)
             {
-                throw Malformed($"has object {containerIndex} refer to object {reference}, but there are only {_objectCount}");
+                throw Malformed($"has object {containerIndex} refer to object {reference}, but there are only {this.objectCount}");
             }
 
             return (int)reference;
@@ -406,6 +406,6 @@ public static class BinaryPlistReader
         }
 
         private readonly HermesException Malformed(string what) =>
-            new(HermesErrorIds.PlistMalformed, HermesErrorCategory.InvalidData, $"'{_path}' is not a valid binary property list: it {what}.", _path);
+            new(HermesErrorIds.PlistMalformed, HermesErrorCategory.InvalidData, $"'{this.path}' is not a valid binary property list: it {what}.", this.path);
     }
 }

@@ -1,5 +1,3 @@
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Policy;
 

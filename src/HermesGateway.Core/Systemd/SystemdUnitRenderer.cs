@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
 
 namespace HermesGateway.Core.Systemd;
 

@@ -1,11 +1,7 @@
-using System.Collections;
-using System.Collections.Specialized;
 using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Commands;
 

@@ -2,7 +2,6 @@ using System.Management.Automation;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 

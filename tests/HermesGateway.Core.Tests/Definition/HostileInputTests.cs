@@ -2,9 +2,7 @@ using System.Text;
 using System.Text.Json;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
 using HermesGateway.Core.Tests.Differential;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Policy;
 using Xunit;

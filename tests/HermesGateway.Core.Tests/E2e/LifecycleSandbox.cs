@@ -1,5 +1,4 @@
 using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
 using HermesGateway.Core.Tests.Differential;
 using Xunit;
 using EngineResult = HermesGateway.Core.Platform.ProcessResult;

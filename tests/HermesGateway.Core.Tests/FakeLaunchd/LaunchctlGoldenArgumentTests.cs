@@ -4,7 +4,6 @@ using HermesGateway.Core.Errors;
 using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
 using Xunit;
 
 namespace HermesGateway.Core.Tests.FakeLaunchd;

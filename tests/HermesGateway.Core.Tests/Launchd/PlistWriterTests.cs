@@ -122,20 +122,20 @@ internal sealed class PlistValueGenerator(int seed)
         "é", "日本", "😀", "\u0085", "\u2028", "\u00A0", "\uFEFF", "\uFFFD", "\uFDD0", "\U0010FFFF", "e\u0301", "\u202E", " ",
     ];
 
-    private readonly Random _random = new(seed);
+    private readonly Random random = new(seed);
 
     public PlistValue Next(int depth = 0)
     {
-        var kind = _random.Next(depth >= 5 ? 6 : 8);
+        var kind = this.random.Next(depth >= 5 ? 6 : 8);
         return kind switch
         {
             0 => new PlistString(NextString()),
             1 => new PlistInteger(NextInteger()),
             2 => new PlistReal(NextReal()),
-            3 => new PlistBoolean(_random.Next(2) == 1),
-            4 => new PlistDate(new DateTimeOffset(_random.NextInt64(DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero)),
+            3 => new PlistBoolean(this.random.Next(2) == 1),
+            4 => new PlistDate(new DateTimeOffset(this.random.NextInt64(DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero)),
             5 => new PlistData([.. NextBytes()]),
-            6 => new PlistArray([.. Enumerable.Range(0, _random.Next(5)).Select(_ => Next(depth + 1))]),
+            6 => new PlistArray([.. Enumerable.Range(0, this.random.Next(5)).Select(_ => Next(depth + 1))]),
             _ => NextDict(depth),
         };
     }
@@ -144,23 +144,23 @@ internal sealed class PlistValueGenerator(int seed)
     public string NextString()
     {
         var text = new StringBuilder();
-        var parts = _random.Next(8);
+        var parts = this.random.Next(8);
         for (var i = 0; i < parts; i++)
         {
-            switch (_random.Next(3))
+            switch (this.random.Next(3))
             {
                 case 0:
-                    text.Append(Fragments[_random.Next(Fragments.Length)]);
+                    text.Append(Fragments[this.random.Next(Fragments.Length)]);
                     break;
                 case 1:
-                    text.Append((char)_random.Next(0x20, 0xD800));
+                    text.Append((char)this.random.Next(0x20, 0xD800));
                     break;
                 default:
-                    text.Append(char.ConvertFromUtf32(_random.Next(3) switch
+                    text.Append(char.ConvertFromUtf32(this.random.Next(3) switch
                     {
-                        0 => _random.Next(0xE000, 0xFFFE),
-                        1 => _random.Next(0x10000, 0x110000),
-                        _ => _random.Next(0x20, 0x80),
+                        0 => this.random.Next(0xE000, 0xFFFE),
+                        1 => this.random.Next(0x10000, 0x110000),
+                        _ => this.random.Next(0x20, 0x80),
                     }));
                     break;
             }
@@ -170,24 +170,24 @@ internal sealed class PlistValueGenerator(int seed)
         return s.Length > 0 && s.All(c => c is ' ' or '\t' or '\n' or '\r') ? "x" + s : s;
     }
 
-    private long NextInteger() => _random.Next(4) switch
+    private long NextInteger() => this.random.Next(4) switch
     {
-        0 => new[] { 0L, 1L, -1L, long.MaxValue, long.MinValue, int.MaxValue, int.MinValue, 255, 256, 65536 }[_random.Next(10)],
-        1 => _random.Next(-1000, 1000),
-        _ => _random.NextInt64(long.MinValue, long.MaxValue),
+        0 => new[] { 0L, 1L, -1L, long.MaxValue, long.MinValue, int.MaxValue, int.MinValue, 255, 256, 65536 }[this.random.Next(10)],
+        1 => this.random.Next(-1000, 1000),
+        _ => this.random.NextInt64(long.MinValue, long.MaxValue),
     };
 
-    private double NextReal() => _random.Next(3) switch
+    private double NextReal() => this.random.Next(3) switch
     {
-        0 => new[] { 0.0, -0.0, 1.0, -1.5, double.NaN, double.PositiveInfinity, double.NegativeInfinity, double.Epsilon, double.MaxValue, double.MinValue, 0.1, 1e21, 1e-7 }[_random.Next(13)],
-        1 => Math.Round((_random.NextDouble() - 0.5) * 1e6, 3),
-        _ => BitConverter.Int64BitsToDouble(_random.NextInt64(long.MinValue, long.MaxValue)),
+        0 => new[] { 0.0, -0.0, 1.0, -1.5, double.NaN, double.PositiveInfinity, double.NegativeInfinity, double.Epsilon, double.MaxValue, double.MinValue, 0.1, 1e21, 1e-7 }[this.random.Next(13)],
+        1 => Math.Round((this.random.NextDouble() - 0.5) * 1e6, 3),
+        _ => BitConverter.Int64BitsToDouble(this.random.NextInt64(long.MinValue, long.MaxValue)),
     };
 
     private byte[] NextBytes()
     {
-        var bytes = new byte[_random.Next(_random.Next(2) == 0 ? 8 : 300)];
-        _random.NextBytes(bytes);
+        var bytes = new byte[this.random.Next(this.random.Next(2) == 0 ? 8 : 300)];
+        this.random.NextBytes(bytes);
         return bytes;
     }
 
@@ -195,7 +195,7 @@ internal sealed class PlistValueGenerator(int seed)
     {
         var entries = ImmutableArray.CreateBuilder<KeyValuePair<string, PlistValue>>();
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        var count = _random.Next(6);
+        var count = this.random.Next(6);
         while (entries.Count < count)
         {
             var key = NextString();

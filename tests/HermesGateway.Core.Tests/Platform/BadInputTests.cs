@@ -1,6 +1,5 @@
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Platform;
 using Xunit;
 
 namespace HermesGateway.Core.Tests.Platform;

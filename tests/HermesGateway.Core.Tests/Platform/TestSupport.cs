@@ -26,9 +26,9 @@ internal static class Endings
 /// <summary>A payload whose reaction to every signal is fixed by the test; it remembers what it was sent.</summary>
 internal sealed class ScriptedProcess : IProcessBehavior
 {
-    private readonly Func<UnixSignal, bool, SignalResponse> _react;
+    private readonly Func<UnixSignal, bool, SignalResponse> react;
 
-    private ScriptedProcess(Func<UnixSignal, bool, SignalResponse> react) => _react = react;
+    private ScriptedProcess(Func<UnixSignal, bool, SignalResponse> react) => this.react = react;
 
     public List<(UnixSignal Signal, bool Marked)> Received { get; } = [];
 
@@ -42,7 +42,7 @@ internal sealed class ScriptedProcess : IProcessBehavior
     public SignalResponse OnSignal(UnixSignal signal, bool plannedStopMarked)
     {
         Received.Add((signal, plannedStopMarked));
-        return _react(signal, plannedStopMarked);
+        return this.react(signal, plannedStopMarked);
     }
 }
 

@@ -145,7 +145,7 @@ internal sealed class StubHome : IDisposable
         "code = child.wait()\n" +
         "print('reaper: ' + json.dumps({'pid': child.pid, 'returncode': code}), flush=True)\n";
 
-    private readonly List<StubRun> _runs = [];
+    private readonly List<StubRun> runs = [];
 
     public StubHome()
     {
@@ -216,7 +216,7 @@ internal sealed class StubHome : IDisposable
         }
 
         var run = new StubRun(info);
-        _runs.Add(run);
+        this.runs.Add(run);
         return run;
     }
 
@@ -279,7 +279,7 @@ internal sealed class StubHome : IDisposable
 
     public void Dispose()
     {
-        foreach (var run in _runs)
+        foreach (var run in this.runs)
         {
             run.Dispose();
         }
@@ -308,42 +308,42 @@ internal sealed class StubHome : IDisposable
 internal sealed class StubRun : IDisposable
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly Process process;
+    private readonly StringBuilder output = new();
 
     public StubRun(ProcessStartInfo info)
     {
-        _process = new Process { StartInfo = info };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        if (!_process.Start())
+        this.process = new Process { StartInfo = info };
+        this.process.OutputDataReceived += (_, e) => Append(e.Data);
+        this.process.ErrorDataReceived += (_, e) => Append(e.Data);
+        if (!this.process.Start())
         {
             throw new InvalidOperationException($"could not start {info.FileName}");
         }
 
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        Pid = _process.Id;
-        _process.StandardInput.Close();
+        this.process.BeginOutputReadLine();
+        this.process.BeginErrorReadLine();
+        Pid = this.process.Id;
+        this.process.StandardInput.Close();
     }
 
     public int Pid { get; }
 
-    public Process Process => _process;
+    public Process Process => this.process;
 
     /// <summary>What the stub printed (its events echoed to stderr), for failure messages.</summary>
     public string Output
     {
         get
         {
-            lock (_output)
+            lock (this.output)
             {
-                return _output.ToString();
+                return this.output.ToString();
             }
         }
     }
 
-    public void Signal(int signal) => NativeMethods.Signal(_process, signal);
+    public void Signal(int signal) => NativeMethods.Signal(this.process, signal);
 
     /// <summary>Waits until gateway_state.json names this process in <paramref name="state"/>.</summary>
     public JsonObject WaitForState(StubHome home, string state, TimeSpan? timeout = null)
@@ -364,7 +364,7 @@ internal sealed class StubRun : IDisposable
                 // not written yet
             }
 
-            if (_process.HasExited)
+            if (this.process.HasExited)
             {
                 break;
             }
@@ -372,36 +372,36 @@ internal sealed class StubRun : IDisposable
             Thread.Sleep(10);
         }
 
-        throw new Xunit.Sdk.XunitException($"stub {Pid} did not reach state '{state}' (exited: {_process.HasExited}).\n{Output}");
+        throw new Xunit.Sdk.XunitException($"stub {Pid} did not reach state '{state}' (exited: {this.process.HasExited}).\n{Output}");
     }
 
     /// <summary>Waits for the exit and returns .NET's exit code (128 + signal number for a death by signal).</summary>
     public int WaitForExit(TimeSpan? timeout = null)
     {
-        if (!_process.WaitForExit(timeout ?? DefaultTimeout))
+        if (!this.process.WaitForExit(timeout ?? DefaultTimeout))
         {
             throw new Xunit.Sdk.XunitException($"stub {Pid} did not exit within {(timeout ?? DefaultTimeout).TotalSeconds} s.\n{Output}");
         }
 
-        _process.WaitForExit(); // drains the redirected output
-        return _process.ExitCode;
+        this.process.WaitForExit(); // drains the redirected output
+        return this.process.ExitCode;
     }
 
     public void Dispose()
     {
         try
         {
-            if (!_process.HasExited)
+            if (!this.process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
+                this.process.Kill(entireProcessTree: true);
+                this.process.WaitForExit(5000);
             }
         }
         catch (InvalidOperationException)
         {
         }
 
-        _process.Dispose();
+        this.process.Dispose();
     }
 
     private void Append(string? line)
@@ -411,9 +411,9 @@ internal sealed class StubRun : IDisposable
             return;
         }
 
-        lock (_output)
+        lock (this.output)
         {
-            _output.AppendLine(line);
+            this.output.AppendLine(line);
         }
     }
 }

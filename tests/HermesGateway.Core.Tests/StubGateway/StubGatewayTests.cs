@@ -15,20 +15,20 @@ public sealed class StubGatewayTests : IDisposable
     private const string PlannedStop = ".gateway-planned-stop.json";
     private const string Takeover = ".gateway-takeover.json";
 
-    private readonly StubHome _home = new();
+    private readonly StubHome home = new();
 
-    public void Dispose() => _home.Dispose();
+    public void Dispose() => this.home.Dispose();
 
     [StubGatewayFact]
     public void It_writes_gateway_pid_and_gateway_state_as_the_gateway_does()
     {
-        var run = _home.Start(arguments: ["gateway", "run", "--external-supervisor"]);
-        var state = run.WaitForState(_home, "running");
-        var pidFile = _home.ReadJson("gateway.pid");
+        var run = this.home.Start(arguments: ["gateway", "run", "--external-supervisor"]);
+        var state = run.WaitForState(this.home, "running");
+        var pidFile = this.home.ReadJson("gateway.pid");
 
         Assert.Equal(run.Pid, (int?)pidFile["pid"]);
         Assert.Equal("hermes-gateway", (string?)pidFile["kind"]);
-        Assert.Equal(_home.Dir, (string?)pidFile["hermes_home"]);
+        Assert.Equal(this.home.Dir, (string?)pidFile["hermes_home"]);
         var argv = pidFile["argv"]!.AsArray().Select(a => (string?)a).ToList();
         Assert.Equal([StubLocation.Script, "gateway", "run", "--external-supervisor"], argv);
 
@@ -53,40 +53,40 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact(linuxOnly: true)]
     public void Its_start_time_is_field_22_of_proc_pid_stat()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "starting");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "starting");
 
         var expected = StartTimeOf(run.Pid);
-        Assert.Equal(expected, (long?)_home.ReadJson("gateway.pid")["start_time"]);
-        Assert.Equal(expected, (long?)_home.Events()[0]["start_time"]);
+        Assert.Equal(expected, (long?)this.home.ReadJson("gateway.pid")["start_time"]);
+        Assert.Equal(expected, (long?)this.home.Events()[0]["start_time"]);
     }
 
     [StubGatewayFact]
     public void SIGINT_is_a_planned_stop_through_starting_running_draining_stopped_with_exit_0()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         run.Signal(NativeMethods.SIGINT);
 
         Assert.Equal(0, run.WaitForExit());
         Assert.Equal(["started", "state:starting", "state:running", "signal:SIGINT", "state:draining", "state:stopped", "exit:0"], Trace());
-        var state = _home.ReadJson("gateway_state.json");
+        var state = this.home.ReadJson("gateway_state.json");
         Assert.Equal("stopped", (string?)state["gateway_state"]);
         Assert.False((bool?)state["restart_requested"]);
-        Assert.False(_home.Exists("gateway.pid"));
+        Assert.False(this.home.Exists("gateway.pid"));
     }
 
     [StubGatewayFact]
     public void SIGUSR1_drains_for_drain_seconds_then_exits_75()
     {
-        _home.WriteControl(new JsonObject { ["drain_seconds"] = 0.5 });
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        this.home.WriteControl(new JsonObject { ["drain_seconds"] = 0.5 });
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         var clock = Stopwatch.StartNew();
         run.Signal(NativeMethods.SIGUSR1);
-        var draining = run.WaitForState(_home, "draining");
+        var draining = run.WaitForState(this.home, "draining");
         var code = run.WaitForExit();
         clock.Stop();
 
@@ -94,10 +94,10 @@ public sealed class StubGatewayTests : IDisposable
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.5), $"exited {clock.Elapsed.TotalSeconds:F3} s after SIGUSR1");
         Assert.True((bool?)draining["restart_requested"]);
         Assert.Equal(["started", "state:starting", "state:running", "signal:SIGUSR1", "state:draining", "state:stopped", "exit:75"], Trace());
-        var events = _home.Events();
+        var events = this.home.Events();
         var drained = Time(events, "exit") - Time(events, "state", "draining");
         Assert.True(drained >= 0.5, $"drained {drained:F3} s");
-        var state = _home.ReadJson("gateway_state.json");
+        var state = this.home.ReadJson("gateway_state.json");
         Assert.Equal("stopped", (string?)state["gateway_state"]);
         Assert.True((bool?)state["restart_requested"]);
     }
@@ -105,8 +105,8 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void SIGTERM_without_a_planned_stop_marker_exits_1()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         run.Signal(NativeMethods.SIGTERM);
 
@@ -119,15 +119,15 @@ public sealed class StubGatewayTests : IDisposable
     public void SIGTERM_with_a_matching_planned_stop_marker_exits_0_and_consumes_the_marker()
     {
         // The watcher is switched off so that the SIGTERM path (not the watcher) is the one that reads the marker.
-        _home.WriteControl(new JsonObject { ["marker_poll_seconds"] = 0 });
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
-        _home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow, StubHome.PythonIsoFormat);
+        this.home.WriteControl(new JsonObject { ["marker_poll_seconds"] = 0 });
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
+        this.home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow, StubHome.PythonIsoFormat);
 
         run.Signal(NativeMethods.SIGTERM);
 
         Assert.Equal(0, run.WaitForExit());
-        Assert.False(_home.Exists(PlannedStop));
+        Assert.False(this.home.Exists(PlannedStop));
         Assert.Equal(["started", "state:starting", "state:running", "signal:SIGTERM", "marker:planned-stop:True", "state:draining", "state:stopped", "exit:0"], Trace());
     }
 
@@ -138,76 +138,76 @@ public sealed class StubGatewayTests : IDisposable
     [InlineData("no target_pid", false)]
     public void SIGTERM_with_a_marker_that_does_not_name_it_exits_1(string marker, bool markerStays)
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
         switch (marker)
         {
             case "another pid":
-                _home.WriteMarker(PlannedStop, int.MaxValue, null, DateTimeOffset.UtcNow);
+                this.home.WriteMarker(PlannedStop, int.MaxValue, null, DateTimeOffset.UtcNow);
                 break;
             case "older than 60 s":
-                _home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow.AddSeconds(-61));
+                this.home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow.AddSeconds(-61));
                 break;
             case "not JSON":
-                _home.WriteRaw(PlannedStop, "{\"target_pid\": ");
+                this.home.WriteRaw(PlannedStop, "{\"target_pid\": ");
                 break;
             default:
-                _home.WriteRaw(PlannedStop, "{\"written_at\": \"" + DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture) + "\"}");
+                this.home.WriteRaw(PlannedStop, "{\"written_at\": \"" + DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture) + "\"}");
                 break;
         }
 
         run.Signal(NativeMethods.SIGTERM);
 
         Assert.Equal(1, run.WaitForExit());
-        Assert.Equal(markerStays, _home.Exists(PlannedStop));
+        Assert.Equal(markerStays, this.home.Exists(PlannedStop));
         Assert.DoesNotContain("marker:planned-stop:True", Trace());
     }
 
     [StubGatewayFact(linuxOnly: true)]
     public void SIGTERM_with_a_marker_for_its_pid_but_another_start_time_exits_1()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
-        _home.WriteMarker(PlannedStop, run.Pid, StartTimeOf(run.Pid) - 1, DateTimeOffset.UtcNow);
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
+        this.home.WriteMarker(PlannedStop, run.Pid, StartTimeOf(run.Pid) - 1, DateTimeOffset.UtcNow);
 
         run.Signal(NativeMethods.SIGTERM);
 
         Assert.Equal(1, run.WaitForExit());
-        Assert.True(_home.Exists(PlannedStop));
+        Assert.True(this.home.Exists(PlannedStop));
     }
 
     [StubGatewayFact]
     public void A_marker_written_while_it_runs_stops_it_with_exit_0_within_a_second_without_any_signal()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         var clock = Stopwatch.StartNew();
-        _home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow);
-        run.WaitForState(_home, "draining", TimeSpan.FromSeconds(3));
+        this.home.WriteMarker(PlannedStop, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow);
+        run.WaitForState(this.home, "draining", TimeSpan.FromSeconds(3));
         var noticed = clock.Elapsed;
 
         Assert.Equal(0, run.WaitForExit());
         // The watcher polls every 0.5 s; the bound leaves room for a loaded CI machine (without a watcher it never stops).
         Assert.True(noticed < TimeSpan.FromSeconds(3), $"the watcher took {noticed.TotalSeconds:F2} s");
-        Assert.False(_home.Exists(PlannedStop));
+        Assert.False(this.home.Exists(PlannedStop));
         var trace = Trace();
         Assert.DoesNotContain(trace, e => e.StartsWith("signal:", StringComparison.Ordinal));
         Assert.Equal(["marker:planned-stop:True", "state:draining", "state:stopped", "exit:0"], trace[^4..]);
-        Assert.Equal("watcher", (string?)_home.Events().Single(e => (string?)e["event"] == "marker")["by"]);
+        Assert.Equal("watcher", (string?)this.home.Events().Single(e => (string?)e["event"] == "marker")["by"]);
     }
 
     [StubGatewayFact]
     public void SIGTERM_with_a_takeover_marker_naming_it_exits_0()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
-        _home.WriteMarker(Takeover, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow, StubHome.PythonIsoFormat);
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
+        this.home.WriteMarker(Takeover, run.Pid, OwnStartTime(), DateTimeOffset.UtcNow, StubHome.PythonIsoFormat);
 
         run.Signal(NativeMethods.SIGTERM);
 
         Assert.Equal(0, run.WaitForExit());
-        Assert.False(_home.Exists(Takeover));
+        Assert.False(this.home.Exists(Takeover));
         Assert.Contains("marker:takeover:True", Trace());
     }
 
@@ -220,27 +220,27 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void Crash_mode_dies_of_SIGSEGV()
     {
-        _home.WriteControl(new JsonObject { ["mode"] = "crash", ["crash_after_seconds"] = 0.1 });
+        this.home.WriteControl(new JsonObject { ["mode"] = "crash", ["crash_after_seconds"] = 0.1 });
 
-        var direct = _home.Start();
+        var direct = this.home.Start();
         Assert.Equal(128 + NativeMethods.SIGSEGV, direct.WaitForExit());
         Assert.Equal(["started", "state:starting", "state:running", "crash"], Trace());
-        Assert.True(_home.Exists("gateway.pid"), "a crashed gateway leaves its PID file behind");
+        Assert.True(this.home.Exists("gateway.pid"), "a crashed gateway leaves its PID file behind");
 
-        File.Delete(_home.PathOf("stub-events.jsonl"));
-        var reaped = _home.Start(reaped: true);
+        File.Delete(this.home.PathOf("stub-events.jsonl"));
+        var reaped = this.home.Start(reaped: true);
         Assert.Equal(0, reaped.WaitForExit());
         var verdict = JsonNode.Parse(reaped.Output.Split('\n').Single(l => l.StartsWith("reaper: ", StringComparison.Ordinal))["reaper: ".Length..])!;
         Assert.Equal(-NativeMethods.SIGSEGV, (int?)verdict["returncode"]);
         Assert.Equal(["started", "state:starting", "state:running", "crash"], Trace());
-        Assert.Equal((int?)verdict["pid"], (int?)_home.Events()[0]["pid"]);
+        Assert.Equal((int?)verdict["pid"], (int?)this.home.Events()[0]["pid"]);
     }
 
     [StubGatewayFact]
     public void SIGHUP_has_no_handler_so_it_kills_the_gateway()
     {
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         run.Signal(NativeMethods.SIGHUP);
 
@@ -251,40 +251,40 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void Config_error_exits_78_with_state_startup_failed()
     {
-        _home.WriteControl(new JsonObject { ["mode"] = "config_error" });
+        this.home.WriteControl(new JsonObject { ["mode"] = "config_error" });
 
-        var run = _home.Start();
+        var run = this.home.Start();
 
         Assert.Equal(78, run.WaitForExit());
         Assert.Equal(["started", "state:starting", "state:startup_failed", "exit:78"], Trace());
-        Assert.Equal("startup_failed", (string?)_home.ReadJson("gateway_state.json")["gateway_state"]);
+        Assert.Equal("startup_failed", (string?)this.home.ReadJson("gateway_state.json")["gateway_state"]);
     }
 
     [StubGatewayFact]
     public void Fail_start_exits_1_with_state_startup_failed()
     {
-        var run = _home.Start(new Dictionary<string, string> { ["HERMES_STUB_MODE"] = "fail_start" });
+        var run = this.home.Start(new Dictionary<string, string> { ["HERMES_STUB_MODE"] = "fail_start" });
 
         Assert.Equal(1, run.WaitForExit());
         Assert.Equal(["started", "state:starting", "state:startup_failed", "exit:1"], Trace());
-        Assert.Equal("startup_failed", (string?)_home.ReadJson("gateway_state.json")["gateway_state"]);
-        Assert.False(_home.Exists("gateway.pid"));
+        Assert.Equal("startup_failed", (string?)this.home.ReadJson("gateway_state.json")["gateway_state"]);
+        Assert.False(this.home.Exists("gateway.pid"));
     }
 
     [StubGatewayFact]
     public void Fail_next_starts_fails_that_many_starts_then_runs_normally()
     {
-        _home.WriteControl(new JsonObject { ["fail_next_starts"] = 1, ["drain_seconds"] = 0.1 });
+        this.home.WriteControl(new JsonObject { ["fail_next_starts"] = 1, ["drain_seconds"] = 0.1 });
 
-        var first = _home.Start();
+        var first = this.home.Start();
         Assert.Equal(1, first.WaitForExit());
-        Assert.Equal("startup_failed", (string?)_home.ReadJson("gateway_state.json")["gateway_state"]);
-        var control = _home.ReadJson("stub-control.json");
+        Assert.Equal("startup_failed", (string?)this.home.ReadJson("gateway_state.json")["gateway_state"]);
+        var control = this.home.ReadJson("stub-control.json");
         Assert.Equal(0, (int?)control["fail_next_starts"]);
         Assert.Equal(0.1, (double?)control["drain_seconds"]);
 
-        var second = _home.Start();
-        second.WaitForState(_home, "running");
+        var second = this.home.Start();
+        second.WaitForState(this.home, "running");
         second.Signal(NativeMethods.SIGUSR1);
         Assert.Equal(75, second.WaitForExit());
     }
@@ -292,9 +292,9 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void Hang_in_drain_is_ended_by_the_watchdog_with_exit_1()
     {
-        _home.WriteControl(new JsonObject { ["mode"] = "hang_in_drain", ["watchdog_seconds"] = 1 });
-        var run = _home.Start();
-        run.WaitForState(_home, "running");
+        this.home.WriteControl(new JsonObject { ["mode"] = "hang_in_drain", ["watchdog_seconds"] = 1 });
+        var run = this.home.Start();
+        run.WaitForState(this.home, "running");
 
         var clock = Stopwatch.StartNew();
         run.Signal(NativeMethods.SIGUSR1);
@@ -308,7 +308,7 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void Exit_mode_exits_with_exit_code()
     {
-        var run = _home.Start(new Dictionary<string, string>
+        var run = this.home.Start(new Dictionary<string, string>
         {
             ["HERMES_STUB_MODE"] = "exit",
             ["HERMES_STUB_EXIT_CODE"] = "3",
@@ -322,9 +322,9 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void The_control_file_wins_over_the_environment()
     {
-        _home.WriteControl(new JsonObject { ["mode"] = "config_error" });
+        this.home.WriteControl(new JsonObject { ["mode"] = "config_error" });
 
-        var run = _home.Start(new Dictionary<string, string> { ["HERMES_STUB_MODE"] = "fail_start" });
+        var run = this.home.Start(new Dictionary<string, string> { ["HERMES_STUB_MODE"] = "fail_start" });
 
         Assert.Equal(78, run.WaitForExit());
     }
@@ -333,11 +333,11 @@ public sealed class StubGatewayTests : IDisposable
     [StubGatewayFact]
     public void It_takes_the_gateway_command_line_and_finds_the_profile_home_without_HERMES_HOME()
     {
-        var run = _home.Start(
+        var run = this.home.Start(
             arguments: ["--profile", "work", "gateway", "run", "--external-supervisor", "--some-future-flag"],
             viaShebang: true,
             setHermesHome: false);
-        var profileHome = Path.Combine(_home.Root, ".hermes", "profiles", "work");
+        var profileHome = Path.Combine(this.home.Root, ".hermes", "profiles", "work");
         var clock = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(profileHome, "gateway.pid")) && !run.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
@@ -369,16 +369,16 @@ public sealed class StubGatewayTests : IDisposable
             environment[variable] = value!;
         }
 
-        var run = _home.Start(environment);
-        run.WaitForState(_home, "running");
+        var run = this.home.Start(environment);
+        run.WaitForState(this.home, "running");
         run.Signal(NativeMethods.SIGINT);
 
         Assert.Equal(0, run.WaitForExit());
-        Assert.Equal(supervised, (bool?)_home.Events()[0]["supervised"]);
+        Assert.Equal(supervised, (bool?)this.home.Events()[0]["supervised"]);
     }
 
     /// <summary>The events as short strings: "state:running", "signal:SIGTERM", "marker:planned-stop:True", "exit:0".</summary>
-    private List<string> Trace() => _home.Events().Select(e => (string?)e["event"] switch
+    private List<string> Trace() => this.home.Events().Select(e => (string?)e["event"] switch
     {
         "state" => "state:" + (string?)e["state"],
         "signal" => "signal:" + (string?)e["signal"],
@@ -391,7 +391,7 @@ public sealed class StubGatewayTests : IDisposable
         (double)events.Single(e => (string?)e["event"] == name && (state is null || (string?)e["state"] == state))["time"]!;
 
     /// <summary>The start time a marker writer would put in target_start_time: field 22 on Linux, null elsewhere.</summary>
-    private long? OwnStartTime() => OperatingSystem.IsLinux() ? (long?)_home.ReadJson("gateway.pid")["start_time"] : null;
+    private long? OwnStartTime() => OperatingSystem.IsLinux() ? (long?)this.home.ReadJson("gateway.pid")["start_time"] : null;
 
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat, counted after the last ')' since the command name may hold any character.</summary>
     private static long StartTimeOf(int pid)
