@@ -30,6 +30,18 @@
             Tags       = @('PSEdition_Core', 'Linux', 'MacOS', 'systemd', 'launchd', 'Hermes')
             ProjectUri = 'https://github.com/hermesgateway/HermesGateway'
             LicenseUri = 'https://github.com/hermesgateway/HermesGateway/blob/main/LICENSE'
+            # The section of CHANGELOG.md for ModuleVersion, word for word (a test compares them).
+            ReleaseNotes = @'
+- Get-HermesExitPolicy and Test-HermesExitPolicy: the gateway's exit-code contract as data, and verdicts for every
+  lifecycle event under an exact model of systemd's (252, RestartSteps= from 254) and launchd's restart rules.
+- New-HermesServiceDefinition and Compare-HermesServiceDefinition: systemd units (user and system scope) and launchd
+  plists (agent and daemon) with defaults chosen by the model, rendered exactly, with hostile input refused.
+- Install-HermesService, Uninstall-HermesService and Get-HermesService: idempotent installs with drift reports,
+  backups, atomic writes and -WhatIf; upstream's own installs are read and judged.
+- Start-HermesGateway, Stop-HermesGateway and Restart-HermesGateway: planned stops that never leave a unit failed,
+  and graceful restarts by signal that wait for the drain, check the new process' health, retry and fall back.
+- Argument completion for -Name (installed gateway services) and -Profile (existing profiles).
+'@
         }
     }
 }
