@@ -63,7 +63,7 @@ function Invoke-FreshPwsh([scriptblock] $Script, [string[]] $Arguments) {
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& { $Script } $($Arguments -join ' ')"))
     $exe = $pwsh[0]
     $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
-    & $exe @rest
+    & $exe @rest | Out-Host
     $LASTEXITCODE
 }
 
