@@ -104,6 +104,13 @@ public static partial class ServiceDefinitionFactory
     public static string DefaultName(ServicePlatform platform, string? profile) =>
         (platform == ServicePlatform.Systemd ? SystemdBaseName : LaunchdBaseLabel) + (profile is null ? string.Empty : "-" + profile);
 
+    /// <summary>Whether <paramref name="name"/> is a name Hermes accepts for a profile.</summary>
+    public static bool IsProfileName(string? name) => name is not null && ProfileRule().IsMatch(name);
+
+    /// <summary>Hermes' default HERMES_HOME for a user: ~/.hermes, or ~/.hermes/profiles/&lt;profile&gt; for a profile.</summary>
+    public static string DefaultHermesHome(string homeDirectory, string? profile) =>
+        homeDirectory.TrimEnd('/') + "/.hermes" + (profile is null ? string.Empty : "/profiles/" + profile);
+
     public static ServiceDefinition Create(DefinitionRequest r)
     {
         var contract = (r.Contract ?? GatewayExitContract.Hermes).Validated();
@@ -116,7 +123,7 @@ public static partial class ServiceDefinitionFactory
         }
 
         var system = scope is ServiceScope.System or ServiceScope.Daemon;
-        if (r.Profile is not null && !ProfileRule().IsMatch(r.Profile))
+        if (r.Profile is not null && !IsProfileName(r.Profile))
         {
             throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
                 $"Profile '{r.Profile}' does not match Hermes' profile rule ^[a-z0-9][a-z0-9_-]{{0,63}}$.", r.Profile);
@@ -152,7 +159,7 @@ public static partial class ServiceDefinitionFactory
                 throw Invalid($"Give -HermesHome: the {scope} service's user home is not known here.", scope);
             }
 
-            home = r.HomeDirectory.TrimEnd('/') + "/.hermes" + (r.Profile is null ? string.Empty : "/profiles/" + r.Profile);
+            home = DefaultHermesHome(r.HomeDirectory, r.Profile);
         }
 
         RequireAbsolute(home, "HermesHome");

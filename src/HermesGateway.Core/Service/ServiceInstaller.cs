@@ -38,6 +38,9 @@ public sealed class ServiceInstaller
         ? new ServiceInstaller(new Launchd.LaunchdServiceManager(runner, environment))
         : new ServiceInstaller(new SystemdServiceManager(runner, environment));
 
+    /// <summary>The supervisors this installer manages services under.</summary>
+    public IReadOnlyList<IServiceManager> Managers => managers;
+
     public IServiceManager For(ServicePlatform platform) =>
         managers.FirstOrDefault(m => m.Platform == platform)
         ?? throw new HermesException(HermesErrorIds.PlatformUnknown, HermesErrorCategory.InvalidArgument,

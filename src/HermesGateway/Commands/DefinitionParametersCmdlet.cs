@@ -25,6 +25,7 @@ public abstract class DefinitionParametersCmdlet : ExitContractCmdlet
 
     [Parameter(ParameterSetName = ParametersSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProfileNameCompleter))]
     public string? Profile { get; set; }
 
     [Parameter(ParameterSetName = ParametersSet)]

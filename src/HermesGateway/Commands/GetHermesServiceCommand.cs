@@ -12,6 +12,7 @@ public sealed class GetHermesServiceCommand : ServiceCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
     protected override void ProcessRecord()

@@ -13,6 +13,7 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
     [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
