@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace HermesGateway.PowerShell.Tests;
+
+/// <summary>
+/// A stand-in user manager on PATH: 'systemctl' (and 'loginctl') scripts that log every call and give fixed answers —
+/// every unit in the given active state with the given main PID — and do nothing. The engine
+/// runs systemctl by name, so inside a <see cref="ServiceSandbox"/> it finds these first.
+/// </summary>
+public sealed class FakeSystemctl
+{
+    /// <summary>A PID above any kernel's pid_max: no process has it, nor can one, nor has it a /proc entry.</summary>
+    public const int NoSuchProcess = 2_000_000_000;
+
+    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(sandbox.Root, "bin")).FullName;
+        Log = Path.Combine(sandbox.Root, "systemctl.log");
+        var subState = activeState == "active" ? "running" : "dead";
+        var show = string.Join("\\n",
+            "LoadState=loaded", $"ActiveState={activeState}", $"SubState={subState}", "Result=success",
+            "MainPID=" + mainPid.ToString(CultureInfo.InvariantCulture), "ExecMainStartTimestamp=", "ExecMainCode=0", "ExecMainStatus=0",
+            "NRestarts=0", $"UnitFileState={(enabled ? "enabled" : "disabled")}", "FragmentPath=", "RestartUSec=2s");
+        Write(Path.Combine(bin, "systemctl"), $$"""
+            #!/bin/sh
+            printf 'systemctl %s\n' "$*" >> '{{Log}}'
+            for a in "$@"; do
+              case "$a" in
+                show) printf '{{show}}\n'; exit 0 ;;
+                is-enabled) echo {{(enabled ? "enabled" : "disabled")}}; exit 0 ;;
+              esac
+            done
+            exit 0
+            """);
+        Write(Path.Combine(bin, "loginctl"), $$"""
+            #!/bin/sh
+            printf 'loginctl %s\n' "$*" >> '{{Log}}'
+            echo yes
+            """);
+        sandbox.PrependToPath(bin);
+    }
+
+    /// <summary>One line per call, "systemctl --user show ...", in the order they came.</summary>
+    public string Log { get; }
+
+    public IReadOnlyList<string> Calls => File.Exists(Log) ? File.ReadAllLines(Log) : [];
+
+    private static void Write(string path, string script)
+    {
+        File.WriteAllText(path, script.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+    }
+}

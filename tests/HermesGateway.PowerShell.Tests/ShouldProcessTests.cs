@@ -1,0 +1,144 @@
+using Xunit;
+
+namespace HermesGateway.PowerShell.Tests;
+
+/// <summary>
+/// ShouldProcess as a host sees it: -WhatIf prints the plan through the host and touches neither the disk nor the
+/// supervisor; -Confirm (and ConfirmImpact High) asks the host, and its answer decides what happens.
+/// </summary>
+[Collection(ProcessStateGroup.Name)]
+public sealed class ShouldProcessTests : IDisposable
+{
+    private readonly ServiceSandbox sandbox = new();
+    private readonly PowerShellSession session = new();
+
+    [Fact]
+    public void WhatIf_on_Install_writes_nothing_asks_the_supervisor_nothing_and_shows_the_whole_plan_on_the_host()
+    {
+        var systemctl = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
+
+        var result = session.Invoke("Install-HermesService -Profile whatif -Executable /usr/local/bin/hermes -WhatIf").Succeeded();
+
+        Assert.Empty(result.Output);
+        Assert.Empty(sandbox.FilesUnderHome());
+        Assert.Empty(systemctl.Calls);
+        Assert.Empty(session.Host.Recorded.Prompts);
+        var whatIf = Assert.Single(HostAssert.WhatIfLines(session.Host));
+        Assert.Contains(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-whatif.service"), whatIf, StringComparison.Ordinal);
+        Assert.Contains("+ ExecStart=/usr/local/bin/hermes --profile whatif gateway run", whatIf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Confirm_answered_No_on_Install_writes_nothing()
+    {
+        var systemctl = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
+        session.Host.Recorded.Answers.Enqueue("No");
+
+        session.Invoke("Install-HermesService -Profile asked -Executable /usr/local/bin/hermes -Confirm").Succeeded();
+
+        var prompt = Assert.Single(session.Host.Recorded.Prompts);
+        Assert.Contains(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-asked.service"), prompt.Message, StringComparison.Ordinal);
+        Assert.Equal("No", prompt.Answer);
+        Assert.Empty(sandbox.FilesUnderHome());
+        Assert.Empty(systemctl.Calls);
+        Assert.Empty(HostAssert.WhatIfLines(session.Host));
+    }
+
+    [Fact]
+    public void Confirm_answers_decide_each_step_the_unit_written_and_reloaded_but_not_enabled()
+    {
+        var systemctl = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
+        foreach (var answer in new[] { "Yes", "Yes", "No" })
+        {
+            session.Host.Recorded.Answers.Enqueue(answer);
+        }
+
+        session.Invoke("Install-HermesService -Profile steps -Executable /usr/local/bin/hermes -Confirm").Succeeded();
+
+        Assert.Equal(3, session.Host.Recorded.Prompts.Count); // write the unit, daemon-reload, enable
+        Assert.True(File.Exists(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-steps.service")));
+        Assert.Contains(systemctl.Calls, c => c == "systemctl --user daemon-reload");
+        Assert.DoesNotContain(systemctl.Calls, c => c.StartsWith("systemctl --user enable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Yes_to_All_answers_every_later_question_of_the_same_call()
+    {
+        var systemctl = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
+        session.Host.Recorded.Answers.Enqueue("Yes to All");
+
+        session.Invoke("Install-HermesService -Profile all -Executable /usr/local/bin/hermes -Confirm").Succeeded();
+
+        Assert.Single(session.Host.Recorded.Prompts);
+        Assert.True(File.Exists(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-all.service")));
+        Assert.Contains(systemctl.Calls, c => c == "systemctl --user daemon-reload");
+        Assert.Contains(systemctl.Calls, c => c == "systemctl --user enable hermes-gateway-all.service");
+    }
+
+    [Fact]
+    public void Uninstall_asks_the_host_before_removing_anything_because_its_impact_is_High()
+    {
+        var unit = sandbox.InstallUpstreamUnit();
+        var systemctl = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
+        session.Host.Recorded.Answers.Enqueue("No");
+
+        // No -Confirm: $ConfirmPreference (High) alone makes the host ask.
+        session.Invoke("Uninstall-HermesService -Name hermes-gateway").Succeeded();
+
+        var prompt = Assert.Single(session.Host.Recorded.Prompts);
+        Assert.Contains(unit, prompt.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(unit));
+        Assert.All(systemctl.Calls, c => Assert.StartsWith("systemctl --user show ", c, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WhatIf_on_Restart_asks_the_supervisor_nothing_and_takes_no_lock()
+    {
+        sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
+        var systemctl = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
+
+        session.Invoke("Restart-HermesGateway -Name hermes-gateway -WhatIf").Succeeded();
+
+        Assert.Contains("Restart hermes-gateway", Assert.Single(HostAssert.WhatIfLines(session.Host)), StringComparison.Ordinal);
+        Assert.All(systemctl.Calls, c => Assert.StartsWith("systemctl --user show ", c, StringComparison.Ordinal)); // finding it, only
+        Assert.Empty(sandbox.EntriesUnderRuntimeDirectory());
+        Assert.False(Directory.Exists(Path.Combine(sandbox.Root, "hermes-home")));
+    }
+
+    [Theory]
+    [InlineData("Stop-HermesGateway", "active", "stop hermes-gateway.service")]
+    [InlineData("Start-HermesGateway", "inactive", "start hermes-gateway.service")]
+    public void WhatIf_on_Start_and_Stop_shows_the_systemctl_call_and_makes_none(string command, string state, string action)
+    {
+        sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
+        var systemctl = new FakeSystemctl(sandbox, state, state == "active" ? FakeSystemctl.NoSuchProcess : 0, enabled: true);
+
+        session.Invoke($"Get-HermesService | {command} -WhatIf").Succeeded();
+
+        Assert.Contains(action, Assert.Single(HostAssert.WhatIfLines(session.Host)), StringComparison.Ordinal);
+        Assert.All(systemctl.Calls, c => Assert.StartsWith("systemctl --user show ", c, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(sandbox.Root, "hermes-home"))); // no planned-stop marker either
+    }
+
+    [Fact]
+    public void A_confirmed_restart_is_asked_about_once_as_a_whole()
+    {
+        sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
+        var systemctl = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
+        session.Host.Recorded.Answers.Enqueue("Yes");
+
+        var result = session.Invoke("Restart-HermesGateway -Name hermes-gateway -Force -Timeout 00:00:01 -Confirm");
+
+        var prompt = Assert.Single(session.Host.Recorded.Prompts);
+        Assert.Contains("Restart hermes-gateway", prompt.Message, StringComparison.Ordinal);
+        Assert.Contains("systemctl --user restart hermes-gateway.service", systemctl.Calls);
+        // The fake supervisor never brings a new process, so the confirmed restart ends in its timeout.
+        Assert.StartsWith("HermesRestartTimeout,", Assert.Single(result.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        session.Dispose();
+        sandbox.Dispose();
+    }
+}

@@ -1,0 +1,79 @@
+using Xunit;
+
+namespace HermesGateway.PowerShell.Tests;
+
+/// <summary>Warnings go to the warning stream, and so to the host, never into the output.</summary>
+public sealed class WarningTests : IDisposable
+{
+    private readonly ScratchFolder files = new();
+    private readonly PowerShellSession session = new();
+
+    [Fact]
+    public void What_systemd_would_warn_about_in_a_unit_reaches_the_warning_stream_and_the_host()
+    {
+        var unit = files.Write("warn.service", Units.WithBadRestartValue);
+
+        var result = session.InvokeCommand("Test-HermesExitPolicy", new Dictionary<string, object?> { ["Path"] = unit }).Succeeded();
+
+        Assert.Equal<object>([false], result.Objects); // the answer is still there, and only the answer
+        var warning = Assert.Single(result.Warnings);
+        Assert.Contains(unit, warning.Message, StringComparison.Ordinal);
+        var shown = Assert.Single(session.Host.Recorded.Writes, w => w.Call == "WriteWarningLine");
+        Assert.Equal(warning.Message, shown.Text);
+    }
+
+    [Fact]
+    public void A_unit_systemd_reads_without_complaint_brings_no_warning()
+    {
+        var unit = files.Write("good.service", Units.Good);
+
+        var result = session.InvokeCommand("Test-HermesExitPolicy", new Dictionary<string, object?> { ["Path"] = unit }).Succeeded();
+
+        Assert.Empty(result.Warnings);
+        Assert.DoesNotContain(session.Host.Recorded.Writes, w => w.Call == "WriteWarningLine");
+    }
+
+    [Fact]
+    public void WarningAction_SilentlyContinue_keeps_the_warning_off_the_host_but_in_WarningVariable()
+    {
+        var unit = files.Write("warn.service", Units.WithBadRestartValue);
+
+        var result = session.Invoke("$null = Test-HermesExitPolicy -Path $args[0] -WarningAction SilentlyContinue -WarningVariable w; $w.Count", unit).Succeeded();
+
+        Assert.Equal<object>([1], result.Objects);
+        Assert.DoesNotContain(session.Host.Recorded.Writes, w => w.Call == "WriteWarningLine");
+    }
+
+    public void Dispose()
+    {
+        session.Dispose();
+        files.Dispose();
+    }
+}
+
+/// <summary>Warnings the engine raises while it acts, through the cmdlet's engine host.</summary>
+[Collection(ProcessStateGroup.Name)]
+public sealed class ServiceWarningTests : IDisposable
+{
+    private readonly ServiceSandbox sandbox = new();
+    private readonly PowerShellSession session = new();
+
+    [Fact]
+    public void Installing_over_a_running_unit_warns_that_it_keeps_its_old_settings_until_restarted()
+    {
+        sandbox.InstallUpstreamUnit();
+        _ = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
+
+        var result = session.Invoke("Install-HermesService -Name hermes-gateway -Executable /usr/local/bin/hermes -Force -Confirm:$false").Succeeded();
+
+        var warning = Assert.Single(result.Warnings);
+        Assert.Contains("hermes-gateway.service", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(session.Host.Recorded.Writes, w => w.Call == "WriteWarningLine" && w.Text == warning.Message);
+    }
+
+    public void Dispose()
+    {
+        session.Dispose();
+        sandbox.Dispose();
+    }
+}
