@@ -62,7 +62,7 @@ function Invoke-FreshPwsh([scriptblock] $Script, [string[]] $Arguments) {
     $pwsh = @(Get-FreshPwsh)
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& { $Script } $($Arguments -join ' ')"))
     $exe = $pwsh[0]
-    $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
+    $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)
     & $exe @rest | Out-Host
     $LASTEXITCODE
 }

@@ -55,7 +55,7 @@ public sealed class ServicePipelineTests : IDisposable
         Assert.Empty(sandbox.FilesUnderHome());
     }
 
-    [Theory(Skip = "Broken in the cmdlets: -Name of Restart-, Start-, Stop-HermesGateway and Uninstall-HermesService is ValueFromPipelineByPropertyName only, so a piped string is InputObjectNotBound (Restart-Service, and the house style, take it by value too).")]
+    [Theory]
     [InlineData("Restart-HermesGateway")]
     [InlineData("Start-HermesGateway")]
     [InlineData("Stop-HermesGateway")]

@@ -10,7 +10,7 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
     protected const string NameSet = "Name";
     protected const string InputObjectSet = "InputObject";
 
-    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
