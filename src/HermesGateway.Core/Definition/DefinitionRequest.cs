@@ -31,7 +31,7 @@ public sealed record DefinitionRequest
 
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Variables to add to (or override in) the defaults PATH and HERMES_SUPERVISED_CHILD.</summary>
+    /// <summary>Variables to add to (or override in) the defaults PATH and HERMES_S6_SUPERVISED_CHILD.</summary>
     public IReadOnlyList<EnvironmentVariable>? Environment { get; init; }
 
     public string? EnvironmentFile { get; init; }
@@ -258,7 +258,9 @@ public static partial class ServiceDefinitionFactory
         var list = new List<EnvironmentVariable>
         {
             new("PATH", string.Join(':', new[] { dir, "/usr/local/bin", "/usr/bin", "/bin" }.Distinct())),
-            new("HERMES_SUPERVISED_CHILD", "1"),
+            // Hermes 0.16 reads this as "a supervisor runs me": no refusal because a service for this profile
+            // already runs (that service is this one), and no following of ~/.hermes/active_profile.
+            new("HERMES_S6_SUPERVISED_CHILD", "1"),
         };
         foreach (var v in extra ?? [])
         {

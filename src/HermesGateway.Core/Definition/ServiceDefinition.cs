@@ -58,6 +58,14 @@ public sealed record SystemdRestartOptions
     /// <summary>Whether ExecStop= writes the gateway's planned-stop marker before systemd's SIGTERM.</summary>
     public bool MarkPlannedStop { get; init; } = true;
 
+    /// <summary>
+    /// Whether UnsetEnvironment=INVOCATION_ID hides systemd's invocation id from the gateway. Hermes 0.16 decides by
+    /// INVOCATION_ID alone that a restart signal should exit 0 and be carried out by its own transient helper, which
+    /// acts only for a user unit of its own name; without the id it exits 75, which this unit revives in every scope
+    /// and under every name, and no second restarter runs.
+    /// </summary>
+    public bool HideInvocationId { get; init; } = true;
+
     /// <summary>The signal ExecReload= sends to $MAINPID (the gateway's restart signal); null leaves ExecReload= out.</summary>
     public UnixSignal? ReloadSignal { get; init; } = UnixSignal.SIGUSR1;
 
@@ -74,7 +82,7 @@ public sealed record SystemdRestartOptions
         && RestartMaxDelay == o.RestartMaxDelay && StartLimitInterval == o.StartLimitInterval && StartLimitBurst == o.StartLimitBurst
         && SuccessExitStatus.Equals(o.SuccessExitStatus) && RestartForceExitStatus.Equals(o.RestartForceExitStatus)
         && RestartPreventExitStatus.Equals(o.RestartPreventExitStatus) && KillMode == o.KillMode && KillSignal == o.KillSignal
-        && MarkPlannedStop == o.MarkPlannedStop && ReloadSignal == o.ReloadSignal && Type == o.Type
+        && MarkPlannedStop == o.MarkPlannedStop && HideInvocationId == o.HideInvocationId && ReloadSignal == o.ReloadSignal && Type == o.Type
         && After.SequenceEqual(o.After) && Wants.SequenceEqual(o.Wants) && WantedBy.SequenceEqual(o.WantedBy);
 
     public override int GetHashCode() => HashCode.Combine(Restart, RestartSec, RestartSteps, KillMode);

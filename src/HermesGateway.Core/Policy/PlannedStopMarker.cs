@@ -12,7 +12,48 @@ public static class PlannedStopMarker
 {
     public const string FileName = ".gateway-planned-stop.json";
 
+    /// <summary>How long a gateway that watches for the marker may take to notice it (Hermes 0.16 looks every 0.5 s).</summary>
+    public static readonly TimeSpan TakeWindow = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// Waits up to <paramref name="window"/> for the gateway to take (delete) the marker; true when it did, false when
+    /// the marker is still there (a gateway that reads it only on SIGTERM).
+    /// </summary>
+    public static bool WaitTaken(string hermesHome, TimeSpan window, CancellationToken cancellation)
+    {
+        var path = PathIn(hermesHome);
+        var deadline = DateTime.UtcNow + window;
+        while (File.Exists(path))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+
+            cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
+            cancellation.ThrowIfCancellationRequested();
+        }
+
+        return true;
+    }
+
     public static string PathIn(string hermesHome) => System.IO.Path.Combine(hermesHome, FileName);
+
+    /// <summary>The gateway's gateway_state.json says this PID is draining or stopped: a stop is under way.</summary>
+    public static bool StopUnderway(string hermesHome, int pid)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(hermesHome, "gateway_state.json")));
+            var root = doc.RootElement;
+            return root.TryGetProperty("gateway_state", out var state) && state.GetString() is "draining" or "stopped"
+                && root.TryGetProperty("pid", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt32() == pid;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Writes the marker for <paramref name="pid"/> atomically, readable by the gateway's account (it holds no secret).</summary>
     public static string Write(string hermesHome, int pid, long? startTime, int stopperPid, DateTimeOffset now)
@@ -33,12 +74,15 @@ public static class PlannedStopMarker
 /// <summary>Process facts the gateway itself uses to recognise a marker meant for it.</summary>
 public static class ProcessStartTime
 {
-    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat (clock ticks since boot), or null where /proc has no such file.</summary>
-    public static long? Read(int pid)
+    /// <summary>
+    /// Field 22 of /proc/&lt;pid&gt;/stat (clock ticks since boot), or null where /proc has no such file;
+    /// <paramref name="procRoot"/> names another PID namespace's procfs.
+    /// </summary>
+    public static long? Read(int pid, string procRoot = "/proc")
     {
         try
         {
-            return Parse(File.ReadAllText($"/proc/{pid}/stat"));
+            return Parse(File.ReadAllText($"{procRoot}/{pid}/stat"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -23,6 +23,7 @@ public static class SystemdDefinitionReader
         var wants = new List<string>();
         var wantedBy = new List<string>();
         var markPlannedStop = false;
+        var hideInvocationId = false;
         string? markerHome = null;
         UnixSignal? reloadSignal = null;
         int? burst = null;
@@ -100,6 +101,9 @@ public static class SystemdDefinitionReader
                     }
 
                     break;
+                case ("Service", "UnsetEnvironment") when v == SystemdUnitRenderer.InvocationIdVariable:
+                    hideInvocationId = true;
+                    break;
                 case ("Service", "ExecStop") when ParsePlannedStop(v) is { } marker:
                     markPlannedStop = true;
                     markerHome = marker;
@@ -166,6 +170,7 @@ public static class SystemdDefinitionReader
                 KillMode = s.KillMode,
                 KillSignal = s.KillSignal,
                 MarkPlannedStop = markPlannedStop,
+                HideInvocationId = hideInvocationId,
                 ReloadSignal = reloadSignal,
                 Type = s.Type,
                 After = [.. after],

@@ -11,16 +11,25 @@ public static class SystemdUnitRenderer
     public const string Header = "# Hermes Agent gateway, written by HermesGateway. Test-HermesExitPolicy explains what each setting does.";
 
     /// <summary>
-    /// The script ExecStop= runs: writes the planned-stop marker the gateway honours ($1 = HERMES_HOME, $2 = the
-    /// main PID, empty when the gateway already exited) with the PID's start time from /proc, atomically. Tools are
-    /// named by absolute path: the unit's PATH is the user's to choose.
+    /// The script ExecStop= runs ($1 = HERMES_HOME, $2 = the main PID, empty when the gateway already exited): writes
+    /// the planned-stop marker the gateway honours, with the PID's start time from /proc, atomically; then waits up to
+    /// 1.5 s for the gateway to take it. A gateway that watches for the marker (Hermes 0.16 looks every 0.5 s) starts
+    /// its planned stop at once and deletes it: the script then waits for that process to exit, because a SIGTERM
+    /// from systemd in the middle of that stop would turn it into exit 1. A gateway that does not watch leaves the
+    /// marker for systemd's SIGTERM, which then finds it. Tools are named by absolute path: the unit's PATH is the
+    /// user's to choose.
     /// </summary>
     public const string PlannedStopScript =
         "home=$1 pid=$2; [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] || exit 0; " +
-        "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; " +
-        "tmp=\"$home/.gateway-planned-stop.json.$$\"; " +
+        "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; start=$1; " +
+        "marker=\"$home/.gateway-planned-stop.json\"; tmp=\"$marker.$$\"; " +
         "printf '{\"target_pid\": %s, \"target_start_time\": %s, \"stopper_pid\": %s, \"written_at\": \"%s\"}\\n' " +
-        "\"$pid\" \"$1\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$home/.gateway-planned-stop.json\"";
+        "\"$pid\" \"$start\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$marker\" || exit 0; " +
+        "n=0; while [ -e \"$marker\" ] && [ $n -lt 15 ]; do /bin/sleep 0.1; n=$((n+1)); done; [ -e \"$marker\" ] && exit 0; " +
+        "while stat=$(/bin/cat /proc/$pid/stat 2>/dev/null); do set -- ${stat##*) }; shift 19; [ \"$1\" = \"$start\" ] || exit 0; /bin/sleep 0.1; done";
+
+    /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
+    public const string InvocationIdVariable = "INVOCATION_ID";
 
     public static string Render(ServiceDefinition d)
     {
@@ -102,6 +111,11 @@ public static class SystemdUnitRenderer
         foreach (var v in d.Environment)
         {
             Line("Environment", SystemdEscaping.EnvironmentAssignment(v.Name, v.Value));
+        }
+
+        if (o.HideInvocationId)
+        {
+            Line("UnsetEnvironment", InvocationIdVariable);
         }
 
         if (d.EnvironmentFile is not null)

@@ -61,5 +61,9 @@ internal sealed class TestHost : Core.Service.IEngineHost
 
     public CancellationToken Cancellation => CancellationToken.None;
 
-    public DateTimeOffset Now { get; } = new(2026, 11, 22, 10, 15, 0, TimeSpan.Zero);
+    /// <summary>A fixed time, so what the engine stamps is reproducible; a host facing a real gateway sets <see cref="RealClock"/>.</summary>
+    public DateTimeOffset Now => RealClock ? DateTimeOffset.UtcNow : new(2026, 11, 22, 10, 15, 0, TimeSpan.Zero);
+
+    /// <summary>Whether <see cref="Now"/> is the real time: a real gateway ignores a planned-stop marker older than 60 s.</summary>
+    public bool RealClock { get; init; }
 }

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Restart;
+using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Differential;
+using HermesGateway.Core.Tests.Service;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace HermesGateway.Core.Tests.E2e;
+
+/// <summary>
+/// The real Hermes Agent gateway (0.16.0, ../shared/fixtures/hermes-agent) as the service, under the unit this module
+/// installs, on a real systemd 252: in user and system scope and under a custom name, a restart asked the way chat's
+/// /restart asks (SIGUSR1 to the gateway, no module involved) must end with exactly one new, healthy gateway; a
+/// planned stop must end inactive, not failed; an external SIGTERM and SIGKILL must be revived.
+/// </summary>
+[Collection(LifecycleSandboxGroup.Name)]
+public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper output)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    public static string Launcher => Path.GetFullPath(Path.Combine(Definition.GoldenCases.RepoRoot(), "..", "shared", "fixtures", "hermes-agent", "hermes"));
+
+    [SystemdSandboxTheory]
+    [InlineData(ServiceScope.User, "hermes-gateway-realuser")]
+    [InlineData(ServiceScope.System, "hermes-gateway-realsystem")]
+    // A name of our own, not the one the gateway derives from its HERMES_HOME (its own restart helper would not act).
+    [InlineData(ServiceScope.User, "hermes-gateway-relay")]
+    public void Chat_restart_stop_term_and_kill_under_the_module_unit(ServiceScope scope, string name)
+    {
+        Assert.True(File.Exists(Launcher), $"the real gateway is not at {Launcher}");
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, "real-" + name);
+        Directory.CreateDirectory(home);
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = scope,
+            Name = name,
+            Executable = Launcher,
+            HermesHome = home,
+            User = scope == ServiceScope.System ? "hermes" : null,
+        });
+        var runner = sandbox.Runner();
+        var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
+        var installer = new ServiceInstaller(manager);
+        var restarter = new GatewayRestarter(manager, sandbox.Processes, Path.Combine(sandbox.Root, "locks-real"));
+        var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
+        var unit = definition.FileName;
+        var host = new TestHost { RealClock = true };
+
+        installer.Install(new InstallRequest(definition, Start: true), host);
+        try
+        {
+            var first = WaitHealthy(systemctl, unit, home, previousPid: null, "running after install");
+            output.WriteLine($"{scope} {name}: running as PID {first.MainPid}");
+
+            // /restart from chat: SIGUSR1 to the gateway itself; it drains and exits, and must come back once.
+            Kill("USR1", first.MainPid);
+            var restarted = WaitHealthy(systemctl, unit, home, first.MainPid, "revived after a chat restart (SIGUSR1)");
+            output.WriteLine($"chat restart: {first.MainPid} -> {restarted.MainPid}, NRestarts={restarted.NRestarts}");
+            // Exactly one new process: nobody restarts it a second time (its own helper and systemd both acting).
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            var settled = systemctl.Show(unit);
+            Assert.Equal(restarted.MainPid, settled.MainPid);
+            Assert.True(settled.IsRunning, settled.ToString());
+
+            // Restart-HermesGateway's engine: signal, drain, systemd's restart, health of the new process — one new process.
+            var r = restarter.Run(installer.Find(n => n == definition.Name).Single(), new RestartOptions(), host);
+            output.WriteLine($"engine restart: {r.OldPid} -> {r.NewPid} via {r.Strategy}; drain {r.Drain?.TotalMilliseconds:0} ms, downtime {r.Downtime?.TotalMilliseconds:0} ms");
+            Assert.Equal(("running", restarted.MainPid), (r.FinalState, r.OldPid));
+            Assert.NotEqual(restarted.MainPid, r.NewPid);
+            Assert.True(ReportsRunning(home, r.NewPid!.Value));
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            Assert.Equal(r.NewPid, systemctl.Show(unit).MainPid);
+
+            // planned stop through the module: inactive, not failed, and the real gateway took it as planned: it says
+            // "stopped" for its PID (after an unplanned SIGTERM it leaves "running" behind on purpose).
+            installer.Stop(installer.Find(n => n == definition.Name).Single(), host);
+            var stopped = systemctl.Show(unit);
+            Assert.Equal("inactive", stopped.ActiveState);
+            Assert.NotEqual("failed", stopped.SubState);
+            Assert.True(PlannedStopMarker.StopUnderway(home, r.NewPid.Value) && !File.Exists(Path.Combine(home, "gateway.pid")), File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+
+            // systemctl stop (no module involved): the unit's ExecStop= marks it planned in the same way
+            installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+            var again = WaitHealthy(systemctl, unit, home, r.NewPid, "running after Start");
+            string[] stop = scope == ServiceScope.User ? ["systemctl", "--user", "stop", unit] : ["systemctl", "stop", unit];
+            Assert.Equal(0, sandbox.Exec(stop).ExitCode);
+            Assert.Equal("inactive", systemctl.Show(unit).ActiveState);
+            Assert.True(PlannedStopMarker.StopUnderway(home, again.MainPid), File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+
+            // start, then an external SIGTERM (no marker): exit 1, revived
+            installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+            var started = WaitHealthy(systemctl, unit, home, again.MainPid, "running after Start");
+            Kill("TERM", started.MainPid);
+            var afterTerm = WaitHealthy(systemctl, unit, home, started.MainPid, "revived after an external SIGTERM");
+
+            // SIGKILL (as the OOM killer would): revived
+            Kill("KILL", afterTerm.MainPid);
+            WaitHealthy(systemctl, unit, home, afterTerm.MainPid, "revived after SIGKILL");
+        }
+        finally
+        {
+            var removed = installer.Uninstall(installer.Find(n => n == definition.Name).Single(), host);
+            Assert.True(removed.Removed);
+        }
+
+        Assert.NotEqual("loaded", systemctl.Show(unit).LoadState);
+    }
+
+    private void Kill(string signal, int pid) =>
+        Assert.Equal(0, sandbox.Exec("kill", "-" + signal, pid.ToString(CultureInfo.InvariantCulture)).ExitCode);
+
+    /// <summary>
+    /// Waits until systemd runs a main process other than <paramref name="previousPid"/> and the gateway's own state
+    /// file says running for that PID with that PID's start time (a state file alone can be a dead process' leftover).
+    /// </summary>
+    private SystemdUnitStatus WaitHealthy(SystemctlClient systemctl, string unit, string home, int? previousPid, string what)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        SystemdUnitStatus s;
+        do
+        {
+            s = systemctl.Show(unit);
+            if (s.IsRunning && s.MainPid > 0 && s.MainPid != previousPid && ReportsRunning(home, s.MainPid))
+            {
+                return s;
+            }
+
+            Thread.Sleep(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new Xunit.Sdk.XunitException($"{unit} not {what} within {StartTimeout.TotalSeconds} s: {s}");
+    }
+
+    private bool ReportsRunning(string home, int pid)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+            var root = doc.RootElement;
+            var startTime = ProcessStartTime.Read(pid, $"/proc/{sandbox.ManagerPid}/root/proc");
+            return root.GetProperty("gateway_state").GetString() == "running"
+                && root.GetProperty("pid").GetInt32() == pid
+                && startTime is not null
+                && root.GetProperty("start_time").GetInt64() == startTime;
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
