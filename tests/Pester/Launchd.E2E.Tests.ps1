@@ -152,7 +152,7 @@ Describe $title -Skip:$skip -ForEach @(@{ Unavailable = $unavailable }) {
 
     It 'Install-HermesService -Start writes the plist, bootstraps the agent and launchd runs the stub' {
         $installed = Install-HermesService -Platform Launchd -Scope Agent -Name $label -HermesHome $hermesHome -Executable $python `
-            -ArgumentList $stub, 'gateway', 'run', '--external-supervisor' -Start -PassThru -ErrorAction Stop
+            -ArgumentList $stub, 'gateway', 'run' -Start -PassThru -ErrorAction Stop
         $installed.Name | Should -Be $label
         $installed.Path | Should -Be $plist
         $plist | Should -Exist

@@ -27,7 +27,7 @@ Describe 'New-HermesServiceDefinition defaults' {
     It 'names profiles and passes --profile' {
         $d = New-HermesServiceDefinition -Platform Launchd -Profile work -Executable $exe
         $d.Name | Should -Be 'ai.hermes.gateway-work'
-        $d.Arguments | Should -Be @('--profile', 'work', 'gateway', 'run', '--external-supervisor')
+        $d.Arguments | Should -Be @('--profile', 'work', 'gateway', 'run')
         $d.HermesHome | Should -BeLike '*/.hermes/profiles/work'
     }
 

@@ -26,7 +26,7 @@ public sealed record DefinitionRequest
 
     public string Executable { get; init; } = string.Empty;
 
-    /// <summary>Arguments instead of the default '[--profile P] gateway run [--external-supervisor]'.</summary>
+    /// <summary>Arguments instead of the default '[--profile P] gateway run'.</summary>
     public IReadOnlyList<string>? Arguments { get; init; }
 
     public string? WorkingDirectory { get; init; }
@@ -242,13 +242,10 @@ public static partial class ServiceDefinitionFactory
             args.Add(profile);
         }
 
+        // No '--external-supervisor' under launchd: Hermes 0.16 has no such flag (argparse exits 2 at every start), and
+        // launchd's XPC_SERVICE_NAME already tells the gateway that a supervisor runs it.
         args.Add("gateway");
         args.Add("run");
-        if (!systemd)
-        {
-            args.Add("--external-supervisor");
-        }
-
         return args.ToImmutable();
     }
 
