@@ -41,8 +41,9 @@
 - Start-HermesGateway, Stop-HermesGateway and Restart-HermesGateway: planned stops that never leave a unit failed,
   and graceful restarts by signal that wait for the drain, check the new process' health, retry and fall back.
 - Argument completion for -Name (installed gateway services) and -Profile (existing profiles).
-- Right about the real gateway (Hermes 0.16): units hide INVOCATION_ID, so its restart signal exits 75 and is
-  revived in every scope and under every name; plists no longer pass --external-supervisor, which 0.16 refuses.
+- Closer to the real gateway (Hermes 0.16): units hide INVOCATION_ID, so its restart signal (SIGUSR1) exits 75 and
+  is revived in every scope and under every name; plists no longer pass --external-supervisor, which 0.16 refuses.
+  Known gap: a /restart typed in chat still exits 0 on a host and is not revived.
 '@
         }
     }

@@ -67,13 +67,13 @@ function Invoke-FreshPwsh([scriptblock] $Script, [string[]] $Arguments) {
     $LASTEXITCODE
 }
 
-function ConvertTo-Literal([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
+function ConvertTo-Literal([string] $Text) { "'" + [Management.Automation.Language.CodeGeneration]::EscapeSingleQuotedStringContent($Text) + "'" }
 
 # The Pester this project pins: restored from NuGet by tests/Pester/Pester.csproj, never a gallery's.
 function Get-PesterManifest {
     $project = Join-Path $root 'tests/Pester/Pester.csproj'
     Invoke-Native dotnet @('restore', $project, '--nologo', '-v', 'quiet')
-    $path = (& dotnet msbuild $project -nologo -getProperty:PesterManifest).Trim()
+    $path = (@(& dotnet msbuild $project -nologo -getProperty:PesterManifest) -join '').Trim()
     if (-not (Test-Path $path)) { throw "Pester was not restored: $path does not exist." }
     $path
 }
@@ -118,7 +118,14 @@ function Invoke-PesterSuites {
     New-Item -ItemType Directory -Force $results | Out-Null
     $counts = Join-Path $results 'pester-counts.json'
     Remove-Item $counts -ErrorAction SilentlyContinue
-    $pester = Get-PesterManifest
+    try {
+        $pester = Get-PesterManifest
+    }
+    catch {
+        Write-Warning "Pester: $_"
+        return [pscustomobject]@{ Suite = 'Pester (could not be restored)'; Passed = 0; Failed = 1; Skipped = 0 }
+    }
+
     $script = {
         param($Pester, $Manifest, $TestsPath, $ResultPath, $CountsPath)
         $ErrorActionPreference = 'Stop'

@@ -16,17 +16,18 @@ public static class SystemdUnitRenderer
     /// 1.5 s for the gateway to take it. A gateway that watches for the marker (Hermes 0.16 looks every 0.5 s) starts
     /// its planned stop at once and deletes it: the script then waits for that process to exit, because a SIGTERM
     /// from systemd in the middle of that stop would turn it into exit 1. A gateway that does not watch leaves the
-    /// marker for systemd's SIGTERM, which then finds it. Tools are named by absolute path: the unit's PATH is the
-    /// user's to choose.
+    /// marker for systemd's SIGTERM, which then finds it (a gateway slower than 1.5 s to notice it can still see both).
+    /// A short /proc line or a failed write ends the script with 0: a failing ExecStop= would leave the unit failed.
+    /// Tools are named by absolute path: the unit's PATH is the user's to choose.
     /// </summary>
     public const string PlannedStopScript =
         "home=$1 pid=$2; [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] || exit 0; " +
-        "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; shift 19; start=$1; " +
+        "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; [ $# -ge 20 ] || exit 0; shift 19; start=$1; " +
         "marker=\"$home/.gateway-planned-stop.json\"; tmp=\"$marker.$$\"; " +
         "printf '{\"target_pid\": %s, \"target_start_time\": %s, \"stopper_pid\": %s, \"written_at\": \"%s\"}\\n' " +
-        "\"$pid\" \"$start\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$marker\" || exit 0; " +
+        "\"$pid\" \"$start\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$marker\" || { /bin/rm -f \"$tmp\"; exit 0; }; " +
         "n=0; while [ -e \"$marker\" ] && [ $n -lt 15 ]; do /bin/sleep 0.1; n=$((n+1)); done; [ -e \"$marker\" ] && exit 0; " +
-        "while stat=$(/bin/cat /proc/$pid/stat 2>/dev/null); do set -- ${stat##*) }; shift 19; [ \"$1\" = \"$start\" ] || exit 0; /bin/sleep 0.1; done";
+        "while stat=$(/bin/cat /proc/$pid/stat 2>/dev/null); do set -- ${stat##*) }; [ $# -ge 20 ] || exit 0; shift 19; [ \"$1\" = \"$start\" ] || exit 0; /bin/sleep 0.1; done";
 
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
     public const string InvocationIdVariable = "INVOCATION_ID";

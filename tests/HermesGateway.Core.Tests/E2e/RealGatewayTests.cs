@@ -14,9 +14,11 @@ namespace HermesGateway.Core.Tests.E2e;
 
 /// <summary>
 /// The real Hermes Agent gateway (0.16.0, ../shared/fixtures/hermes-agent) as the service, under the unit this module
-/// installs, on a real systemd 252: in user and system scope and under a custom name, a restart asked the way chat's
-/// /restart asks (SIGUSR1 to the gateway, no module involved) must end with exactly one new, healthy gateway; a
-/// planned stop must end inactive, not failed; an external SIGTERM and SIGKILL must be revived.
+/// installs, on a real systemd 252: in user and system scope and under names other than the one the gateway derives
+/// from its HERMES_HOME, a restart signal (SIGUSR1 to the gateway, as ExecReload= and kill -USR1 send it; no module
+/// involved) must end with exactly one new, healthy gateway; a planned stop must end inactive, not failed, with the
+/// gateway saying "stopped"; an external SIGTERM and SIGKILL must be revived. (A /restart typed in chat takes another
+/// path in 0.16, which this unit does not revive yet: see the README.)
 /// </summary>
 [Collection(LifecycleSandboxGroup.Name)]
 public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper output)
@@ -64,10 +66,10 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             var first = WaitHealthy(systemctl, unit, home, previousPid: null, "running after install");
             output.WriteLine($"{scope} {name}: running as PID {first.MainPid}");
 
-            // /restart from chat: SIGUSR1 to the gateway itself; it drains and exits, and must come back once.
+            // The restart signal, sent to the gateway itself: it drains and exits, and must come back once.
             Kill("USR1", first.MainPid);
-            var restarted = WaitHealthy(systemctl, unit, home, first.MainPid, "revived after a chat restart (SIGUSR1)");
-            output.WriteLine($"chat restart: {first.MainPid} -> {restarted.MainPid}, NRestarts={restarted.NRestarts}");
+            var restarted = WaitHealthy(systemctl, unit, home, first.MainPid, "revived after SIGUSR1");
+            output.WriteLine($"SIGUSR1 restart: {first.MainPid} -> {restarted.MainPid}, NRestarts={restarted.NRestarts}");
             // Exactly one new process: nobody restarts it a second time (its own helper and systemd both acting).
             Thread.Sleep(TimeSpan.FromSeconds(3));
             var settled = systemctl.Show(unit);
@@ -89,7 +91,8 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             var stopped = systemctl.Show(unit);
             Assert.Equal("inactive", stopped.ActiveState);
             Assert.NotEqual("failed", stopped.SubState);
-            Assert.True(PlannedStopMarker.StopUnderway(home, r.NewPid.Value) && !File.Exists(Path.Combine(home, "gateway.pid")), File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+            Assert.Equal(("stopped", r.NewPid.Value), GatewayState(home));
+            Assert.False(File.Exists(Path.Combine(home, "gateway.pid")));
 
             // systemctl stop (no module involved): the unit's ExecStop= marks it planned in the same way
             installer.Start(installer.Find(n => n == definition.Name).Single(), host);
@@ -97,7 +100,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             string[] stop = scope == ServiceScope.User ? ["systemctl", "--user", "stop", unit] : ["systemctl", "stop", unit];
             Assert.Equal(0, sandbox.Exec(stop).ExitCode);
             Assert.Equal("inactive", systemctl.Show(unit).ActiveState);
-            Assert.True(PlannedStopMarker.StopUnderway(home, again.MainPid), File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+            Assert.Equal(("stopped", again.MainPid), GatewayState(home));
 
             // start, then an external SIGTERM (no marker): exit 1, revived
             installer.Start(installer.Find(n => n == definition.Name).Single(), host);
@@ -111,10 +114,14 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
         }
         finally
         {
-            var removed = installer.Uninstall(installer.Find(n => n == definition.Name).Single(), host);
-            Assert.True(removed.Removed);
+            // Never throws over the test's own failure: a service that cannot be found here is reported below.
+            if (installer.Find(n => n == definition.Name) is [var installed, ..])
+            {
+                installer.Uninstall(installed, host);
+            }
         }
 
+        Assert.Empty(installer.Find(n => n == definition.Name));
         Assert.NotEqual("loaded", systemctl.Show(unit).LoadState);
     }
 
@@ -142,6 +149,13 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
         while (DateTime.UtcNow < deadline);
 
         throw new Xunit.Sdk.XunitException($"{unit} not {what} within {StartTimeout.TotalSeconds} s: {s}");
+    }
+
+    /// <summary>gateway_state and pid of the gateway's state file (after an unplanned SIGTERM 0.16 leaves "running").</summary>
+    private static (string? State, int Pid) GatewayState(string home)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
+        return (doc.RootElement.GetProperty("gateway_state").GetString(), doc.RootElement.GetProperty("pid").GetInt32());
     }
 
     private bool ReportsRunning(string home, int pid)
