@@ -52,10 +52,18 @@ public sealed record DefinitionRequest
 
     public GatewayExitContract? Contract { get; init; }
 
+    private const string RetiredFlag = "--external-supervisor";
+    private const string RetiredVariable = "HERMES_SUPERVISED_CHILD";
+
     /// <summary>
     /// The identity of an existing service (what runs, where, as whom, with which environment) as a request, so the
     /// module's current defaults can be applied to it: what drift is measured against and what an update installs.
     /// </summary>
+    /// <remarks>
+    /// Two settings earlier versions wrote are dropped, so drift shows them and an update removes them:
+    /// '--external-supervisor', which Hermes 0.16 refuses (exit 2 at every start), and HERMES_SUPERVISED_CHILD, which
+    /// nothing reads (HERMES_S6_SUPERVISED_CHILD replaces it).
+    /// </remarks>
     public static DefinitionRequest From(ServiceDefinition d) => new()
     {
         Platform = d.Platform,
@@ -65,9 +73,9 @@ public sealed record DefinitionRequest
         Description = d.Description,
         HermesHome = d.HermesHome,
         Executable = d.Executable,
-        Arguments = d.Arguments,
+        Arguments = [.. d.Arguments.Where(a => a != RetiredFlag)],
         WorkingDirectory = d.WorkingDirectory,
-        Environment = d.Environment,
+        Environment = [.. d.Environment.Where(v => v.Name != RetiredVariable)],
         EnvironmentFile = d.EnvironmentFile,
         User = d.User,
         Group = d.Group,

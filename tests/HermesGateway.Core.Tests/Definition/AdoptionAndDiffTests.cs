@@ -35,6 +35,28 @@ public sealed class AdoptionAndDiffTests
         Assert.Empty(changes);
     }
 
+    [Theory]
+    [InlineData("hermes-gateway.service")]
+    [InlineData("ai.hermes.gateway.plist")]
+    public void An_update_drops_the_flag_and_the_variable_Hermes_0_16_does_not_know(string file)
+    {
+        var adopted = ServiceFiles.Read(Example(file));
+        var text = File.ReadAllText(Example(file));
+        var expected = ServiceDefinitionFactory.Create(DefinitionRequest.From(adopted));
+
+        Assert.DoesNotContain("--external-supervisor", expected.Arguments);
+        Assert.DoesNotContain(expected.Environment, v => v.Name == "HERMES_SUPERVISED_CHILD");
+        Assert.Contains(expected.Environment, v => v.Name == "HERMES_S6_SUPERVISED_CHILD" && v.Value == "1");
+        // and drift names what goes: upstream's files carry both
+        var (_, changes) = Core.Service.ServiceInstaller.Drift(text, adopted);
+        var shown = string.Join("\n", changes.Select(c => c.ToString()));
+        Assert.Contains("HERMES_SUPERVISED_CHILD", shown, StringComparison.Ordinal);
+        if (adopted.Platform == ServicePlatform.Launchd)
+        {
+            Assert.Contains("--external-supervisor", shown, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Upstreams_unit_keeps_the_settings_the_definition_does_not_model()
     {
