@@ -90,8 +90,9 @@ function Invoke-XunitSuites {
     $exit = $LASTEXITCODE
     $trx = @(Get-ChildItem $dir -Filter *.trx -ErrorAction SilentlyContinue)
     $suites = foreach ($file in $trx) {
-        $counters = ([xml](Get-Content -Raw $file.FullName)).TestRun.ResultSummary.Counters
-        $storage = ([xml](Get-Content -Raw $file.FullName)).TestRun.TestDefinitions.UnitTest | Select-Object -First 1
+        $run = ([xml](Get-Content -Raw $file.FullName)).TestRun
+        $counters = $run.ResultSummary.Counters
+        $storage = $run.TestDefinitions.UnitTest | Select-Object -First 1
         [pscustomobject]@{
             Suite   = if ($storage) { [IO.Path]::GetFileNameWithoutExtension($storage.storage) } else { $file.BaseName }
             Passed  = [int]$counters.passed

@@ -6,17 +6,8 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module (Get-HermesTestModulePath) -Force
-    $script:saved = @{}
-    foreach ($name in 'HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'PATH') {
-        $script:saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-
-    $script:testHome = Join-Path $TestDrive 'home'
-    New-Item -ItemType Directory -Path $testHome | Out-Null
-    $env:HOME = $testHome
-    $env:XDG_CONFIG_HOME = Join-Path $testHome '.config'
-    $env:XDG_RUNTIME_DIR = Join-Path $TestDrive 'run'
-    $env:DBUS_SESSION_BUS_ADDRESS = 'unix:path=' + (Join-Path $TestDrive 'run/no-bus')
+    $script:saved = Enter-HermesTestHome -Root $TestDrive -Also PATH
+    $script:testHome = $env:HOME
 
     # This machine's supervisor decides where gateways live and what they are called (as for Get-HermesService).
     if ($IsMacOS) {
@@ -68,9 +59,7 @@ BeforeAll {
 
 AfterAll {
     Pop-Location
-    foreach ($name in $script:saved.Keys) {
-        [Environment]::SetEnvironmentVariable($name, $script:saved[$name])
-    }
+    Restore-HermesTestEnvironment $script:saved
 
     Remove-Module HermesGateway -Force -ErrorAction SilentlyContinue
 }

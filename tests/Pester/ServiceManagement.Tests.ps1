@@ -7,26 +7,14 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module (Get-HermesTestModulePath) -Force
     $script:examples = Join-Path (Get-HermesRepoRoot) 'tests/examples'
-    $script:saved = @{}
-    foreach ($name in 'HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS') {
-        $script:saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-
-    $script:testHome = Join-Path $TestDrive 'home'
-    New-Item -ItemType Directory -Path $testHome | Out-Null
-    $env:HOME = $testHome
-    $env:XDG_CONFIG_HOME = Join-Path $testHome '.config'
-    # A user bus that looks configured but answers nobody: every systemctl --user call fails the same way everywhere.
-    $env:XDG_RUNTIME_DIR = Join-Path $TestDrive 'run'
-    $env:DBUS_SESSION_BUS_ADDRESS = 'unix:path=' + (Join-Path $TestDrive 'run/no-bus')
+    $script:saved = Enter-HermesTestHome -Root $TestDrive
+    $script:testHome = $env:HOME
     $script:unitDir = Join-Path $testHome '.config/systemd/user'
     $script:agentDir = Join-Path $testHome 'Library/LaunchAgents'
 }
 
 AfterAll {
-    foreach ($name in $script:saved.Keys) {
-        [Environment]::SetEnvironmentVariable($name, $script:saved[$name])
-    }
+    Restore-HermesTestEnvironment $script:saved
 
     Remove-Module HermesGateway -Force -ErrorAction SilentlyContinue
 }

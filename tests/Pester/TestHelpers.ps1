@@ -12,28 +12,34 @@ function Get-HermesTestModulePath {
 
 function Get-HermesRepoRoot { (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path }
 
-# A unit that meets every systemd scenario's intent under Hermes' contract.
-$script:GoodUnitText = @'
-[Unit]
-Description=Hermes gateway (test)
-StartLimitIntervalSec=0
+# Points HOME and the user-manager variables into $Root, so nothing outside it is read or written: a user bus that
+# looks configured but answers nobody makes every systemctl --user call fail the same way everywhere. Returns the old
+# values (of those and of -Also) for Restore-HermesTestEnvironment; the new home is $Root/home.
+function Enter-HermesTestHome {
+    param([Parameter(Mandatory)][string] $Root, [string[]] $Also = @())
+    $saved = @{}
+    foreach ($name in @('HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS') + $Also) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
 
-[Service]
-Type=simple
-ExecStart=/usr/bin/hermes gateway run
-ExecStop=/usr/local/bin/hermes-mark-planned-stop $MAINPID
-ExecReload=/bin/kill -USR1 $MAINPID
-Restart=on-failure
-RestartSec=2
-RestartForceExitStatus=75
-SuccessExitStatus=75
-RestartPreventExitStatus=78
-KillMode=mixed
-TimeoutStopSec=90
+    $testHome = Join-Path $Root 'home'
+    New-Item -ItemType Directory -Path $testHome | Out-Null
+    $env:HOME = $testHome
+    $env:XDG_CONFIG_HOME = Join-Path $testHome '.config'
+    $env:XDG_RUNTIME_DIR = Join-Path $Root 'run'
+    $env:DBUS_SESSION_BUS_ADDRESS = 'unix:path=' + (Join-Path $Root 'run/no-bus')
+    $saved
+}
 
-[Install]
-WantedBy=default.target
-'@
+function Restore-HermesTestEnvironment {
+    param([Parameter(Mandatory)][hashtable] $Saved)
+    foreach ($name in $Saved.Keys) {
+        [Environment]::SetEnvironmentVariable($name, $Saved[$name])
+    }
+}
+
+# A unit that meets every systemd scenario's intent under Hermes' contract (shared with the in-process suite).
+$script:GoodUnitText = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../fixtures/good-unit.service')
 
 # Runs a script in a fresh pwsh of the same installation as this one (the .NET tool's pwsh is pwsh.dll run by dotnet),
 # with environment variables set or, given $null, removed; returns its output lines and sets $LASTEXITCODE.

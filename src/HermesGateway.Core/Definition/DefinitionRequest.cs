@@ -172,7 +172,7 @@ public static partial class ServiceDefinitionFactory
 
         RequireAbsolute(home, "HermesHome");
         RequireAbsolute(r.Executable, "Executable");
-        var arguments = r.Arguments?.ToImmutableArray() ?? DefaultArguments(r.Profile, systemd);
+        var arguments = r.Arguments?.ToImmutableArray() ?? DefaultArguments(r.Profile);
         if (arguments.Contains("--replace"))
         {
             throw Invalid("The gateway must not be started with --replace under a supervisor: it would fight the instance it supervises.", arguments);
@@ -241,7 +241,7 @@ public static partial class ServiceDefinitionFactory
         WantedBy = [systemScope ? "multi-user.target" : "default.target"],
     };
 
-    public static ImmutableArray<string> DefaultArguments(string? profile, bool systemd)
+    public static ImmutableArray<string> DefaultArguments(string? profile)
     {
         var args = ImmutableArray.CreateBuilder<string>();
         if (profile is not null)

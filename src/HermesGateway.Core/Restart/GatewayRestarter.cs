@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
 using HermesGateway.Core.Service;
 
 namespace HermesGateway.Core.Restart;
@@ -362,25 +362,8 @@ public sealed class GatewayRestarter
     }
 
     /// <summary>The gateway's gateway_state.json says "running" for this PID (no HERMES_HOME: the supervisor's word suffices).</summary>
-    public static bool ReportsRunning(string? hermesHome, int pid)
-    {
-        if (hermesHome is null)
-        {
-            return true;
-        }
-
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(hermesHome, "gateway_state.json")));
-            var root = doc.RootElement;
-            return root.TryGetProperty("gateway_state", out var state) && state.GetString() == "running"
-                && root.TryGetProperty("pid", out var p) && p.ValueKind == JsonValueKind.Number && p.GetInt32() == pid;
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidOperationException or FormatException)
-        {
-            return false;
-        }
-    }
+    public static bool ReportsRunning(string? hermesHome, int pid) =>
+        hermesHome is null || (GatewayStateFile.Read(hermesHome) is { State: "running" } s && s.Pid == pid);
 
     private static TimeSpan DrainBudget(HermesService service) =>
         service.Definition is { } d && d.DrainTimeout > TimeSpan.Zero && d.DrainTimeout < TimeSpan.FromDays(1) ? d.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);

@@ -233,14 +233,9 @@ public sealed class SystemdServiceManager : IServiceManager
                 var startTime = processes.StartTime(status.MainPid);
                 var marker = PlannedStopMarker.Write(hermesHome, status.MainPid, startTime, Environment.ProcessId, host.Now);
                 host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
-                // A gateway that watches for the marker stops by itself; systemd's SIGTERM in the middle of that stop
-                // would make it exit 1, so let that stop finish first.
-                // A marker it deleted without stopping (it judged it stale or not its own) leaves the stop to systemd.
-                if (PlannedStopMarker.WaitTaken(hermesHome, PlannedStopMarker.TakeWindow, host.Cancellation)
-                    && StopBegan(hermesHome, status.MainPid, startTime, host.Cancellation))
+                if (PlannedStopMarker.LetGatewayStop(hermesHome, status.MainPid, startTime, processes, MaxOwnStopWait, host.Cancellation))
                 {
-                    host.WriteVerbose($"PID {status.MainPid} took the marker and is stopping; waiting for its planned stop to end.");
-                    WaitForExit(status.MainPid, startTime, host.Cancellation);
+                    host.WriteVerbose($"PID {status.MainPid} took the marker and stopped by itself.");
                 }
             }
         }
@@ -251,35 +246,6 @@ public sealed class SystemdServiceManager : IServiceManager
         {
             host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was marked as planned; Test-HermesExitPolicy -Scenario ManagerStop explains why.");
         }
-    }
-
-    /// <summary>Waits until <paramref name="pid"/> is gone or names another process (bounded: the stop itself is systemd's next).</summary>
-    private void WaitForExit(int pid, long? startTime, CancellationToken cancellation)
-    {
-        var deadline = DateTime.UtcNow + MaxOwnStopWait;
-        while (DateTime.UtcNow < deadline && processes.IsAlive(pid) && processes.StartTime(pid) == startTime)
-        {
-            cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
-            cancellation.ThrowIfCancellationRequested();
-        }
-    }
-
-    /// <summary>Whether, within a second, the process exits or its state file says it is draining or stopped.</summary>
-    private bool StopBegan(string hermesHome, int pid, long? startTime, CancellationToken cancellation)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
-        do
-        {
-            if (!processes.IsAlive(pid) || processes.StartTime(pid) != startTime || PlannedStopMarker.StopUnderway(hermesHome, pid))
-            {
-                return true;
-            }
-
-            cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
-            cancellation.ThrowIfCancellationRequested();
-        }
-        while (DateTime.UtcNow < deadline);
-        return false;
     }
 
     /// <summary>How long a stop the gateway began itself is waited for before systemd is asked to stop the unit anyway.</summary>

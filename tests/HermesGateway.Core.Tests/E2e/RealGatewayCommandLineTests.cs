@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Policy;
 using Xunit;
@@ -58,7 +57,7 @@ public sealed class RealGatewayCommandLineTests
             try
             {
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (!gateway.HasExited && !Running(d.HermesHome!, gateway.Id) && DateTime.UtcNow < deadline)
+                while (!gateway.HasExited && !RealGatewayTests.ReportsRunning(d.HermesHome!, gateway.Id, "/proc") && DateTime.UtcNow < deadline)
                 {
                     Thread.Sleep(50);
                 }
@@ -68,7 +67,7 @@ public sealed class RealGatewayCommandLineTests
                     Assert.Fail($"'{string.Join(' ', d.Arguments)}' exited {gateway.ExitCode}: {stdout.Result}{stderr.Result}");
                 }
 
-                Assert.True(Running(d.HermesHome!, gateway.Id), $"not running within 60 s: {string.Join(' ', d.Arguments)}");
+                Assert.True(RealGatewayTests.ReportsRunning(d.HermesHome!, gateway.Id, "/proc"), $"not running within 60 s: {string.Join(' ', d.Arguments)}");
             }
             finally
             {
@@ -89,21 +88,6 @@ public sealed class RealGatewayCommandLineTests
         finally
         {
             scratch.Delete(recursive: true);
-        }
-    }
-
-    private static bool Running(string home, int pid)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
-            var root = doc.RootElement;
-            return root.GetProperty("gateway_state").GetString() == "running" && root.GetProperty("pid").GetInt32() == pid
-                && root.GetProperty("start_time").GetInt64() == ProcessStartTime.Read(pid);
-        }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return false;
         }
     }
 }

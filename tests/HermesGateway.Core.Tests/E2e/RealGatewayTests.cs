@@ -152,23 +152,22 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
     }
 
     /// <summary>gateway_state and pid of the gateway's state file (after an unplanned SIGTERM 0.16 leaves "running").</summary>
-    private static (string? State, int Pid) GatewayState(string home)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
-        return (doc.RootElement.GetProperty("gateway_state").GetString(), doc.RootElement.GetProperty("pid").GetInt32());
-    }
+    private static (string? State, int Pid)? GatewayState(string home) => GatewayStateFile.Read(home);
 
-    private bool ReportsRunning(string home, int pid)
+    private bool ReportsRunning(string home, int pid) => ReportsRunning(home, pid, $"/proc/{sandbox.ManagerPid}/root/proc");
+
+    /// <summary>
+    /// The gateway's state file says "running" for this PID with this PID's start time, read from
+    /// <paramref name="procRoot"/>: a state file alone can be a dead process' leftover.
+    /// </summary>
+    internal static bool ReportsRunning(string home, int pid, string procRoot)
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, "gateway_state.json")));
-            var root = doc.RootElement;
-            var startTime = ProcessStartTime.Read(pid, $"/proc/{sandbox.ManagerPid}/root/proc");
-            return root.GetProperty("gateway_state").GetString() == "running"
-                && root.GetProperty("pid").GetInt32() == pid
-                && startTime is not null
-                && root.GetProperty("start_time").GetInt64() == startTime;
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(home, GatewayStateFile.FileName)));
+            var startTime = ProcessStartTime.Read(pid, procRoot);
+            return GatewayRestarter.ReportsRunning(home, pid) && startTime is not null
+                && doc.RootElement.GetProperty("start_time").GetInt64() == startTime;
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
