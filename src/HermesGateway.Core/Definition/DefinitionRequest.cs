@@ -234,7 +234,8 @@ public static partial class ServiceDefinitionFactory
         StartLimitInterval = TimeSpan.Zero,
         SuccessExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
         RestartForceExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
-        RestartPreventExitStatus = ExitStatusSet.Of(contract.ConfigErrorExitCode),
+        // A configuration-error code shared with the planned stop (Hermes 0.16: 0) is not restarted by on-failure anyway.
+        RestartPreventExitStatus = contract.ConfigErrorIsPlannedStopCode ? ExitStatusSet.Empty : ExitStatusSet.Of(contract.ConfigErrorExitCode),
         KillMode = KillMode.Mixed,
         KillSignal = contract.StopSignal,
         ReloadSignal = contract.RestartSignal,

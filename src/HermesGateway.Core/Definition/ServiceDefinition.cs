@@ -66,6 +66,14 @@ public sealed record SystemdRestartOptions
     /// </summary>
     public bool HideInvocationId { get; init; } = true;
 
+    /// <summary>
+    /// Whether ExecStopPost= starts the unit again after a clean exit that the gateway recorded as a restart request
+    /// (gateway_state.json: "stopped" with restart_requested). Hermes 0.16 ends a chat /restart with exit 0 on a host,
+    /// which Restart=on-failure leaves dead; a gateway that exits with its restart code is revived by systemd and
+    /// the reviver does nothing. It never acts while a job of the manager runs (systemctl stop or restart).
+    /// </summary>
+    public bool ReviveRequestedRestart { get; init; } = true;
+
     /// <summary>The signal ExecReload= sends to $MAINPID (the gateway's restart signal); null leaves ExecReload= out.</summary>
     public UnixSignal? ReloadSignal { get; init; } = UnixSignal.SIGUSR1;
 

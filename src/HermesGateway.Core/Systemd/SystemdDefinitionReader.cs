@@ -24,6 +24,7 @@ public static class SystemdDefinitionReader
         var wantedBy = new List<string>();
         var markPlannedStop = false;
         var hideInvocationId = false;
+        var reviveRequestedRestart = false;
         string? markerHome = null;
         UnixSignal? reloadSignal = null;
         int? burst = null;
@@ -108,6 +109,10 @@ public static class SystemdDefinitionReader
                     markPlannedStop = true;
                     markerHome = marker;
                     break;
+                case ("Service", "ExecStopPost") when ParseReviver(v) is { } reviverHome:
+                    reviveRequestedRestart = true;
+                    markerHome ??= reviverHome;
+                    break;
                 case ("Service", "ExecReload") when ParseReload(v) is { } sig:
                     reloadSignal = sig;
                     break;
@@ -171,6 +176,7 @@ public static class SystemdDefinitionReader
                 KillSignal = s.KillSignal,
                 MarkPlannedStop = markPlannedStop,
                 HideInvocationId = hideInvocationId,
+                ReviveRequestedRestart = reviveRequestedRestart,
                 ReloadSignal = reloadSignal,
                 Type = s.Type,
                 After = [.. after],
@@ -190,6 +196,19 @@ public static class SystemdDefinitionReader
         }
 
         return w.Length == 6 && w[0] == "/bin/sh" && w[1] == "-c" && w[3] == SystemdModel.PlannedStopMarkerCommand && w[5] == "$MAINPID"
+            ? SystemdValues.UnescapeSpecifiers(w[4], dollars: true)
+            : null;
+    }
+
+    /// <summary>The module's own ExecStopPost= form: '/bin/sh -c SCRIPT hermes-revive-requested-restart HOME --user|--system %n'; gives HOME.</summary>
+    public static string? ParseReviver(string value)
+    {
+        if (!SystemdValues.TrySplitCommandLine(value, out var prefix, out var w) || prefix is not ("" or "+"))
+        {
+            return null;
+        }
+
+        return w.Length == 7 && w[0] == "/bin/sh" && w[1] == "-c" && w[3] == SystemdModel.RestartReviverCommand && w[5] is "--user" or "--system" && w[6] == "%n"
             ? SystemdValues.UnescapeSpecifiers(w[4], dollars: true)
             : null;
     }

@@ -10,9 +10,9 @@ public abstract record SystemdEvent
 }
 
 /// <summary>The main process ends on its own (an exit, a crash) or is killed from outside with kill(1).</summary>
-public sealed record MainProcessEnded(ProcessEnding Ending) : SystemdEvent
+public sealed record MainProcessEnded(ProcessEnding Ending, bool RestartRecorded = false) : SystemdEvent
 {
-    public override string Describe() => $"main process: {Ending}";
+    public override string Describe() => $"main process: {Ending}{(RestartRecorded ? ", restart recorded in gateway_state.json" : string.Empty)}";
 }
 
 /// <summary>A signal sent to the main process from outside the manager (kill -SIG &lt;pid&gt;); the process decides how it ends.</summary>
@@ -57,6 +57,9 @@ public enum SystemdDecisionRule
     RestartSetting,
     StartLimit,
     ManagerRestart,
+
+    /// <summary>The module's ExecStopPost= started it again for a restart the gateway recorded.</summary>
+    RestartReviver,
 }
 
 /// <summary>Where a unit stands: the fields 'systemctl show' reports, plus the start-limit window.</summary>
@@ -131,6 +134,22 @@ public sealed class SystemdModel
     public static bool MarksPlannedStop(SystemdServiceSettings settings) =>
         settings.ExecStop.Any(c => SystemdValues.TrySplitCommandLine(c, out _, out var words)
             && words.Any(w => w == PlannedStopMarkerCommand || w.EndsWith("/" + PlannedStopMarkerCommand, StringComparison.Ordinal)));
+
+    /// <summary>
+    /// The name the module's restart reviver goes by: the $0 of the 'sh -c' script ExecStopPost= runs. After a clean
+    /// exit (0) whose gateway_state.json says a restart was asked for, and with no job of the manager's own running
+    /// (so never during a stop or restart the admin asked for), it asks the manager to start the unit again.
+    /// </summary>
+    public const string RestartReviverCommand = "hermes-revive-requested-restart";
+
+    /// <summary>Whether an ExecStopPost= runs the module's restart reviver.</summary>
+    public static bool RevivesRequestedRestart(SystemdServiceSettings settings) =>
+        settings.ExecStopPost.Any(c => SystemdValues.TrySplitCommandLine(c, out _, out var words)
+            && words.Any(w => w == RestartReviverCommand || w.EndsWith("/" + RestartReviverCommand, StringComparison.Ordinal)));
+
+    /// <summary>Whether UnsetEnvironment= takes INVOCATION_ID away from the gateway (by name: any value).</summary>
+    public static bool HidesInvocationId(SystemdServiceSettings settings) =>
+        settings.UnsetEnvironment.Contains(SystemdUnitRenderer.InvocationIdVariable, StringComparer.Ordinal);
 
     /// <summary>An ExecStop= that mentions the marker file but is not the module's command: what it does is not known.</summary>
     public static bool MentionsPlannedStopMarkerOtherwise(SystemdServiceSettings settings) =>
@@ -267,7 +286,7 @@ public sealed class SystemdModel
         switch (ev)
         {
             case MainProcessEnded ended:
-                return AfterMainEnded(state, ev, ended.Ending, TimeSpan.Zero, now, ServiceResult.Success, null);
+                return AfterMainEnded(state, ev, ended.Ending, TimeSpan.Zero, now, ServiceResult.Success, null, ended.RestartRecorded);
 
             case ExternalSignal or ManagerKill:
                 var signal = ev is ExternalSignal x ? x.Signal : ((ManagerKill)ev).Signal;
@@ -284,7 +303,8 @@ public sealed class SystemdModel
                         $"the process keeps running: {response.Why}", state);
                 }
 
-                return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why);
+                var recorded = behavior is GatewayExitContract { RecordsRestartRequest: true } gateway && signal == gateway.RestartSignal;
+                return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why, recorded);
 
             case OomKill:
                 var victim = ProcessEnding.KilledBy(UnixSignal.SIGKILL);
@@ -370,7 +390,8 @@ public sealed class SystemdModel
             $"{how}; systemctl restart starts it again whatever the stop half ended with", started);
     }
 
-    private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction)
+    private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction,
+        bool restartRecorded = false)
     {
         var s = Settings;
         var (classified, classWhy) = Classify(ending);
@@ -395,6 +416,18 @@ public sealed class SystemdModel
                 SubState = result == ServiceResult.Success ? "dead" : "failed",
             };
             var where = result == ServiceResult.Success ? "inactive (dead)" : $"failed (Result={SystemdNames.Of(result)})";
+            if (restartRecorded && result == ServiceResult.Success && ending.Kind == EndingKind.Exited && ending.ExitCode == 0 && RevivesRequestedRestart(s))
+            {
+                // ExecStopPost= (the module's reviver) finds the request in gateway_state.json and queues a start job:
+                // a start like any other (the start limit counts it), not an automatic restart (NRestarts stays).
+                var revived = Start(final, endAt, manual: true, out var limited);
+                return limited
+                    ? new(ev, ending, revived.Result, ended.ExecMainCode, ended.ExecMainStatus, false, TimeSpan.Zero, after, SystemdDecisionRule.StartLimit,
+                        $"{prefix}{classWhy}; {why}; ExecStopPost= queues a start for the recorded restart, but it hits the start limit ({s.StartLimitBurst} starts in {Fmt(s.StartLimitInterval)}): the unit is left failed", revived)
+                    : new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, true, TimeSpan.Zero, after, SystemdDecisionRule.RestartReviver,
+                        $"{prefix}{classWhy}; {why}, but ExecStopPost= finds the restart recorded in gateway_state.json and queues a start at once: running again", revived);
+            }
+
             return new(ev, ending, result, ended.ExecMainCode, ended.ExecMainStatus, false, null, after, rule, $"{prefix}{classWhy}; {why}: {where}", final);
         }
 

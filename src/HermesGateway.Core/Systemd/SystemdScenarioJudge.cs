@@ -19,12 +19,23 @@ internal static class SystemdScenarioJudge
         var state = model.StartedByHand(TimeSpan.Zero);
         var steady = options.SteadyRunTime;
         var s = model.Settings;
+
+        // What this unit's gateway sees: Hermes 0.16 picks its restart code by INVOCATION_ID, which the unit may unset.
+        var invocationIdVisible = !SystemdModel.HidesInvocationId(s);
+        var ownHelper = invocationIdVisible && contract.SupervisedRestartExitCode is not null;
+        contract = contract.InEnvironment(invocationIdVisible);
         switch (def.Scenario)
         {
             case LifecycleScenario.ServiceRestart or LifecycleScenario.RestartCommand or LifecycleScenario.UpdateCommand or LifecycleScenario.RestartFromInside:
             {
-                var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.RestartExitCode)), contract, steady);
-                var v = ReviveNow(config, def, o, contract, options, $"drains, exits {contract.RestartExitCode} (planned restart)");
+                var code = def.Scenario == LifecycleScenario.RestartCommand ? contract.RestartCommandExitCode ?? contract.RestartExitCode : contract.RestartExitCode;
+                var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(code), contract.RecordsRestartRequest), contract, steady);
+                var recorded = contract.RecordsRestartRequest ? ", restart recorded in gateway_state.json" : string.Empty;
+                var v = ReviveNow(config, def, o, contract, options, $"drains, exits {code} (planned restart{recorded})", code);
+                if (v.Ok && o.Rule == SystemdDecisionRule.RestartReviver && ownHelper && code == contract.PlannedStopExitCode)
+                {
+                    v = v with { Unverified = "the gateway sees INVOCATION_ID: Hermes 0.16 also launches its own systemd-run helper when this is the user unit of its own name (hermes-gateway[-profile]), which restarts it a second time; UnsetEnvironment=INVOCATION_ID avoids it" };
+                }
                 if (def.Scenario == LifecycleScenario.RestartFromInside && v.Ok)
                 {
                     var requester = s.KillMode switch
@@ -45,8 +56,8 @@ internal static class SystemdScenarioJudge
                 var t = TimeSpan.Zero;
                 for (var i = 1; i <= options.RestartBurstCount; i++)
                 {
-                    last = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.RestartExitCode)), contract, t + options.RestartBurstRunTime);
-                    var single = ReviveNow(config, def, last, contract, options, $"restart {i} of {options.RestartBurstCount}: exits {contract.RestartExitCode} after running {options.RestartBurstRunTime.TotalSeconds:0.#} s");
+                    last = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.RestartExitCode), contract.RecordsRestartRequest), contract, t + options.RestartBurstRunTime);
+                    var single = ReviveNow(config, def, last, contract, options, $"restart {i} of {options.RestartBurstCount}: exits {contract.RestartExitCode} after running {options.RestartBurstRunTime.TotalSeconds:0.#} s", contract.RestartExitCode);
                     if (!single.Ok)
                     {
                         return single;
@@ -117,10 +128,15 @@ internal static class SystemdScenarioJudge
             case LifecycleScenario.ConfigError:
             {
                 var o = model.Apply(state, new MainProcessEnded(ProcessEnding.Exit(contract.ConfigErrorExitCode)), contract, contract.FailedStartRunTime);
-                var ok = !o.Revived && o.Final.ActiveState == "failed";
+                var shared = contract.ConfigErrorIsPlannedStopCode;
+                var ok = !o.Revived && (o.Final.ActiveState == "failed" || (shared && !o.Final.IsRunning));
                 string why;
                 string? fix = null;
-                if (o.Revived)
+                if (shared && ok)
+                {
+                    why = $"{o.Explanation}. The gateway ends its permanent start-up error with exit {contract.ConfigErrorExitCode} ('startup_failed' in gateway_state.json), the planned-stop code: it is not retried, but no unit setting can mark it failed; a missing profile exits {contract.UnexpectedExitCode} like a crash and is retried with back-off (see CrashLoop)";
+                }
+                else if (o.Revived)
                 {
                     why = $"{o.Explanation}: a configuration error is retried forever";
                     fix = $"add {contract.ConfigErrorExitCode} to RestartPreventExitStatus=";
@@ -153,6 +169,7 @@ internal static class SystemdScenarioJudge
     {
         var unit = config.Unit!;
         var model = new SystemdModel(unit.Settings, unit.SystemdVersion, unit.LoadRefused);
+        contract = contract.InEnvironment(!SystemdModel.HidesInvocationId(unit.Settings));
         var run = request.RunTime ?? options.SteadyRunTime;
         var state = model.StartedByHand(TimeSpan.Zero);
         SystemdEvent ev = request.Kind switch
@@ -169,10 +186,9 @@ internal static class SystemdScenarioJudge
             (int)o.ExecMainCode, o.ExecMainStatus);
     }
 
-    private static ScenarioVerdict ReviveNow(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
+    private static ScenarioVerdict ReviveNow(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway, int code)
     {
         var s = config.Unit!.Settings;
-        var code = contract.RestartExitCode;
         string why;
         string? fix = null;
         var ok = false;
@@ -184,6 +200,9 @@ internal static class SystemdScenarioJudge
                 SystemdDecisionRule.StartLimit => StartLimitFix(s),
                 SystemdDecisionRule.RestartPreventExitStatus => $"remove {code} from RestartPreventExitStatus=",
                 SystemdDecisionRule.RemainAfterExit => "set RemainAfterExit=no",
+                _ when code == contract.PlannedStopExitCode && contract.RecordsRestartRequest =>
+                    $"exit {code} is also a planned stop: add the module's ExecStopPost= restart reviver (New-HermesServiceDefinition writes it), which starts the unit only when gateway_state.json records the restart",
+                _ when code == contract.PlannedStopExitCode => $"exit {code} is also a planned stop: hide INVOCATION_ID (UnsetEnvironment=INVOCATION_ID) so the gateway exits {contract.RestartExitCodeFor(false)}",
                 _ => $"add {code} to RestartForceExitStatus= (it restarts whatever Restart= says)",
             };
         }
@@ -200,9 +219,12 @@ internal static class SystemdScenarioJudge
         else
         {
             ok = true;
-            why = o.Rule == SystemdDecisionRule.RestartForceExitStatus
-                ? $"{code} is in RestartForceExitStatus= and SuccessExitStatus=: revived after {SystemdModel.Fmt(o.Delay!.Value)}, not a failure"
-                : $"{o.Explanation}; not a failure";
+            why = o.Rule switch
+            {
+                SystemdDecisionRule.RestartForceExitStatus => $"{code} is in RestartForceExitStatus= and SuccessExitStatus=: revived after {SystemdModel.Fmt(o.Delay!.Value)}, not a failure",
+                SystemdDecisionRule.RestartReviver => $"exit {code} is clean and not restarted by Restart=, but the module's ExecStopPost= reads the recorded restart and starts the unit at once; not a failure",
+                _ => $"{o.Explanation}; not a failure",
+            };
         }
 
         return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);

@@ -211,6 +211,9 @@ public sealed record SystemdServiceSettings
 
     public ImmutableArray<string> ExecReload { get; init; } = [];
 
+    /// <summary>UnsetEnvironment= words, in order (names, or NAME=VALUE assignments).</summary>
+    public ImmutableArray<string> UnsetEnvironment { get; init; } = [];
+
     public bool StartLimitDisabled => StartLimitInterval == TimeSpan.Zero || StartLimitBurst == 0;
 
     /// <summary>The signal the stop half of 'systemctl restart' sends.</summary>

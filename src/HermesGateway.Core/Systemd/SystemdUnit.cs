@@ -373,6 +373,9 @@ public static class SystemdUnitReader
                 return v.Length == 0 ? s with { ExecStopPost = [] } : CheckCommand(e, diagnostics, out _) ? s with { ExecStopPost = s.ExecStopPost.Add(v) } : s;
             case ("Service", "ExecReload"):
                 return v.Length == 0 ? s with { ExecReload = [] } : CheckCommand(e, diagnostics, out _) ? s with { ExecReload = s.ExecReload.Add(v) } : s;
+            case ("Service", "UnsetEnvironment"):
+                // Each word is a name (unset whatever value) or NAME=VALUE (unset only that assignment); empty resets.
+                return v.Length == 0 ? s with { UnsetEnvironment = [] } : s with { UnsetEnvironment = s.UnsetEnvironment.AddRange(v.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)) };
 
             default:
                 return s;

@@ -29,6 +29,23 @@ public static class SystemdUnitRenderer
         "n=0; while [ -e \"$marker\" ] && [ $n -lt 15 ]; do /bin/sleep 0.1; n=$((n+1)); done; [ -e \"$marker\" ] && exit 0; " +
         "while stat=$(/bin/cat /proc/$pid/stat 2>/dev/null); do set -- ${stat##*) }; [ $# -ge 20 ] || exit 0; shift 19; [ \"$1\" = \"$start\" ] || exit 0; /bin/sleep 0.1; done";
 
+    /// <summary>
+    /// The script ExecStopPost= runs ($1 = HERMES_HOME, $2 = --user or --system, $3 = the unit's name): after a clean
+    /// exit (systemd's $EXIT_CODE/$EXIT_STATUS) whose gateway_state.json is "stopped" with restart_requested true, and
+    /// only when the manager has no job of its own for the unit (an admin's stop or restart is never undone), it queues
+    /// a start of the unit without waiting for it. It always ends with 0: a failing ExecStopPost= would count as a
+    /// failure and revive the unit through Restart=on-failure instead. In system scope the line carries systemd's '+'
+    /// prefix (the service's User= may not start units); the state file is then read only when it is a regular file
+    /// and not a link, and only matched, never written or shown.
+    /// </summary>
+    public const string RestartReviverScript =
+        "home=$1 scope=$2 unit=$3; [ \"$EXIT_CODE\" = exited ] && [ \"$EXIT_STATUS\" = 0 ] || exit 0; " +
+        "f=\"$home/gateway_state.json\"; [ -f \"$f\" ] && [ ! -L \"$f\" ] || exit 0; state=$(/bin/cat \"$f\" 2>/dev/null) || exit 0; " +
+        "case $state in *'\"restart_requested\":true'*) ;; *) exit 0 ;; esac; " +
+        "case $state in *'\"gateway_state\":\"stopped\"'*) ;; *) exit 0 ;; esac; " +
+        "job=$(/bin/systemctl \"$scope\" show --property=Job --value \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
+        "/bin/systemctl \"$scope\" --no-block start \"$unit\" || true";
+
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
     public const string InvocationIdVariable = "INVOCATION_ID";
 
@@ -92,6 +109,14 @@ public static class SystemdUnitRenderer
             var home = d.HermesHome ?? throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
                 "Marking planned stops needs HermesHome: the marker lives there.", d);
             Line("ExecStop", SystemdEscaping.ExecLine("/bin/sh", ["-c", PlannedStopScript, SystemdModel.PlannedStopMarkerCommand, home]) + " $MAINPID");
+        }
+
+        if (o.ReviveRequestedRestart)
+        {
+            var home = d.HermesHome ?? throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidArgument,
+                "Reviving requested restarts needs HermesHome: the gateway records the request there.", d);
+            Line("ExecStopPost", (d.Scope == ServiceScope.System ? "+" : string.Empty) + SystemdEscaping.ExecLine("/bin/sh", ["-c", RestartReviverScript, SystemdModel.RestartReviverCommand, home,
+                d.Scope == ServiceScope.User ? "--user" : "--system"]) + " %n");
         }
 
         if (o.ReloadSignal is { } reload)
