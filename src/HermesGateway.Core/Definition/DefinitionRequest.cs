@@ -234,8 +234,9 @@ public static partial class ServiceDefinitionFactory
         StartLimitInterval = TimeSpan.Zero,
         SuccessExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
         RestartForceExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
-        // A configuration-error code shared with the planned stop (Hermes 0.16: 0) is not restarted by on-failure anyway.
-        RestartPreventExitStatus = contract.ConfigErrorIsPlannedStopCode ? ExitStatusSet.Empty : ExitStatusSet.Of(contract.ConfigErrorExitCode),
+        // A configuration-error code shared with the planned stop (Hermes 0.16: 0) is not restarted by on-failure anyway;
+        // the documented 78 is then kept, so the unit also holds for a gateway that exits with it.
+        RestartPreventExitStatus = ExitStatusSet.Of(contract.ConfigErrorIsPlannedStopCode ? GatewayExitContract.Documented.ConfigErrorExitCode : contract.ConfigErrorExitCode),
         KillMode = KillMode.Mixed,
         KillSignal = contract.StopSignal,
         ReloadSignal = contract.RestartSignal,

@@ -17,8 +17,14 @@ internal static class LaunchdScenarioJudge
         }
 
         var steady = options.SteadyRunTime;
+
+        // launchd sets no INVOCATION_ID (Hermes 0.16 on macOS exits 75 on the restart signal whatever it sees).
+        contract = contract.InEnvironment(invocationIdVisible: false);
         switch (def.Scenario)
         {
+            case LifecycleScenario.RestartCommand when contract.RestartCommandExitCode is { } code && code != contract.RestartExitCode:
+                return RestartCommandWithOwnHelper(config, def, model.Apply(new LaunchdProcessEnded(ProcessEnding.Exit(code), steady), contract), contract, options, code);
+
             case LifecycleScenario.ServiceRestart or LifecycleScenario.RestartCommand or LifecycleScenario.UpdateCommand or LifecycleScenario.RestartFromInside:
             {
                 var o = model.Apply(new LaunchdProcessEnded(ProcessEnding.Exit(contract.RestartExitCode), steady), contract);
@@ -136,6 +142,7 @@ internal static class LaunchdScenarioJudge
     public static SupervisorOutcome Answer(ServiceConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
     {
         var model = new LaunchdModel(config.Job!, options.LaunchdDomain);
+        contract = contract.InEnvironment(invocationIdVisible: false);
         var run = request.RunTime ?? options.SteadyRunTime;
         LaunchdEvent ev = request.Kind switch
         {
@@ -175,6 +182,38 @@ internal static class LaunchdScenarioJudge
         }
 
         return Verdict(config, def, gateway, o.Explanation, true, o.Delay, o.FinalState, o.LastExit, true, o.Explanation, null, o.Unverified);
+    }
+
+    /// <summary>Hermes' own launchd label for a profile: ai.hermes.gateway, or ai.hermes.gateway-&lt;suffix&gt;.</summary>
+    private const string HermesLabel = "ai.hermes.gateway";
+
+    /// <summary>
+    /// A chat /restart that exits with another code than the restart signal (Hermes 0.16: 0, after a detached helper in
+    /// its own session was spawned to run 'hermes gateway restart', which kickstarts -k the label Hermes derives for
+    /// its HERMES_HOME). launchd kills only the job's process group, so the helper outlives the exit.
+    /// </summary>
+    private static ScenarioVerdict RestartCommandWithOwnHelper(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, int code)
+    {
+        var gateway = $"exits {code} after spawning a detached 'hermes gateway restart' helper";
+        var label = config.Name;
+        var hermesOwn = label == HermesLabel || label.StartsWith(HermesLabel + "-", StringComparison.Ordinal);
+        const string source = "no macOS here: the helper's path is read from Hermes 0.16's source (gateway/run.py _launch_detached_restart_command, hermes_cli/gateway.py launchd_restart), not run";
+        if (o.Revived)
+        {
+            return Verdict(config, def, gateway, o.Explanation, true, o.Delay, o.FinalState, o.LastExit, o.Delay <= options.ReviveWithin,
+                $"{o.Explanation}{(hermesOwn ? $"; the gateway's own helper then runs 'launchctl kickstart -k' on '{label}' as well: a second restart" : string.Empty)}",
+                hermesOwn ? "use KeepAlive { SuccessfulExit = false } so only the helper restarts it" : null, source);
+        }
+
+        if (hermesOwn)
+        {
+            return Verdict(config, def, gateway, $"{o.Explanation}; the helper sees the exit within 0.2 s and runs 'launchctl kickstart -k' on '{label}'", true, TimeSpan.FromSeconds(2), "running", o.LastExit, true,
+                $"launchd leaves exit {code} alone, and the gateway's own helper restarts the job: '{label}' is the label Hermes derives (when it matches this plist's HERMES_HOME)", null, source);
+        }
+
+        return Verdict(config, def, gateway, o.Explanation, false, null, o.FinalState, o.LastExit, false,
+            $"{o.Explanation}, and the gateway's own helper kickstarts the label Hermes derives, not '{label}': the gateway silently stays dark",
+            $"name the job as Hermes does for its HERMES_HOME ({HermesLabel}[-profile]), or use KeepAlive = true (then SIGINT and other clean exits are revived too)", source);
     }
 
     private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract)

@@ -17,8 +17,8 @@ namespace HermesGateway.Core.Tests.E2e;
 /// installs, on a real systemd 252: in user and system scope and under names other than the one the gateway derives
 /// from its HERMES_HOME, a restart signal (SIGUSR1 to the gateway, as ExecReload= and kill -USR1 send it; no module
 /// involved) must end with exactly one new, healthy gateway; a planned stop must end inactive, not failed, with the
-/// gateway saying "stopped"; an external SIGTERM and SIGKILL must be revived. (A /restart typed in chat takes another
-/// path in 0.16, which this unit does not revive yet: see the README.)
+/// gateway saying "stopped"; an external SIGTERM and SIGKILL must be revived; a /restart typed in chat comes back once
+/// on every path 0.16 takes; a permanent start-up error is not looped.
 /// </summary>
 [Collection(LifecycleSandboxGroup.Name)]
 public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper output)
@@ -123,6 +123,157 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
 
         Assert.Empty(installer.Find(n => n == definition.Name));
         Assert.NotEqual("loaded", systemctl.Show(unit).LoadState);
+    }
+
+    /// <summary>
+    /// A /restart typed in chat, delivered the way a user's message arrives: through the real gateway's Signal adapter,
+    /// pointed at a fake signal-cli (tests/fake-signal) that pushes the message. Hermes 0.16 ends it with 75 when it sees
+    /// a container (/.dockerenv, as on this CI machine) and with 0 on a bare host (a detached helper spawned, the
+    /// request recorded in gateway_state.json) or whenever it sees INVOCATION_ID. Every path must end with exactly one
+    /// new, healthy gateway: 75 through Restart=/RestartForceExitStatus= (NRestarts grows), 0 through the unit's
+    /// ExecStopPost= reviver (a start job: NRestarts stays). The restart signal with INVOCATION_ID visible takes the 0 path too.
+    /// </summary>
+    [SystemdSandboxTheory]
+    [InlineData(ServiceScope.User, "hermes-gateway-chatuser", true)]
+    [InlineData(ServiceScope.System, "hermes-gateway-chatsystem", true)]
+    [InlineData(ServiceScope.User, "relay-chat", true)]
+    [InlineData(ServiceScope.System, "relay-visible-id", false)]
+    [InlineData(ServiceScope.User, "hermes-gateway-visible-id", false)]
+    public void Chat_restart_through_a_messaging_platform_comes_back_once(ServiceScope scope, string name, bool hideInvocationId)
+    {
+        Assert.True(File.Exists(Launcher), $"the real gateway is not at {Launcher}");
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, "chat-" + name);
+        Directory.CreateDirectory(home);
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        using var signal = FakeSignal.Start(Path.Combine(sandbox.Root, "signal-" + name + ".jsonl"));
+        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = scope,
+            Name = name,
+            Executable = Launcher,
+            HermesHome = home,
+            User = scope == ServiceScope.System ? "hermes" : null,
+            Environment = signal.Environment,
+            Contract = GatewayExitContract.Hermes016,
+        });
+        definition = definition with { Systemd = definition.Systemd! with { HideInvocationId = hideInvocationId } };
+        var runner = sandbox.Runner();
+        var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
+        var installer = new ServiceInstaller(manager);
+        var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
+        var unit = definition.FileName;
+        var host = new TestHost { RealClock = true };
+        var container = File.Exists("/.dockerenv") || File.Exists("/run/.containerenv");
+
+        installer.Install(new InstallRequest(definition, Start: true), host);
+        try
+        {
+            var first = WaitHealthy(systemctl, unit, home, previousPid: null, "running after install");
+            signal.WaitConnected(home);
+            signal.Send("/restart");
+            var after = WaitHealthy(systemctl, unit, home, first.MainPid, "revived after chat /restart");
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            var settled = systemctl.Show(unit);
+            Assert.Equal(after.MainPid, settled.MainPid);
+            Assert.True(settled.IsRunning, settled.ToString());
+            var byExit75 = hideInvocationId && container;
+            output.WriteLine($"{scope} {name}: chat /restart {first.MainPid} -> {after.MainPid}, NRestarts {first.NRestarts} -> {settled.NRestarts} ({(byExit75 ? "exit 75, Restart=" : "exit 0, ExecStopPost= reviver")})");
+            Assert.Equal(first.NRestarts + (byExit75 ? 1 : 0), settled.NRestarts);
+
+            if (!hideInvocationId)
+            {
+                // The restart signal with INVOCATION_ID visible also exits 0: the reviver again, once.
+                Kill("USR1", settled.MainPid);
+                var usr1 = WaitHealthy(systemctl, unit, home, settled.MainPid, "revived after SIGUSR1 with INVOCATION_ID visible");
+                Thread.Sleep(TimeSpan.FromSeconds(3));
+                var once = systemctl.Show(unit);
+                Assert.Equal((usr1.MainPid, settled.NRestarts), (once.MainPid, once.NRestarts));
+            }
+
+            // And the reviver never undoes a stop the admin asked for.
+            string[] stop = scope == ServiceScope.User ? ["systemctl", "--user", "stop", unit] : ["systemctl", "stop", unit];
+            Assert.Equal(0, sandbox.Exec(stop).ExitCode);
+            Thread.Sleep(TimeSpan.FromSeconds(2));
+            Assert.Equal("inactive", systemctl.Show(unit).ActiveState);
+        }
+        finally
+        {
+            if (installer.Find(n => n == definition.Name) is [var installed, ..])
+            {
+                installer.Uninstall(installed, host);
+            }
+        }
+
+        Assert.Empty(installer.Find(n => n == definition.Name));
+    }
+
+    /// <summary>
+    /// Hermes 0.16's one classified permanent start-up error: every enabled platform fails for good (here the Signal
+    /// account is held by another running gateway) and it exits 0 with gateway_state "startup_failed". The module's
+    /// unit must not loop on it: inactive, no automatic restart, and the reviver does not start it either.
+    /// </summary>
+    [SystemdSandboxFact]
+    public void A_permanent_startup_error_is_not_looped()
+    {
+        Assert.True(File.Exists(Launcher), $"the real gateway is not at {Launcher}");
+        sandbox.EnsureUp();
+        using var signal = FakeSignal.Start(Path.Combine(sandbox.Root, "signal-startup-failed.jsonl"));
+        var locks = Path.Combine(sandbox.Root, "signal-locks");
+        Directory.CreateDirectory(locks);
+        var environment = signal.Environment.Append(new EnvironmentVariable("HERMES_GATEWAY_LOCK_DIR", locks)).ToList();
+        var runner = sandbox.Runner();
+        var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
+        var installer = new ServiceInstaller(manager);
+        var systemctl = new SystemctlClient(runner, user: true);
+        var host = new TestHost { RealClock = true };
+        ServiceDefinition Unit(string name) => ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = ServiceScope.User,
+            Name = name,
+            Executable = Launcher,
+            HermesHome = Directory.CreateDirectory(Path.Combine(sandbox.Root, "sf-" + name)).FullName,
+            Environment = environment,
+            Contract = GatewayExitContract.Hermes016,
+        });
+        var holder = Unit("hermes-gateway-holder");
+        var subject = Unit("hermes-gateway-second-account");
+        try
+        {
+            installer.Install(new InstallRequest(holder, Start: true), host);
+            WaitHealthy(systemctl, holder.FileName, holder.HermesHome!, previousPid: null, "holder running");
+            signal.WaitConnected(holder.HermesHome!);
+
+            installer.Install(new InstallRequest(subject, Start: true), host);
+            var deadline = DateTime.UtcNow + StartTimeout;
+            while (GatewayState(subject.HermesHome!)?.State != "startup_failed" && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+
+            Assert.Equal("startup_failed", GatewayState(subject.HermesHome!)?.State);
+            Thread.Sleep(TimeSpan.FromSeconds(5));
+            var s = systemctl.Show(subject.FileName);
+            output.WriteLine($"second account: {s}");
+            Assert.Equal(("inactive", 0, 0), (s.ActiveState, s.NRestarts, s.ExecMainStatus));
+            Assert.Equal("startup_failed", GatewayState(subject.HermesHome!)?.State);
+        }
+        finally
+        {
+            foreach (var d in new[] { subject, holder })
+            {
+                if (installer.Find(n => n == d.Name) is [var installed, ..])
+                {
+                    installer.Uninstall(installed, host);
+                }
+            }
+        }
     }
 
     private void Kill(string signal, int pid) =>
