@@ -1,8 +1,12 @@
 // Restart benchmark: Restart-HermesGateway's engine against systemctl restart, upstream's signal-then-poll and the
 // modelled launchd respawn, on a real systemd 252 (sde2e) with the stub gateway, measured in one run. Prints one
 // Markdown table (stdout); progress goes to stderr. A program, not a test: it asserts no time.
+// With --real: the real gateway (../shared/fixtures/hermes-agent) instead of the stub, and three paths in one run on one
+// sandbox: the engine and systemctl restart on the module's default unit, and the gateway's own systemd shortcut under
+// upstream's unit (RealGateway.cs).
 //
 //   dotnet run -c Release --project tests/HermesGateway.RestartBenchmark -- [restarts=20] [--drain S] [--start S] [--gap S]
+//   dotnet run -c Release --project tests/HermesGateway.RestartBenchmark -- --real [restarts=5] [--gap S=3]
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -12,14 +16,16 @@ using HermesGateway.RestartBenchmark;
 
 int restarts;
 Knobs knobs;
+bool real;
 try
 {
-    (restarts, knobs) = Arguments.Parse(args);
+    (restarts, knobs, real) = Arguments.Parse(args);
 }
 catch (FormatException e)
 {
     Console.Error.WriteLine(e.Message);
     Console.Error.WriteLine("usage: HermesGateway.RestartBenchmark [restarts=20] [--drain 0.2] [--start 0.1] [--gap 1.0]");
+    Console.Error.WriteLine("       HermesGateway.RestartBenchmark --real [restarts=5] [--gap 3.0]");
     return 2;
 }
 
@@ -31,7 +37,9 @@ if (!ServiceEnvironment.Current().IsRoot)
 
 var repo = Arguments.RepoRoot() ?? throw new InvalidOperationException("HermesGateway.sln not found above the working directory or the program");
 var script = Path.GetFullPath(Path.Combine(repo, "..", "shared", "tools", "sde2e"));
-var stub = Path.Combine(repo, "tests", "stub-gateway", "stub_gateway.py");
+var stub = real
+    ? Path.GetFullPath(Path.Combine(repo, "..", "shared", "fixtures", "hermes-agent", "hermes"))
+    : Path.Combine(repo, "tests", "stub-gateway", "stub_gateway.py");
 if (!File.Exists(script) || !File.Exists(stub))
 {
     Console.Error.WriteLine($"missing {(File.Exists(script) ? stub : script)}");
@@ -60,31 +68,56 @@ var wall = Stopwatch.StartNew();
 var host = new BenchHost(cts.Token);
 var results = new List<ConfigResult>();
 var showCost = double.NaN;
+string? realTable = null;
+var realFailed = false;
 try
 {
     Console.Error.WriteLine($"booting systemd 252 in {sandbox.State}");
     sandbox.Up();
     var runner = new SandboxRunner(sandbox);
-    // The sandbox's own procfs, seen through its PID 1's root: the engine's process table pointed at it. Its process
-    // handles are /proc/<pid> directories of another PID namespace, which signal exactly like a pidfd but cannot be
-    // polled: the exit is seen by asking the kernel every millisecond (on a machine's own /proc, pidfd_open + poll).
-    var processes = new LocalProcessTable($"/proc/{sandbox.ManagerPid}/root/proc");
-    foreach (var (label, name, restartSec) in new (string, string, TimeSpan?)[]
-             {
-                 ("module default unit", "hermes-gateway-bench-default", null),
-                 ("default unit but", "hermes-gateway-bench-100ms", TimeSpan.FromMilliseconds(100)),
-             })
+    if (real)
     {
-        var rig = new Rig(sandbox, runner, processes, host, knobs, name, restartSec);
-        Console.Error.WriteLine($"[{label}] installing {rig.Unit} with the engine");
-        rig.Install(stub);
-        if (double.IsNaN(showCost))
+        var bench = new RealBench(sandbox, runner, host, stub);
+        Console.Error.WriteLine($"[real] installing {bench.Module.Unit} (the module's default unit) with the engine");
+        bench.InstallModuleUnit();
+        Console.Error.WriteLine($"[real] writing and starting {bench.Upstream.Unit} (upstream's unit)");
+        bench.InstallUpstreamUnit();
+        var costs = new List<double>();
+        for (var i = 0; i < 20; i++)
         {
-            showCost = rig.ShowCost(20);
+            var clock = Stopwatch.StartNew();
+            bench.Module.Show();
+            costs.Add(clock.Elapsed.TotalSeconds);
         }
 
-        results.Add(Runner.Run(label, rig, restarts, host));
-        rig.Stop();
+        var (samples, failures) = RealRunner.Run(bench, restarts, knobs.GapSeconds, host);
+        bench.StopAll();
+        realTable = RealReport.Render(samples, failures, restarts, knobs.GapSeconds, Stats.Median(costs), host.Warnings, wall.Elapsed);
+        realFailed = failures.Values.Any(n => n > 0);
+    }
+    else
+    {
+        // The sandbox's own procfs, seen through its PID 1's root: the engine's process table pointed at it. Its process
+        // handles are /proc/<pid> directories of another PID namespace, which signal exactly like a pidfd but cannot be
+        // polled: the exit is seen by asking the kernel every millisecond (on a machine's own /proc, pidfd_open + poll).
+        var processes = new LocalProcessTable($"/proc/{sandbox.ManagerPid}/root/proc");
+        foreach (var (label, name, restartSec) in new (string, string, TimeSpan?)[]
+                 {
+                     ("module default unit", "hermes-gateway-bench-default", null),
+                     ("default unit but", "hermes-gateway-bench-100ms", TimeSpan.FromMilliseconds(100)),
+                 })
+        {
+            var rig = new Rig(sandbox, runner, processes, host, knobs, name, restartSec);
+            Console.Error.WriteLine($"[{label}] installing {rig.Unit} with the engine");
+            rig.Install(stub);
+            if (double.IsNaN(showCost))
+            {
+                showCost = rig.ShowCost(20);
+            }
+
+            results.Add(Runner.Run(label, rig, restarts, host));
+            rig.Stop();
+        }
     }
 }
 catch (OperationCanceledException)
@@ -98,6 +131,12 @@ finally
     sandbox.Down();
 }
 
+if (realTable is not null)
+{
+    Console.Write(realTable);
+    return realFailed ? 1 : 0;
+}
+
 Console.Write(Report.Render(results, restarts, knobs, showCost, host.Warnings, wall.Elapsed));
 return results.Any(r => r.Failures > 0) ? 1 : 0;
 
@@ -105,10 +144,12 @@ namespace HermesGateway.RestartBenchmark
 {
     internal static class Arguments
     {
-        public static (int Restarts, Knobs Knobs) Parse(string[] args)
+        public static (int Restarts, Knobs Knobs, bool Real) Parse(string[] args)
         {
             var inv = CultureInfo.InvariantCulture;
-            var restarts = 20;
+            int? restarts = null;
+            double? gap = null;
+            var real = false;
             var knobs = new Knobs(DrainSeconds: 0.2, StartSeconds: 0.1, GapSeconds: 1.0);
             for (var i = 0; i < args.Length; i++)
             {
@@ -124,7 +165,10 @@ namespace HermesGateway.RestartBenchmark
                         knobs = knobs with { StartSeconds = Value() };
                         break;
                     case "--gap":
-                        knobs = knobs with { GapSeconds = Value() };
+                        gap = Value();
+                        break;
+                    case "--real":
+                        real = true;
                         break;
                     default:
                         restarts = int.TryParse(args[i], NumberStyles.None, inv, out var n) && n >= 1
@@ -134,7 +178,8 @@ namespace HermesGateway.RestartBenchmark
                 }
             }
 
-            return (restarts, knobs);
+            // The real gateway takes about 1–3 s to start and settles for a while after: fewer restarts, longer pauses.
+            return (restarts ?? (real ? 5 : 20), knobs with { GapSeconds = gap ?? (real ? 3.0 : 1.0) }, real);
         }
 
         public static string? RepoRoot()

@@ -372,6 +372,13 @@ internal static class Stats
         return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[(s.Length / 2) - 1] + s[s.Length / 2]) / 2;
     }
 
+    /// <summary>Nearest-rank 90th percentile (with 10 samples: the 9th smallest).</summary>
+    public static double P90(IReadOnlyList<double> values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length == 0 ? double.NaN : s[Math.Max(0, (int)Math.Ceiling(0.9 * s.Length) - 1)];
+    }
+
     /// <summary>Nearest-rank 95th percentile (with 20 samples: the 19th smallest).</summary>
     public static double P95(IReadOnlyList<double> values)
     {

@@ -129,6 +129,19 @@ internal sealed class SandboxRunner(Sandbox sandbox) : IProcessRunner
     private readonly Lock gate = new();
     private int calls;
     private TimeSpan spent;
+    private double lastKillAt = double.NaN;
+
+    /// <summary>When the last 'systemctl kill' through this runner returned (epoch seconds); NaN since the last reset.</summary>
+    public double LastKillAt
+    {
+        get
+        {
+            lock (gate)
+            {
+                return lastKillAt;
+            }
+        }
+    }
 
     public (int Calls, TimeSpan Spent) Stats
     {
@@ -147,6 +160,7 @@ internal sealed class SandboxRunner(Sandbox sandbox) : IProcessRunner
         {
             calls = 0;
             spent = TimeSpan.Zero;
+            lastKillAt = double.NaN;
         }
     }
 
@@ -155,10 +169,15 @@ internal sealed class SandboxRunner(Sandbox sandbox) : IProcessRunner
         string[] args = ["-t", sandbox.ManagerPid.ToString(CultureInfo.InvariantCulture), "-m", "-p", "-u", "-i", "-C", "--", fileName, .. arguments];
         var clock = Stopwatch.StartNew();
         var r = SystemProcessRunner.Instance.Run("nsenter", args, timeout, cancellation);
+        var end = Clock.Now();
         lock (gate)
         {
             calls++;
             spent += clock.Elapsed;
+            if (arguments.Contains("kill"))
+            {
+                lastKillAt = end;
+            }
         }
 
         return r;
