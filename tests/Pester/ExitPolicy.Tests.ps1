@@ -16,8 +16,21 @@ AfterAll {
 }
 
 Describe 'Get-HermesExitPolicy' {
-    It 'returns the contract with Hermes'' codes' {
+    It 'returns the contract of the released gateway (Hermes 0.16, measured) by default' {
         $rows = Get-HermesExitPolicy
+        ($rows | Where-Object Trigger -EQ 'RestartSignal').ExitCode | Should -Be 75
+        ($rows | Where-Object Trigger -EQ 'RestartCommand').ExitCode | Should -Be 0
+        ($rows | Where-Object Trigger -EQ 'ConfigError').ExitCode | Should -Be 0
+        (Get-HermesExitPolicy -Contract documented | Where-Object Trigger -EQ 'ConfigError').ExitCode | Should -Be 78
+        (Get-HermesExitPolicy -Contract '0.16' | Where-Object Trigger -EQ 'RestartCommand').How | Should -Match 'restart_requested'
+    }
+
+    It 'refuses a contract it does not know, naming the known ones' {
+        { Get-HermesExitPolicy -Contract 'hermes-9' } | Should -Throw -ExpectedMessage '*hermes-0.16*'
+    }
+
+    It 'returns the contract with Hermes'' documented codes' {
+        $rows = Get-HermesExitPolicy -Contract documented
         ($rows | Where-Object Trigger -EQ 'RestartSignal').ExitCode | Should -Be 75
         ($rows | Where-Object Trigger -EQ 'ConfigError').ExitCode | Should -Be 78
         ($rows | Where-Object Trigger -EQ 'StopSignalWithoutMarker').ExitCode | Should -Be 1
@@ -65,7 +78,7 @@ Describe 'Test-HermesExitPolicy verdicts' {
     }
 
     It 'explains the failing manager stop of upstream''s unit' {
-        $stop = Test-HermesExitPolicy -Path $upstreamUnit -Detailed | Where-Object Scenario -EQ 'ManagerStop'
+        $stop = Test-HermesExitPolicy -Path $upstreamUnit -Contract documented -Detailed | Where-Object Scenario -EQ 'ManagerStop'
         $stop.Ok | Should -BeFalse
         $stop.FinalState | Should -Be 'failed (failed)'
         $stop.Result | Should -Be 'exit-code'
@@ -106,10 +119,12 @@ Describe 'Test-HermesExitPolicy verdicts' {
     It 'reproduces the seed: exit 75 listed as success but not forced under Restart=on-failure is never revived' {
         $unit = Join-Path $TestDrive 'seed2.service'
         Set-Content $unit "[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=on-failure`nSuccessExitStatus=75`n"
-        $verdict = Test-HermesExitPolicy -Path $unit -Scenario ServiceRestart -Detailed
+        $verdict = Test-HermesExitPolicy -Path $unit -Scenario ServiceRestart -Contract documented -Detailed
         $verdict.Revived | Should -BeFalse
         $verdict.Ok | Should -BeFalse
         $verdict.Fix | Should -Match 'RestartForceExitStatus='
+        # Hermes 0.16 sees INVOCATION_ID in this unit and exits 0: the fix is the reviver or hiding the id.
+        (Test-HermesExitPolicy -Path $unit -Scenario ServiceRestart -Detailed).Fix | Should -Match 'ExecStopPost='
     }
 
     It 'reproduces the seed: a restart that exits 0 under KeepAlive SuccessfulExit=false stays dark' {

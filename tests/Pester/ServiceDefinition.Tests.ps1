@@ -41,8 +41,10 @@ Describe 'New-HermesServiceDefinition defaults' {
 
     It 'passes every launchd scenario but the ones it lists as impossible' {
         $d = New-HermesServiceDefinition -Platform Launchd -Executable $exe
-        $failing = $d | Test-HermesExitPolicy -Detailed | Where-Object { -not $_.Ok } | ForEach-Object Scenario
+        $failing = $d | Test-HermesExitPolicy -Contract documented -Detailed | Where-Object { -not $_.Ok } | ForEach-Object Scenario
         $failing | Should -Be @($d.Limitations.Scenario)
+        # Hermes 0.16 (the default contract) ends its permanent start-up error with 0, which the plist leaves stopped.
+        $d | Test-HermesExitPolicy -Detailed | Where-Object { -not $_.Ok } | ForEach-Object Scenario | Should -Be 'OnDemandOnlyRestart'
         $d.Limitations.Scenario | Should -Be @('ConfigError', 'OnDemandOnlyRestart')
         $d.Limitations[0].Why | Should -Match 'RestartPreventExitStatus'
     }
@@ -53,7 +55,7 @@ Describe 'New-HermesServiceDefinition defaults' {
         $text | Should -Match '(?m)^RestartForceExitStatus=75$'
         $text | Should -Match '(?m)^SuccessExitStatus=75$'
         $text | Should -Match '(?m)^RestartPreventExitStatus=78$'
-        $text | Should -Match '(?m)^TimeoutStopSec=90s$'
+        $text | Should -Match '(?m)^TimeoutStopSec=225s$'
         $text | Should -Match '(?m)^KillMode=mixed$'
         $text | Should -Match '(?m)^ExecReload=/bin/kill -USR1 \$MAINPID$'
     }
@@ -156,7 +158,7 @@ Describe 'Compare-HermesServiceDefinition' {
         $changes.Count | Should -Be 1
         $changes[0] | Should -BeOfType ([HermesGateway.Core.Definition.SettingChange])
         $changes[0].Setting | Should -Be 'TimeoutStopSec'
-        $changes[0].Old | Should -Be '90s'
+        $changes[0].Old | Should -Be '225s'
         $changes[0].New | Should -Be '120s'
         $changes[0].Kind | Should -Be 'Changed'
     }

@@ -190,7 +190,7 @@ public static class PlatformLimitations
     private static readonly ScenarioLimitation[] Launchd =
     [
         new(LifecycleScenario.ConfigError,
-            "launchd has no equivalent of RestartPreventExitStatus=: KeepAlive tells only exit 0 from everything else, so exit 78 is relaunched like exit 1 (every ThrottleInterval, forever)"),
+            "launchd has no equivalent of RestartPreventExitStatus=: KeepAlive tells only exit 0 from everything else, so a gateway that exits 78 (the documented contract) is relaunched like exit 1, every ThrottleInterval, forever (Hermes 0.16 exits 0 with 'startup_failed', which KeepAlive { SuccessfulExit = false } leaves stopped)"),
         new(LifecycleScenario.OnDemandOnlyRestart,
             "while the GUI domain is in on-demand-only mode launchd pends every KeepAlive respawn; only an explicit 'launchctl kickstart' after the exit brings the gateway back"),
     ];
