@@ -43,7 +43,10 @@
 - Argument completion for -Name (installed gateway services) and -Profile (existing profiles).
 - Closer to the real gateway (Hermes 0.16): units hide INVOCATION_ID, so its restart signal (SIGUSR1) exits 75 and
   is revived in every scope and under every name; plists no longer pass --external-supervisor, which 0.16 refuses.
-  Known gap: a /restart typed in chat still exits 0 on a host and is not revived.
+- The exit contract per gateway: -Contract takes 'hermes-0.16' (the default: the released gateway as measured),
+  'documented', or what Test-HermesGatewayConformance learned; verdicts follow what the gateway sees (INVOCATION_ID).
+- A /restart typed in chat comes back on 0.16 too: units gain an ExecStopPost= reviver that starts the unit after a
+  clean exit whose gateway_state.json records a restart, never while systemctl stop or restart runs.
 '@
         }
     }
