@@ -20,6 +20,7 @@
         'Start-HermesGateway'
         'Stop-HermesGateway'
         'Test-HermesExitPolicy'
+        'Test-HermesGatewayConformance'
         'Uninstall-HermesService'
     )
     FunctionsToExport    = @()
