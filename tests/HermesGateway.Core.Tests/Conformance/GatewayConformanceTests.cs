@@ -102,6 +102,49 @@ public sealed class GatewayConformanceTests(ITestOutputHelper output) : IDisposa
         AssertCleanedUp(report);
     }
 
+    /// <summary>
+    /// Issue 10 item 4, the differential: the stub in its 'hermes-0.16' mode (which models the single-instance lock and
+    /// profiles itself) and the real gateway give the same ending, and leave the same gateway_state, in every
+    /// conformance scenario; and both conform to the measured contract.
+    /// </summary>
+    [RealGatewayFact]
+    public void The_stub_s_0_16_mode_and_the_real_gateway_answer_every_scenario_alike()
+    {
+        var stub = Path.Combine(temp, "stub-gateway-016");
+        File.WriteAllText(stub, $$"""
+            #!/bin/sh
+            export HERMES_STUB_CONTRACT=hermes-0.16
+            exec '{{StubLocation.Python}}' '{{StubLocation.Script}}' "$@"
+
+            """);
+        File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        GatewayConformanceReport Run(string executable) => GatewayConformance.Run(new ConformanceRequest
+        {
+            Executable = executable,
+            Contract = GatewayExitContract.Hermes016,
+            TempRoot = temp,
+            ScenarioTimeout = TimeSpan.FromSeconds(30),
+        });
+
+        var real = Run(RealGatewayTests.Launcher);
+        var twin = Run(stub);
+        Log(real);
+        Log(twin);
+
+        Assert.Equal(real.Rows.Select(r => r.Scenario), twin.Rows.Select(r => r.Scenario));
+        foreach (var (r, t) in real.Rows.Zip(twin.Rows))
+        {
+            // The state word and what follows it, PIDs aside ("running (PID 11496)").
+            static string? Shape(string? state) => state is null ? null : System.Text.RegularExpressions.Regex.Replace(state, "[0-9]+", "N");
+            Assert.True(Equals(r.ObservedEnding, t.ObservedEnding) && Shape(r.GatewayState) == Shape(t.GatewayState),
+                $"{r.Scenario}: real {r.Observed} ('{r.GatewayState}'), stub {t.Observed} ('{t.GatewayState}')");
+        }
+
+        Assert.True(real.Conforms);
+        Assert.True(twin.Conforms);
+        Assert.Equal(real.Contract with { Source = twin.Contract.Source }, twin.Contract);
+    }
+
     [StubGatewayFact(linuxOnly: true)]
     public void An_assumed_contract_the_gateway_does_not_keep_gives_rows_that_differ_with_both_endings()
     {
