@@ -80,12 +80,18 @@ public sealed class GatewayRestarter
         bool waited;
         try
         {
-            restartLock = RestartLock.Acquire(lockDirectory, service.Name, options.LockWait ?? options.Timeout + (options.DrainTimeout ?? DrainBudget(service)) + TimeSpan.FromSeconds(30), host.Cancellation, out waited);
+            restartLock = RestartLock.Acquire(lockDirectory, RestartLock.Key(service), options.LockWait ?? options.Timeout + (options.DrainTimeout ?? DrainBudget(service)) + TimeSpan.FromSeconds(30), host.Cancellation, out waited);
             if (waited && restartLock.ResultSince(requested) is { } other)
             {
-                host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
-                restartLock.Dispose();
-                return other with { Joined = true, Waited = true };
+                // A result file is only a claim: it is joined when the supervisor runs the very process it names.
+                if (other.NewPid is { } claimed && manager.Identify(service, host.Cancellation) is { } now && now.Pid == claimed)
+                {
+                    host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
+                    restartLock.Dispose();
+                    return other with { Joined = true, Waited = true };
+                }
+
+                host.WriteVerbose($"{service.Name}: the recorded result of another restart names PID {other.NewPid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, which is not what {manager.SupervisorName} runs now; this call restarts it.");
             }
 
             if (waited)
@@ -112,7 +118,9 @@ public sealed class GatewayRestarter
                 steps.Strategy = "hand-off";
                 var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
                     $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
-                var log = options.HelperLog ?? Path.Combine(service.HermesHome is { } h ? Path.Combine(h, "logs") : Path.GetTempPath(), "restart-helper.log");
+                // The supervisor opens the log for the helper (as root in system scope) and follows links: it lives in the
+                // caller's own lock folder, never in HERMES_HOME (the service account's) or a shared temp folder.
+                var log = options.HelperLog ?? Path.Combine(lockDirectory, RestartLock.Key(service) + ".restart-helper.log");
                 try
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(log)!);
@@ -189,9 +197,11 @@ public sealed class GatewayRestarter
         using var handle = manager.SendSignal(service, old, signal, host);
         if (!WaitExited(old, handle, drainBudget, host))
         {
+            // Hung in its drain: the restart already waited the budget it was given, so the proven process is killed
+            // rather than handed to the supervisor's stop, which would wait out TimeoutStopSec= (minutes) first.
             steps.Add(new("drain", drainClock.Elapsed, $"PID {old.Pid} still draining after {drainBudget.TotalSeconds:0.#} s"));
-            host.WriteWarning($"{service.Name} (PID {old.Pid}) did not finish draining within {drainBudget.TotalSeconds:0.#} s; the supervisor restarts it.");
-            return Escalate(service, old, options, host, steps, clock, "signal, drain timeout, supervisor restart", attempts: 2, drain: drainClock.Elapsed);
+            host.WriteWarning($"{service.Name} (PID {old.Pid}) did not finish draining within {drainBudget.TotalSeconds:0.#} s; it is killed (SIGKILL, recorded by {manager.SupervisorName} as a failure) and started again.");
+            return Escalate(service, old, options, host, steps, clock, "signal, drain timeout, SIGKILL", attempts: 2, drain: drainClock.Elapsed, kill: true);
         }
 
         var drain = drainClock.Elapsed;
@@ -214,17 +224,53 @@ public sealed class GatewayRestarter
         }
     }
 
-    private RestartResult Escalate(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock, string strategy, int attempts, TimeSpan? drain)
+    /// <summary>
+    /// The way out when the graceful path did not end running: the old process is ended — by the supervisor's own
+    /// restart as a planned stop, or, hung, by SIGKILL to the proven process — within the drain budget at most, then the
+    /// gateway is brought back the way a planned restart is (reset-failed + start if the supervisor refused, as at a
+    /// start limit), and its health is checked. Every step has its own bound: the call never waits out TimeoutStopSec=.
+    /// </summary>
+    private RestartResult Escalate(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock, string strategy, int attempts, TimeSpan? drain, bool kill = false)
     {
         steps.Strategy = strategy;
         steps.Attempts = attempts;
         var t = Stopwatch.StartNew();
-        manager.HardRestart(service, host);
+        if (!kill)
+        {
+            manager.HardRestart(service, host);
+            var budget = options.DrainTimeout ?? DrainBudget(service);
+            if (IsStill(old) && !WaitExited(old, null, budget, host))
+            {
+                host.WriteWarning($"{service.Name} (PID {old.Pid}) did not stop within {budget.TotalSeconds:0.#} s of {manager.SupervisorName}'s restart; it is killed (SIGKILL).");
+                kill = true;
+                strategy += ", SIGKILL";
+                steps.Strategy = strategy;
+            }
+        }
+
+        if (kill && IsStill(old))
+        {
+            using var handle = manager.SendSignal(service, old, UnixSignal.SIGKILL, host);
+            if (!WaitExited(old, handle, KillWait, host))
+            {
+                throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                    $"{service.Name}: PID {old.Pid} is still alive {KillWait.TotalSeconds:0} s after SIGKILL (a process stuck in the kernel); it was not restarted.", service.Name);
+            }
+
+            steps.Add(new("kill", t.Elapsed, $"SIGKILL to PID {old.Pid}; it exited"));
+        }
+
+        // The supervisor may already be bringing it back (its restart job, Restart=); else it is made to now.
+        var how = manager.Revive(service, old with { SupervisorDelay = kill ? old.SupervisorDelay : null }, options.SupervisorGrace, host);
+        steps.Strategy = strategy = $"{strategy}, {how}";
         var (fresh, supervisor, health) = WaitNewAndHealthy(service, old, options.Timeout, host);
         steps.Add(new("supervisor restart", t.Elapsed - health, $"new PID {fresh.Pid}"));
         steps.Add(new("health", health, "the gateway reports itself running"));
         return Result(service, old.Pid, fresh.Pid, strategy, drain, supervisor, health, t.Elapsed, clock.Elapsed, attempts, steps);
     }
+
+    /// <summary>How long a SIGKILLed process is given to disappear (it cannot resist; only a kernel wait holds it).</summary>
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
 
     /// <summary>Waits for a gateway other than <paramref name="old"/> to run and report itself running.</summary>
     private (RunningGateway Fresh, TimeSpan Supervisor, TimeSpan Health) WaitNewAndHealthy(HermesService service, RunningGateway old, TimeSpan timeout, IEngineHost host)

@@ -19,19 +19,73 @@ public sealed class RestartLock : IDisposable
 
     public string ResultPath { get; }
 
-    public static string Directory(uint uid, string? runtimeDir) =>
-        Path.Combine(string.IsNullOrEmpty(runtimeDir) ? Path.GetTempPath() : runtimeDir, $"hermesgateway-{uid}");
+    /// <summary>The only modes the lock folder may have: nobody but its owner may add, remove or rename entries in it.</summary>
+    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Where the caller's restart locks and results live: a folder no other user can write into. Root: under /run
+    /// (/var/run on macOS), which only root can write — never a runtime folder named by the environment ('sudo -E' keeps
+    /// the user's XDG_RUNTIME_DIR) and never the shared temp folder, where another user could create it first and make
+    /// root follow links, forge a result or hold the lock. Others: their XDG_RUNTIME_DIR, else ~/.cache.
+    /// </summary>
+    public static string Directory(uint uid, string? runtimeDir, string home, string? systemRuntimeDir = null) => uid == 0
+        ? Path.Combine(systemRuntimeDir ?? (OperatingSystem.IsMacOS() ? "/var/run" : "/run"), "hermesgateway")
+        : Path.Combine(string.IsNullOrEmpty(runtimeDir) ? Path.Combine(home, ".cache") : runtimeDir, "hermesgateway");
+
+    /// <summary>The lock folder for this caller.</summary>
+    public static string Directory(Platform.ServiceEnvironment environment) => Directory(environment.Uid, environment.XdgRuntimeDir, environment.Home);
+
+    /// <summary>The lock's name for a service: its scope and name, so a user unit and a system unit of one name never share it.</summary>
+    public static string Key(Service.HermesService service) => Key(service.Scope, service.Name);
+
+    public static string Key(Definition.ServiceScope scope, string name) => scope.ToString().ToLowerInvariant() + "." + name;
+
+    /// <summary>Removes the lock and result files of a service (it was uninstalled), under its lock; false when a restart holds it.</summary>
+    public static bool Forget(string directory, string key)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var held = Acquire(directory, key, TimeSpan.Zero, default, out _);
+            File.Delete(held.ResultPath);
+            File.Delete(Path.Combine(directory, key + ".restart.lock"));
+            return true;
+        }
+        catch (HermesException)
+        {
+            return false;
+        }
+    }
 
     public static RestartLock Acquire(string directory, string service, TimeSpan wait, CancellationToken cancellation, out bool waited)
     {
         var path = Path.Combine(directory, service + ".restart.lock");
         try
         {
-            System.IO.Directory.CreateDirectory(directory);
+            if (OperatingSystem.IsWindows())
+            {
+                System.IO.Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                System.IO.Directory.CreateDirectory(directory, Private);
+            }
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw Unusable(path, e);
+        }
+
+        // A folder the caller did not make private (or a link to one) is refused, not used: entries in it could be swapped.
+        var info = new DirectoryInfo(directory);
+        if (info.LinkTarget is not null || (!OperatingSystem.IsWindows() && (info.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
+        {
+            throw new HermesException(HermesErrorIds.PermissionDenied, HermesErrorCategory.PermissionDenied,
+                $"The restart lock folder {directory} is {(info.LinkTarget is not null ? "a symbolic link" : "writable by other users")}; it is not used, and nothing was restarted or stopped.", directory);
         }
 
         var deadline = DateTime.UtcNow + wait;

@@ -34,9 +34,20 @@ public sealed class ServiceInstaller
 
     public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
 
-    public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment) => environment.IsMacOS
-        ? new ServiceInstaller(new Launchd.LaunchdServiceManager(runner, environment))
-        : new ServiceInstaller(new SystemdServiceManager(runner, environment));
+    public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment) =>
+        new(environment.IsMacOS ? new Launchd.LaunchdServiceManager(runner, environment) : new SystemdServiceManager(runner, environment))
+        {
+            LockDirectory = Restart.RestartLock.Directory(environment),
+        };
+
+    /// <summary>
+    /// The caller's restart-lock folder: a stop waits for a restart of the same service under way (which would otherwise
+    /// undo it), and an uninstall removes the service's lock and last result. Null: neither (tests of other things).
+    /// </summary>
+    public string? LockDirectory { get; init; }
+
+    /// <summary>How long a stop waits for a restart of the same service to finish before it gives up.</summary>
+    public TimeSpan StopLockWait { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The supervisors this installer manages services under.</summary>
     public IReadOnlyList<IServiceManager> Managers => managers;
@@ -131,6 +142,11 @@ public sealed class ServiceInstaller
         File.Delete(path);
         host.WriteVerbose($"Removed {path}; kept {backup}.");
         manager.Forget(service.Scope, host);
+        if (LockDirectory is not null && !Restart.RestartLock.Forget(LockDirectory, Restart.RestartLock.Key(service)))
+        {
+            host.WriteWarning($"A restart of {service.Name} still holds its lock in {LockDirectory}; its lock and result files stay.");
+        }
+
         return new UninstallResult(path, true, backup);
     }
 
@@ -180,6 +196,19 @@ public sealed class ServiceInstaller
     {
         var manager = For(service.Platform);
         manager.CheckCanManage(service.Scope);
+        if (LockDirectory is null)
+        {
+            manager.StopService(service.Name, service.Scope, service.HermesHome, host);
+            return;
+        }
+
+        // A restart under way would bring the gateway back after this stop: wait for it, then stop what it left.
+        using var held = Restart.RestartLock.Acquire(LockDirectory, Restart.RestartLock.Key(service), StopLockWait, host.Cancellation, out var waited);
+        if (waited)
+        {
+            host.WriteVerbose($"Waited for a restart of {service.Name} to finish before stopping it.");
+        }
+
         manager.StopService(service.Name, service.Scope, service.HermesHome, host);
     }
 

@@ -231,11 +231,13 @@ public sealed class SystemdServiceManager : IServiceManager
             {
                 // The PID comes from systemd itself (MainPID), so the marker can only name the service's process.
                 var startTime = processes.StartTime(status.MainPid);
-                var marker = PlannedStopMarker.Write(hermesHome, status.MainPid, startTime, Environment.ProcessId, host.Now);
-                host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
-                if (PlannedStopMarker.LetGatewayStop(hermesHome, status.MainPid, startTime, processes, MaxOwnStopWait, host.Cancellation))
+                if (TryMarkPlannedStop(hermesHome, status.MainPid, startTime, unit, host) is { } marker)
                 {
-                    host.WriteVerbose($"PID {status.MainPid} took the marker and stopped by itself.");
+                    host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
+                    if (PlannedStopMarker.LetGatewayStop(hermesHome, status.MainPid, startTime, processes, MaxOwnStopWait, host.Cancellation))
+                    {
+                        host.WriteVerbose($"PID {status.MainPid} took the marker and stopped by itself.");
+                    }
                 }
             }
         }
@@ -244,7 +246,27 @@ public sealed class SystemdServiceManager : IServiceManager
         var after = systemctl.Show(unit, host.Cancellation);
         if (after.ActiveState == "failed")
         {
-            host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was marked as planned; Test-HermesExitPolicy -Scenario ManagerStop explains why.");
+            // The stop was asked for: it must not leave the unit failed (a full disk that kept the marker out, a gateway
+            // that exited 1 on the SIGTERM). The failure is said, and cleared.
+            host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was planned; it is reset to inactive. Test-HermesExitPolicy -Scenario ManagerStop explains why.");
+            systemctl.ResetFailed(unit, host.Cancellation);
+        }
+    }
+
+    /// <summary>
+    /// Writes the planned-stop marker; when it cannot be written (a full disk, a folder in its place) the stop goes on
+    /// without it — a stop that could not be marked still stops — and says so. Null when nothing was written.
+    /// </summary>
+    private static string? TryMarkPlannedStop(string hermesHome, int pid, long? startTime, string unit, IEngineHost host)
+    {
+        try
+        {
+            return PlannedStopMarker.Write(hermesHome, pid, startTime, Environment.ProcessId, host.Now);
+        }
+        catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileWriteFailed or HermesErrorIds.PermissionDenied)
+        {
+            host.WriteWarning($"The planned-stop marker for {unit} (PID {pid}) could not be written ({e.Message}); it is stopped anyway, and the gateway will see the stop as unplanned.");
+            return null;
         }
     }
 
@@ -401,7 +423,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var s = systemctl.Show(unit, host.Cancellation);
         if (s.MainPid > 0 && service.HermesHome is { } home)
         {
-            PlannedStopMarker.Write(home, s.MainPid, processes.StartTime(s.MainPid), Environment.ProcessId, host.Now);
+            TryMarkPlannedStop(home, s.MainPid, processes.StartTime(s.MainPid), unit, host);
         }
 
         if (s.ActiveState == "failed")
@@ -409,7 +431,9 @@ public sealed class SystemdServiceManager : IServiceManager
             systemctl.ResetFailed(unit, host.Cancellation);
         }
 
-        systemctl.Restart(unit, host.Cancellation);
+        // Queued, not waited for: the stop half can take as long as the gateway's drain (or TimeoutStopSec=), and the
+        // restart's own bounds decide how long that may be. A refused start half (the start limit) is mended by Revive.
+        systemctl.Check(runner.Run("systemctl", systemctl.Arguments("restart", "--no-block", "--", unit), systemctl.Timeout, host.Cancellation), unit);
     }
 
     public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)

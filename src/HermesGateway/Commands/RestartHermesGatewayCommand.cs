@@ -39,7 +39,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
             try
             {
                 var environment = ServiceEnvironment.Current();
-                var restarter = new GatewayRestarter(Installer.For(service.Platform), LocalProcessTable.Instance, RestartLock.Directory(environment.Uid, environment.XdgRuntimeDir))
+                var restarter = new GatewayRestarter(Installer.For(service.Platform), LocalProcessTable.Instance, RestartLock.Directory(environment))
                 {
                     Progress = (what, percent) => Report(service.Name, what, percent),
                 };

@@ -124,7 +124,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
 
         Log(r);
         AssertRestarted(rig, r, old);
-        Assert.Equal("signal, drain timeout, supervisor restart", r.Strategy);
+        Assert.StartsWith("signal, drain timeout, SIGKILL, ", r.Strategy, StringComparison.Ordinal);
     }
 
     [SystemdSandboxFact]
@@ -279,7 +279,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Assert.True(r.HandedOff);
         Assert.Equal("handed off", r.FinalState);
         Assert.StartsWith("handed off to hermes-gateway-rinside-restart-", r.Strategy, StringComparison.Ordinal);
-        Assert.Equal(Path.Combine(rig.Home, "logs", "restart-helper.log"), r.HelperLog);
+        Assert.Equal(Path.Combine(sandbox.Root, "locks", RestartLock.Key(rig.Service) + ".restart-helper.log"), r.HelperLog); // the caller's own folder, not HERMES_HOME
         // The gateway restarts (as the helper's restart would make it); the helper, in its own cgroup, carries on.
         sandbox.Exec("systemctl", "--user", "kill", "--kill-who=main", "-s", "SIGUSR1", rig.Definition.FileName);
         Healthy(rig, notPid: old);
@@ -341,8 +341,113 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
 
         Log(r);
         AssertRestarted(rig, r, old);
-        Assert.Equal("forced: supervisor restart", r.Strategy);
+        Assert.StartsWith("forced: supervisor restart, ", r.Strategy, StringComparison.Ordinal);
         Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == old && e.GetProperty("code").GetInt32() == 0);
+    }
+
+    /// <summary>
+    /// Issue 11 item 8: a gateway hung in its drain under a unit with a long TimeoutStopSec= (the default, 225 s) is
+    /// ended within the restart's own bounds — drain budget, then SIGKILL to the proven process — not after the
+    /// supervisor's stop timeout (before: the call sat in 'systemctl restart' for TimeoutStopSec=, and gave up at 120 s).
+    /// </summary>
+    [SystemdSandboxFact]
+    public void A_hung_drain_is_bounded_by_the_restart_s_own_times_not_by_TimeoutStopSec()
+    {
+        var rig = Install("hermes-gateway-rhang225", "{\"mode\": \"hang_in_drain\"}", d => d with { StopTimeout = TimeSpan.FromSeconds(225) });
+        var old = Healthy(rig, null);
+        rig.Control("{\"mode\": \"normal\"}");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { DrainTimeout = TimeSpan.FromSeconds(2), Timeout = TimeSpan.FromSeconds(20) }, new TestHost());
+
+        Log(r);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        AssertRestarted(rig, r, old);
+        Assert.StartsWith("signal, drain timeout, SIGKILL", r.Strategy, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 11 item 8, the forced path: -Force under a gateway that hangs in its stop is bounded the same way.</summary>
+    [SystemdSandboxFact]
+    public void Force_on_a_gateway_that_hangs_in_its_stop_is_bounded_too()
+    {
+        var rig = Install("hermes-gateway-rforcehang", "{\"mode\": \"hang_in_drain\", \"marker_poll_seconds\": 0}");
+        var old = Healthy(rig, null);
+        rig.Control("{\"mode\": \"normal\"}");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { Force = true, DrainTimeout = TimeSpan.FromSeconds(2), Timeout = TimeSpan.FromSeconds(20) }, new TestHost());
+
+        Log(r);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        AssertRestarted(rig, r, old);
+        Assert.Contains("SIGKILL", r.Strategy, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 11 item 3: -Force at the start limit ended failed (start-limit-hit); it must end running.</summary>
+    [SystemdSandboxFact]
+    public void Force_at_the_start_limit_still_ends_running()
+    {
+        var rig = Install("hermes-gateway-rforcelimit", "{\"marker_poll_seconds\": 0}", d => d with { Systemd = d.Systemd! with { StartLimitInterval = TimeSpan.FromMinutes(5), StartLimitBurst = 2 } });
+        var old = Healthy(rig, null); // start 1 of 2
+
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { Force = true }, new TestHost()); // start 2
+        Log(r);
+        AssertRestarted(rig, r, old);
+
+        var r2 = rig.Restarter.Run(rig.Service, new RestartOptions { Force = true }, new TestHost()); // start 3: refused, then reset-failed + start
+        Log(r2);
+        AssertRestarted(rig, r2, r.NewPid!.Value);
+        Assert.Contains("reset-failed", r2.Strategy, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 11 item 5: a stop asked while a restart drains waits for it, and the gateway stays stopped.</summary>
+    [SystemdSandboxFact]
+    public void A_stop_during_a_restart_waits_for_it_and_is_not_undone()
+    {
+        var rig = Install("hermes-gateway-rstopdur", "{\"drain_seconds\": 2}");
+        var old = Healthy(rig, null);
+        var installer = new ServiceInstaller(rig.Installer.Managers.ToArray()) { LockDirectory = Path.Combine(sandbox.Root, "locks") };
+        RestartResult? r = null;
+        var restart = new Thread(() => r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost()));
+        restart.Start();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!SawSignal(rig.Home, old) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        Assert.True(SawSignal(rig.Home, old), "the restart never signalled");
+        installer.Stop(rig.Service, new TestHost());
+        Assert.True(restart.Join(TimeSpan.FromSeconds(30)));
+
+        Assert.NotNull(r);
+        Assert.Equal("running", r.FinalState);
+        Thread.Sleep(TimeSpan.FromSeconds(3)); // nothing brings it back
+        var s = rig.Systemctl.Show(rig.Definition.FileName);
+        Assert.Equal(("inactive", "dead"), (s.ActiveState, s.SubState));
+    }
+
+    /// <summary>
+    /// Issue 11 item 7: the planned-stop marker cannot be written (a folder in its place, as a full disk would): before,
+    /// Stop failed without stopping and a forced restart left the gateway as it was. Now the stop goes on unmarked, the
+    /// unit is not left failed, and a forced restart ends running.
+    /// </summary>
+    [SystemdSandboxFact]
+    public void A_marker_that_cannot_be_written_does_not_stop_a_stop_or_a_restart()
+    {
+        var rig = Install("hermes-gateway-rnomarker", "{\"marker_poll_seconds\": 0}");
+        var old = Healthy(rig, null);
+        Directory.CreateDirectory(Path.Combine(rig.Home, PlannedStopMarker.FileName));
+
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions { Force = true, Timeout = TimeSpan.FromSeconds(20) }, new TestHost());
+        Log(r);
+        AssertRestarted(rig, r, old);
+
+        var host = new TestHost();
+        rig.Installer.Stop(rig.Service, host);
+        var s = rig.Systemctl.Show(rig.Definition.FileName);
+        Assert.Equal("inactive", s.ActiveState);
+        Assert.Contains(host.Warnings, w => w.Contains("could not be written", StringComparison.Ordinal));
     }
 
     /// <summary>Whether the stub logged a signal for this PID; a line still being written counts as not yet.</summary>

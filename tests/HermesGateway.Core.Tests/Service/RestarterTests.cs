@@ -95,7 +95,7 @@ public sealed class RestarterTests : IDisposable
         var manager = new ScriptedManager(table) { OnRevive = () => table.Alive.Add(NewPid) };
         ReportsRunning(NewPid);
         var locks = Path.Combine(dir.Path, "locks");
-        var other = RestartLock.Acquire(locks, "hermes-gateway", TimeSpan.Zero, default, out _); // another restart, under way
+        var other = RestartLock.Acquire(locks, RestartLock.Key(Service), TimeSpan.Zero, default, out _); // another restart, under way
         RestartResult? r = null;
         var caller = new Thread(() => r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions { LockWait = TimeSpan.FromSeconds(20) }, new TestHost()));
         caller.Start();
@@ -125,7 +125,7 @@ public sealed class RestarterTests : IDisposable
         var table = new ScriptedTable { Alive = { OldPid } };
         var manager = new ScriptedManager(table);
         var locks = Path.Combine(dir.Path, "locks");
-        using var other = RestartLock.Acquire(locks, "hermes-gateway", TimeSpan.Zero, default, out _); // another restart, stuck
+        using var other = RestartLock.Acquire(locks, RestartLock.Key(Service), TimeSpan.Zero, default, out _); // another restart, stuck
 
         var e = Assert.Throws<HermesException>(() =>
             new GatewayRestarter(manager, table, locks).Restart(Service, new RestartOptions { LockWait = TimeSpan.FromMilliseconds(300) }, new TestHost()));
@@ -161,7 +161,7 @@ public sealed class RestarterTests : IDisposable
         var manager = new ScriptedManager(table) { OnRevive = () => table.Alive.Add(NewPid) };
         ReportsRunning(NewPid);
         var locks = Path.Combine(dir.Path, "locks");
-        Directory.CreateDirectory(Path.Combine(locks, "hermes-gateway.last-restart.json")); // a folder where the result file goes
+        Directory.CreateDirectory(Path.Combine(locks, RestartLock.Key(Service) + ".last-restart.json")); // a folder where the result file goes
         var host = new TestHost();
 
         var r = new GatewayRestarter(manager, table, locks).Run(Service, new RestartOptions(), host);
@@ -186,7 +186,7 @@ public sealed class RestarterTests : IDisposable
         Assert.Equal(OldPid, r.OldPid);
         Assert.Null(r.NewPid);
         Assert.Equal(2, r.Attempts);
-        Assert.Equal("signal, scripted revival, supervisor restart (failed)", r.Strategy);
+        Assert.Equal("signal, scripted revival, supervisor restart, scripted revival (failed)", r.Strategy);
         Assert.Equal("not running", r.FinalState);
         Assert.Equal("drain", Assert.Single(r.Steps).Name);
         Assert.Equal(1, manager.HardRestarts);
