@@ -171,23 +171,33 @@ public sealed class LaunchdServiceManager : IServiceManager
             return;
         }
 
+        // The PID comes from launchd's own record of the job, and is waited on only as the process it was then (its
+        // start time): after the bootout the number may go to another process.
+        var startTime = status.Pid is { } running ? processes.StartTime(running) : null;
         if (status.Pid is { } pid && hermesHome is not null)
         {
-            // The PID comes from launchd's own record of the job, so the marker can only name the service's process.
-            PlannedStopMarker.Write(hermesHome, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
+            try
+            {
+                PlannedStopMarker.Write(hermesHome, pid, startTime, Environment.ProcessId, host.Now);
+            }
+            catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileWriteFailed or HermesErrorIds.PermissionDenied)
+            {
+                host.WriteWarning($"The planned-stop marker for {target} (PID {pid}) could not be written ({e.Message}); it is stopped anyway, and the gateway will see the stop as unplanned.");
+            }
         }
 
         launchctl.Bootout(target, ct);
         if (status.Pid is { } old)
         {
+            bool Still() => processes.IsAlive(old) && (startTime is null || processes.StartTime(old) == startTime);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (processes.IsAlive(old) && DateTime.UtcNow < deadline)
+            while (Still() && DateTime.UtcNow < deadline)
             {
                 ct.ThrowIfCancellationRequested();
                 Thread.Sleep(50);
             }
 
-            if (processes.IsAlive(old))
+            if (Still())
             {
                 throw new HermesException(HermesErrorIds.StopTimeout, HermesErrorCategory.OperationTimeout,
                     $"PID {old} of {target} is still running 120 s after bootout.", target);

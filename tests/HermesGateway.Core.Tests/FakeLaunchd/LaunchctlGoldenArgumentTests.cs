@@ -142,6 +142,37 @@ public sealed partial class LaunchctlGoldenArgumentTests
         }
     }
 
+    /// <summary>
+    /// Issue 11 (suspected, confirmed): Stop waited on the bare PID after bootout, so a PID reused by another process
+    /// held it for 120 s and ended in a false StopTimeout. The PID counts only with the start time it had.
+    /// </summary>
+    [Fact]
+    public void Stop_does_not_wait_on_a_PID_that_another_process_now_has()
+    {
+        var launchctl = new CannedLaunchctl { Loaded = true, Running = true };
+        var table = new ReusedPid();
+        var manager = new LaunchdServiceManager(launchctl, Mac, table) { BootstrapRetryFor = TimeSpan.Zero };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        manager.StopService(Label, ServiceScope.Agent, hermesHome: null, new TestHost());
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
+    }
+
+    /// <summary>PID 4242 stays alive after the bootout, but as another process (another start time).</summary>
+    private sealed class ReusedPid : IProcessTable
+    {
+        private int reads;
+
+        public bool IsAlive(int pid) => true;
+
+        public long? StartTime(int pid) => Interlocked.Increment(ref reads) == 1 ? 100 : 999;
+
+        public int? ParentPid(int pid) => 1;
+
+        public string? ControlGroup(int pid) => null;
+    }
+
     [Fact]
     public void Without_a_GUI_session_every_call_names_user_uid()
     {
