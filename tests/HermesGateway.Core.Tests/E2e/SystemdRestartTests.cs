@@ -246,6 +246,58 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         AssertRestarted(rig, a, old);
     }
 
+    /// <summary>Issue 11, held up and kept: five restarts at once make exactly one restart; the four others join it.</summary>
+    [SystemdSandboxFact]
+    [Trait("Category", "Attack")]
+    public void Attack_five_concurrent_restarts_make_one_restart()
+    {
+        var rig = Install("hermes-gateway-rfive", "{\"drain_seconds\": 1.0}");
+        var old = Healthy(rig, null);
+        var results = new RestartResult?[5];
+        using var go = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, 5).Select(i => new Thread(() =>
+        {
+            go.Wait();
+            results[i] = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        go.Set();
+        Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromSeconds(60))));
+
+        Assert.All(results, r => Assert.NotNull(r));
+        Assert.Single(results, r => !r!.Joined);
+        Assert.Single(results.Select(r => r!.NewPid).Distinct());
+        Assert.Single(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("code").GetInt32() == 75);
+        AssertRestarted(rig, results.Single(r => !r!.Joined)!, old);
+    }
+
+    /// <summary>
+    /// Issue 11, held up and kept: a process that is not the gateway, moved into the unit's cgroup, gets none of the
+    /// restart's signals (they go to the proven main process only).
+    /// </summary>
+    [SystemdSandboxFact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_bystander_in_the_unit_s_cgroup_is_never_signalled_by_a_restart()
+    {
+        var rig = Install("hermes-gateway-rbystander", "{\"drain_seconds\": 0.5}");
+        var old = Healthy(rig, null);
+        var record = Path.Combine(rig.Home, "bystander.txt");
+        var bystander = sandbox.Exec("/bin/sh", "-c",
+            $"(trap 'echo USR1 >> {record}' USR1; trap 'echo TERM >> {record}' TERM; trap 'echo INT >> {record}' INT; echo ready > {record}; while :; do sleep 0.1; done) >/dev/null 2>&1 & echo $!");
+        var pid = bystander.StandardOutput.Trim();
+        var cgroup = sandbox.Exec("/bin/sh", "-c", $"grep -o '/.*' /proc/{old}/cgroup | head -n1").StandardOutput.Trim();
+        Assert.Equal(0, sandbox.Exec("/bin/sh", "-c", $"echo {pid} > /sys/fs/cgroup{cgroup}/cgroup.procs").ExitCode);
+
+        var r = rig.Restarter.Run(rig.Service, new RestartOptions(), new TestHost());
+
+        Log(r);
+        AssertRestarted(rig, r, old);
+        var seen = File.ReadAllText(record);
+        Assert.StartsWith("ready", seen, StringComparison.Ordinal);
+        Assert.DoesNotContain("USR1", seen, StringComparison.Ordinal);
+        sandbox.Exec("kill", "-KILL", pid);
+    }
+
     [SystemdSandboxFact]
     public void A_restart_whose_caller_died_after_the_signal_is_recovered_by_running_it_again()
     {
