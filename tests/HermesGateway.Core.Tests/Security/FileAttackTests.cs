@@ -241,6 +241,57 @@ public sealed class FileAttackTests : IDisposable
         Assert.Contains(calls.Skip(rename + 1), l => l.StartsWith($"fsync({DirectoryFd(l)}<{dir.Path}>)", StringComparison.Ordinal));
     }
 
+    [AttackFact]
+    [Trait("Category", "Attack")]
+    public void Attack_ExecStopMarkerScriptOnAFullDisk_LeavesNoTempFile()
+    {
+        var mount = Directory.CreateDirectory(Path.Combine(dir.Path, "mnt")).FullName;
+        // A private mount namespace: a 16 KiB tmpfs, filled up, holds HERMES_HOME; the script marks our own PID.
+        var result = Run("/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+            "m=$1; /bin/mount -t tmpfs -o size=16k tmpfs \"$m\" || exit 99; /bin/mkdir \"$m/home\"; " +
+            "/bin/dd if=/dev/zero of=\"$m/fill\" bs=4096 2>/dev/null; " +
+            "/bin/sh -c \"$2\" hermes-mark-planned-stop \"$m/home\" \"$3\"; echo \"exit=$?\"; /bin/ls -A \"$m/home\"",
+            "sh", mount, SystemdUnitRenderer.PlannedStopScript, System.Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("exit=0\n", result.Stdout); // the script ends with 0 and the home holds nothing: no marker, no temp file
+        Assert.Empty(Directory.GetFileSystemEntries(mount));
+    }
+
+    [AttackFact]
+    [Trait("Category", "Attack")]
+    public void Attack_LinkAtTheExecStopScriptsTempName_IsNotFollowed()
+    {
+        // The unit's User= runs the script; here root, in a HERMES_HOME another account may write to (mode 0777).
+        var home = Directory.CreateDirectory(Path.Combine(dir.Path, "shared-home")).FullName;
+        File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
+        var secret = RootSecret();
+        // As PID 1 of a new PID namespace the script's $$ is 1: its temp name, if derived from it, is known.
+        AsNobody("/bin/ln", "-s", secret, Path.Combine(home, PlannedStopMarker.FileName + ".1"));
+
+        var result = RunScriptAsPidOne(home);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(Unchanged(secret), $"root's file now reads '{File.ReadAllText(secret)}' ({ModeOf(secret)})");
+        Assert.Contains("\"target_pid\": 1,", File.ReadAllText(PlannedStopMarker.PathIn(home)), StringComparison.Ordinal);
+    }
+
+    [AttackFact]
+    [Trait("Category", "Attack")]
+    public void Attack_LinkToADirectoryAtTheMarkersName_DoesNotRedirectTheExecStopScriptsMarker()
+    {
+        var home = Directory.CreateDirectory(Path.Combine(dir.Path, "shared-home")).FullName;
+        File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
+        var vault = RootDirectory();
+        AsNobody("/bin/ln", "-s", vault, PlannedStopMarker.PathIn(home));
+
+        var result = RunScriptAsPidOne(home);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(vault)); // nothing of root's was moved into the link's target
+        Assert.Equal([PlannedStopMarker.FileName], Directory.GetFileSystemEntries(home).Select(Path.GetFileName));
+    }
+
     // ----- the scene -----
 
     /// <summary>A directory owned by the unprivileged account, as a system unit's User= owns its HERMES_HOME.</summary>
@@ -328,6 +379,10 @@ public sealed class FileAttackTests : IDisposable
 
         return false;
     }
+
+    /// <summary>Runs the ExecStop= script as root, as PID 1 of a new PID namespace, marking itself (PID 1).</summary>
+    private static RunResult RunScriptAsPidOne(string home) =>
+        Run("/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", SystemdUnitRenderer.PlannedStopScript, SystemdModel.PlannedStopMarkerCommand, home, "1");
 
     // ----- processes -----
 
