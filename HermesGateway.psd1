@@ -48,6 +48,10 @@
   'documented', or what Test-HermesGatewayConformance learned; verdicts follow what the gateway sees (INVOCATION_ID).
 - A /restart typed in chat comes back on 0.16 too: units gain an ExecStopPost= reviver that starts the unit after a
   clean exit whose gateway_state.json records a restart, never while systemctl stop or restart runs.
+- Files root writes into a directory another account owns (HERMES_HOME of a system unit's User=) cannot be turned
+  against root: temp files and backups are created exclusively under random names, never through a link; modes are
+  set on open descriptors; the directory is fsynced after the rename; a linked directory is refused; the environment
+  file's backup is 0600 and only the newest is kept; the unit's ExecStop= writes its marker the same way.
 '@
         }
     }

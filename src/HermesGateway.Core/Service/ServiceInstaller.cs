@@ -108,9 +108,10 @@ public sealed class ServiceInstaller
         var backup = current is null ? null : AtomicFile.Backup(path, host.Now);
         if (envFileText is not null)
         {
-            if (File.Exists(d.EnvironmentFile!))
+            if (File.Exists(d.EnvironmentFile!) || new FileInfo(d.EnvironmentFile!).LinkTarget is not null)
             {
-                AtomicFile.Backup(d.EnvironmentFile!, host.Now);
+                // It holds secrets: the backup is 0600 whatever the file's mode, and only the newest one is kept.
+                AtomicFile.Backup(d.EnvironmentFile!, host.Now, SecretFileMode, keep: 1);
             }
 
             AtomicFile.Write(d.EnvironmentFile!, envFileText, SecretFileMode);
@@ -328,7 +329,11 @@ public sealed class ServiceInstaller
             : text;
     }
 
-    private static bool SameFile(string path, string text) => File.Exists(path) && File.ReadAllText(path) == text;
+    /// <summary>
+    /// Whether the file already holds <paramref name="text"/>. Read only when it is a regular file (a link, a FIFO or a
+    /// device in a directory another account owns is "different" and gets replaced, never read through as root).
+    /// </summary>
+    private static bool SameFile(string path, string text) => AtomicFile.ReadRegular(path) is { } bytes && bytes.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(text));
 
     private static string EmptyDocument(ServicePlatform platform) =>
         platform == ServicePlatform.Systemd ? "[Service]\n" : "<plist version=\"1.0\"><dict/></plist>";

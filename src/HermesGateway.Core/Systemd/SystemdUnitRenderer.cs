@@ -18,14 +18,18 @@ public static class SystemdUnitRenderer
     /// from systemd in the middle of that stop would turn it into exit 1. A gateway that does not watch leaves the
     /// marker for systemd's SIGTERM, which then finds it (a gateway slower than 1.5 s to notice it can still see both).
     /// A short /proc line or a failed write ends the script with 0: a failing ExecStop= would leave the unit failed.
-    /// Tools are named by absolute path: the unit's PATH is the user's to choose.
+    /// The temp file has a random name (mktemp -u) and is created by dd with O_EXCL|O_NOFOLLOW, so a link or file
+    /// another account placed there is never written through; dd fails on a short or failed write (a full disk), and
+    /// then the temp file is removed; mv -T renames it over the marker's name, never into a directory a link there
+    /// points to. Tools are named by absolute path: the unit's PATH is the user's to choose.
     /// </summary>
     public const string PlannedStopScript =
         "home=$1 pid=$2; [ -n \"$pid\" ] && [ -r /proc/$pid/stat ] || exit 0; " +
         "stat=$(/bin/cat /proc/$pid/stat) || exit 0; set -- ${stat##*) }; [ $# -ge 20 ] || exit 0; shift 19; start=$1; " +
-        "marker=\"$home/.gateway-planned-stop.json\"; tmp=\"$marker.$$\"; " +
+        "marker=\"$home/.gateway-planned-stop.json\"; tmp=$(/bin/mktemp -u \"$marker.XXXXXXXXXX\") || exit 0; " +
         "printf '{\"target_pid\": %s, \"target_start_time\": %s, \"stopper_pid\": %s, \"written_at\": \"%s\"}\\n' " +
-        "\"$pid\" \"$start\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" > \"$tmp\" && /bin/mv -f \"$tmp\" \"$marker\" || { /bin/rm -f \"$tmp\"; exit 0; }; " +
+        "\"$pid\" \"$start\" \"$$\" \"$(/bin/date -u +%Y-%m-%dT%H:%M:%S+00:00)\" | /bin/dd of=\"$tmp\" conv=excl oflag=nofollow status=none " +
+        "&& /bin/mv -fT \"$tmp\" \"$marker\" || { /bin/rm -f \"$tmp\"; exit 0; }; " +
         "n=0; while [ -e \"$marker\" ] && [ $n -lt 15 ]; do /bin/sleep 0.1; n=$((n+1)); done; [ -e \"$marker\" ] && exit 0; " +
         "while stat=$(/bin/cat /proc/$pid/stat 2>/dev/null); do set -- ${stat##*) }; [ $# -ge 20 ] || exit 0; shift 19; [ \"$1\" = \"$start\" ] || exit 0; /bin/sleep 0.1; done";
 
