@@ -21,10 +21,15 @@ internal static unsafe partial class NativeFiles
 
     private static readonly Abi Native = Abi.ForThisProcess();
 
-    /// <summary>Opens <paramref name="path"/> as a directory, refusing a symbolic link as its last component.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> as a directory. As root it refuses a symbolic link as its last component (another
+    /// account could have placed it to aim root's writes); an ordinary account follows its own links, as it could write
+    /// wherever they lead anyway (a ~/.hermes that links elsewhere keeps working).
+    /// </summary>
     public static SafeFileHandle OpenDirectory(string path)
     {
-        var fd = Retry(() => OpenAt(Native.CurrentDirectory, path, ReadOnly | Native.Directory | Native.NoFollow | Native.CloseOnExec, 0));
+        var noFollow = Environment.IsPrivilegedProcess ? Native.NoFollow : 0;
+        var fd = Retry(() => OpenAt(Native.CurrentDirectory, path, ReadOnly | Native.Directory | noFollow | Native.CloseOnExec, 0));
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);

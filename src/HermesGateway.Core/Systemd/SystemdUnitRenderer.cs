@@ -40,11 +40,12 @@ public static class SystemdUnitRenderer
     /// a start of the unit without waiting for it. It always ends with 0: a failing ExecStopPost= would count as a
     /// failure and revive the unit through Restart=on-failure instead. In system scope the line carries systemd's '+'
     /// prefix (the service's User= may not start units); the state file is then read only when it is a regular file
-    /// and not a link, and only matched, never written or shown.
+    /// and not a link, at most 64 KiB and for at most 5 s (a FIFO swapped in cannot hold it), and only matched, never
+    /// written or shown.
     /// </summary>
     public const string RestartReviverScript =
         "home=$1 scope=$2 unit=$3; [ \"$EXIT_CODE\" = exited ] && [ \"$EXIT_STATUS\" = 0 ] || exit 0; " +
-        "f=\"$home/gateway_state.json\"; [ -f \"$f\" ] && [ ! -L \"$f\" ] || exit 0; state=$(/bin/cat \"$f\" 2>/dev/null) || exit 0; " +
+        "f=\"$home/gateway_state.json\"; [ -f \"$f\" ] && [ ! -L \"$f\" ] || exit 0; state=$(/usr/bin/timeout 5 /usr/bin/head -c 65536 -- \"$f\" 2>/dev/null) || exit 0; " +
         "case $state in *'\"restart_requested\":true'*) ;; *) exit 0 ;; esac; " +
         "case $state in *'\"gateway_state\":\"stopped\"'*) ;; *) exit 0 ;; esac; " +
         "job=$(/bin/systemctl \"$scope\" show --property=Job --value \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
