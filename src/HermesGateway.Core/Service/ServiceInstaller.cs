@@ -84,13 +84,15 @@ public sealed class ServiceInstaller
                 path);
         }
 
-        var action = new StringBuilder(current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
+        // Only the environment file differs: the unit is neither backed up nor rewritten.
+        var unitChanged = current != text;
+        var action = new StringBuilder(!unitChanged ? "Keep " : current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
         foreach (var c in changes)
         {
             action.Append('\n').Append("  ").Append(Shorten(c));
         }
 
-        if (current is not null)
+        if (current is not null && unitChanged)
         {
             action.Append("\n  backup: ").Append(System.IO.Path.GetFileName(path)).Append('.').Append(host.Now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)).Append(".bak");
         }
@@ -105,7 +107,7 @@ public sealed class ServiceInstaller
             return new InstallResult(path, InstallOutcome.NotPerformed, null, changes, null);
         }
 
-        var backup = current is null ? null : AtomicFile.Backup(path, host.Now);
+        var backup = current is null || !unitChanged ? null : AtomicFile.Backup(path, host.Now);
         if (envFileText is not null)
         {
             if (File.Exists(d.EnvironmentFile!) || new FileInfo(d.EnvironmentFile!).LinkTarget is not null)
@@ -117,8 +119,16 @@ public sealed class ServiceInstaller
             AtomicFile.Write(d.EnvironmentFile!, envFileText, SecretFileMode);
         }
 
-        AtomicFile.Write(path, text, ServiceFileMode);
-        host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
+        if (unitChanged)
+        {
+            AtomicFile.Write(path, text, ServiceFileMode);
+            host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
+        }
+        else
+        {
+            host.WriteVerbose($"{path} is unchanged; only the environment file {d.EnvironmentFile} was written.");
+        }
+
         manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
         return new InstallResult(path, current is null ? InstallOutcome.Created : InstallOutcome.Updated, backup, changes, Status(path, d.Scope, manager));
     }

@@ -69,6 +69,29 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.DoesNotContain(runner.Calls, c => c.Contains("--user", StringComparison.Ordinal));
     }
 
+    /// <summary>Issue 11 item 14: only the environment file changed, yet the unit was backed up and rewritten.</summary>
+    [Fact]
+    public void A_change_of_only_the_environment_file_leaves_the_unit_alone()
+    {
+        var env = Environment();
+        var d = Definition() with { EnvironmentFile = Path.Combine(dir.Path, "home", ".hermes", "gateway.env") };
+        Installer(FreshUnit(), env).Install(new InstallRequest(d, EnvironmentFileVariables: [new("API_KEY", "one")]), new TestHost());
+        var unitDir = Path.Combine(dir.Path, "home", ".config", "systemd", "user");
+        var unit = Path.Combine(unitDir, "hermes-gateway.service");
+        var before = File.GetLastWriteTimeUtc(unit);
+        Thread.Sleep(20);
+
+        var host = new TestHost();
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, EnvironmentFileVariables: [new("API_KEY", "two")]), host);
+
+        Assert.Equal(InstallOutcome.Updated, result.Outcome);
+        Assert.Null(result.BackupPath);
+        Assert.Empty(result.Changes);
+        Assert.Equal(before, File.GetLastWriteTimeUtc(unit));
+        Assert.Empty(Directory.GetFiles(unitDir, "*.bak"));
+        Assert.Contains("API_KEY=\"two\"", File.ReadAllText(d.EnvironmentFile!), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_identical_install_writes_nothing_and_reloads_nothing()
     {
