@@ -49,6 +49,10 @@ public sealed class ServiceInstaller
     public InstallResult Install(InstallRequest request, IEngineHost host)
     {
         var d = request.Definition;
+
+        // A definition need not come from the factory (one read from a file, or changed with 'with'): its name is
+        // checked again before it reaches a path or a systemctl/launchctl command line.
+        ServiceDefinitionFactory.ValidateName(d.Name, d.Platform);
         var manager = For(d.Platform);
         manager.CheckCanManage(d.Scope);
         var path = manager.FilePath(d.Name, d.Scope);

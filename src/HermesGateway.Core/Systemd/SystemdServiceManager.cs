@@ -299,7 +299,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var systemctl = Client(service.Scope);
         try
         {
-            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), "--", unit), systemctl.Timeout, host.Cancellation), unit);
         }
         catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
         {

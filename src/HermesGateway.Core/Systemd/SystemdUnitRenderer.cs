@@ -43,8 +43,8 @@ public static class SystemdUnitRenderer
         "f=\"$home/gateway_state.json\"; [ -f \"$f\" ] && [ ! -L \"$f\" ] || exit 0; state=$(/bin/cat \"$f\" 2>/dev/null) || exit 0; " +
         "case $state in *'\"restart_requested\":true'*) ;; *) exit 0 ;; esac; " +
         "case $state in *'\"gateway_state\":\"stopped\"'*) ;; *) exit 0 ;; esac; " +
-        "job=$(/bin/systemctl \"$scope\" show --property=Job --value \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
-        "/bin/systemctl \"$scope\" --no-block start \"$unit\" || true";
+        "job=$(/bin/systemctl \"$scope\" show --property=Job --value -- \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
+        "/bin/systemctl \"$scope\" --no-block start -- \"$unit\" || true";
 
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
     public const string InvocationIdVariable = "INVOCATION_ID";
@@ -204,9 +204,9 @@ public static class SystemdUnitRenderer
 
     private static string UnitName(string name)
     {
-        if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '%' or '$' or '"' or '\'' or '\\'))
+        if (name.Length == 0 || name.StartsWith('-') || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '%' or '$' or '"' or '\'' or '\\'))
         {
-            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{name}' is not a unit name.", name);
+            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{name}' is not a unit name (or starts with '-', which systemctl would read as an option).", name);
         }
 
         return name;

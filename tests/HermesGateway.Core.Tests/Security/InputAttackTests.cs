@@ -1,0 +1,97 @@
+using HermesGateway.Core.Definition;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Platform;
+using HermesGateway.Core.Tests.Service;
+using Xunit;
+
+namespace HermesGateway.Core.Tests.Security;
+
+/// <summary>
+/// Hostile or careless input the engine must not act on literally (issue 11, the input items): systemd specifiers and
+/// relative paths in a hand-written unit, a HERMES_HOME that does not exist, names systemctl would read as options,
+/// values too long for systemd to load, and a file too large to read that -Force must still be able to replace.
+/// </summary>
+public sealed class InputAttackTests : IDisposable
+{
+    private const string SpecifierUnresolvable = "HermesSpecifierUnresolvable";
+    private const string HermesHomeMissing = "HermesHomeMissing";
+
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private ServiceEnvironment Environment(uint uid = 1000) => new()
+    {
+        Home = Path.Combine(dir.Path, "home"),
+        XdgConfigHome = Path.Combine(dir.Path, "home", ".config"),
+        DbusSessionBusAddress = "unix:path=/run/user/1000/bus",
+        Uid = uid,
+        UserName = "hermes",
+        SystemUnitDirectory = Path.Combine(dir.Path, "etc", "systemd", "system"),
+    };
+
+    private DefinitionRequest Request(string? home = null) => new()
+    {
+        Platform = ServicePlatform.Systemd,
+        Scope = ServiceScope.User,
+        Executable = "/usr/local/bin/hermes",
+        HermesHome = home ?? Path.Combine(dir.Path, "home", ".hermes"),
+    };
+
+    private static RecordingRunner FreshUnit() => new RecordingRunner()
+        .On((f, a) => f == "systemctl" && a.Contains("show"), stdout: RecordingRunner.Show())
+        .On((f, a) => f == "systemctl" && a.Contains("is-enabled"), exitCode: 1, stdout: "disabled\n")
+        .On((f, a) => f == "loginctl", stdout: "yes\n");
+
+    private static ServiceInstaller Installer(IProcessRunner runner, ServiceEnvironment env) => new(new SystemdServiceManager(runner, env));
+
+    private string HandWritten(string name, params string[] serviceLines) =>
+        dir.Write(name, "[Service]\nExecStart=/usr/local/bin/hermes gateway run\n" + string.Join('\n', serviceLines) + "\n");
+
+    // ---- item 11: a name systemctl would read as options ----
+
+    [Theory]
+    [Trait("Category", "Attack")]
+    [InlineData("-h")]
+    [InlineData("--help")]
+    [InlineData("--root=.")]
+    public void Attack_a_service_name_with_a_leading_dash_is_refused(string name)
+    {
+        Expect.Error(HermesErrorIds.NameInvalid, () => ServiceDefinitionFactory.Create(Request("/srv/hermes") with { Name = name }));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_definition_named_with_a_leading_dash_that_bypassed_the_factory_is_not_installed()
+    {
+        var env = Environment();
+        var runner = FreshUnit();
+        var d = ServiceDefinitionFactory.Create(Request()) with { Name = "--root=." };
+
+        Expect.Error(HermesErrorIds.NameInvalid, () => Installer(runner, env).Install(new InstallRequest(d), new TestHost()));
+        Assert.Empty(runner.Calls);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_systemctl_gets_a_double_dash_before_every_unit_name()
+    {
+        var runner = new RecordingRunner().On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show());
+        var systemctl = new SystemctlClient(runner, user: true);
+
+        systemctl.Start("x.service");
+        systemctl.Stop("x.service");
+        systemctl.Restart("x.service");
+        systemctl.ResetFailed("x.service");
+        systemctl.Enable("x.service", now: true);
+        systemctl.Disable("x.service", now: false);
+        systemctl.IsEnabled("x.service");
+        systemctl.Show("x.service");
+
+        Assert.All(runner.Calls, c => Assert.EndsWith(" -- x.service", c, StringComparison.Ordinal));
+    }
+}
