@@ -52,6 +52,20 @@ public sealed class InputAttackTests : IDisposable
     private string HandWritten(string name, params string[] serviceLines) =>
         dir.Write(name, "[Service]\nExecStart=/usr/local/bin/hermes gateway run\n" + string.Join('\n', serviceLines) + "\n");
 
+    // ---- item 10: a backslash is a file-name character on Unix ----
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_backslashes_in_paths_are_kept_exactly_through_the_unit()
+    {
+        const string Home = "/srv/a\\b\\\\c";
+        var d = ServiceFiles.ToDefinition(ServiceFiles.ToConfiguration(ServiceDefinitionFactory.Create(Request(Home) with { StandardOutPath = "/var/log/x\\y.log" })));
+
+        Assert.Equal(Home, d.HermesHome);
+        Assert.Equal(Home, d.WorkingDirectory);
+        Assert.Equal("/var/log/x\\y.log", d.StandardOutPath);
+    }
+
     // ---- item 11: a name systemctl would read as options ----
 
     [Theory]
