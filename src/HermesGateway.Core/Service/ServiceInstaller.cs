@@ -30,6 +30,9 @@ public sealed class ServiceInstaller
     private static readonly UnixFileMode ServiceFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private static readonly UnixFileMode SecretFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>systemd's READ_FULL_BYTES_MAX (252): the largest environment file it reads.</summary>
+    public const int EnvironmentFileMaxBytes = 64 * 1024 * 1024 - 1;
+
     private readonly IReadOnlyList<IServiceManager> managers;
 
     public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
@@ -58,15 +61,16 @@ public sealed class ServiceInstaller
         var path = manager.FilePath(d.Name, d.Scope);
         var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
         var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
-        var current = File.Exists(path) ? TextFiles.ReadText(path) : null;
+        var (current, unreadable) = ReadExisting(path, request.Force);
 
-        if (current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
+        if (unreadable is null && current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
         {
             host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
             manager.Activate(d, path, fileChanged: false, request.Start, enableLinger: false, host);
             return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
         }
 
+        var exists = current is not null || unreadable is not null;
         var changes = current is null
             ? ServiceDiff.CompareText(EmptyDocument(d.Platform), text, d.Platform, path)
             : ServiceDiff.CompareText(current, text, d.Platform, path);
@@ -77,13 +81,18 @@ public sealed class ServiceInstaller
                 path);
         }
 
-        var action = new StringBuilder(current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
+        var action = new StringBuilder(exists ? "Update " : "Create ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
         foreach (var c in changes)
         {
             action.Append('\n').Append("  ").Append(Shorten(c));
         }
 
-        if (current is not null)
+        if (unreadable is not null)
+        {
+            action.Append("\n  replaces a file that cannot be read (").Append(unreadable.ErrorId).Append("), kept as it is in the backup");
+        }
+
+        if (exists)
         {
             action.Append("\n  backup: ").Append(System.IO.Path.GetFileName(path)).Append('.').Append(host.Now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)).Append(".bak");
         }
@@ -98,7 +107,7 @@ public sealed class ServiceInstaller
             return new InstallResult(path, InstallOutcome.NotPerformed, null, changes, null);
         }
 
-        var backup = current is null ? null : AtomicFile.Backup(path, host.Now);
+        var backup = exists ? AtomicFile.Backup(path, host.Now) : null;
         if (envFileText is not null)
         {
             if (File.Exists(d.EnvironmentFile!))
@@ -112,7 +121,35 @@ public sealed class ServiceInstaller
         AtomicFile.Write(path, text, ServiceFileMode);
         host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
         manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
-        return new InstallResult(path, current is null ? InstallOutcome.Created : InstallOutcome.Updated, backup, changes, Status(path, d.Scope, manager));
+        return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
+    }
+
+    /// <summary>
+    /// The file being replaced, as text; or, with -Force, the error that kept it from being read (too large, not
+    /// text, empty): -Force must always be able to replace a file, the module's own included, that can no longer be
+    /// read. It is then backed up byte for byte as it is. Without -Force such a file is refused, saying so.
+    /// </summary>
+    private static (string? Text, HermesException? Unreadable) ReadExisting(string path, bool force)
+    {
+        if (!File.Exists(path))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (TextFiles.ReadText(path), null);
+        }
+        catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileTooLarge or HermesErrorIds.FileNotText or HermesErrorIds.FileEmpty)
+        {
+            if (!force)
+            {
+                throw new HermesException(e.ErrorId, e.Category,
+                    $"{e.Message} -Force replaces it and keeps a backup of it as it is.", path, e);
+            }
+
+            return (null, e);
+        }
     }
 
     public UninstallResult Uninstall(HermesService service, IEngineHost host)
@@ -285,7 +322,16 @@ public sealed class ServiceInstaller
             sb.Append("\"\n");
         }
 
-        return sb.ToString();
+        // systemd reads an environment file whole (read_full_stream) and refuses one of READ_FULL_BYTES_MAX or more.
+        var text = sb.ToString();
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        if (bytes > EnvironmentFileMaxBytes)
+        {
+            throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                $"The environment file would be {bytes} bytes; systemd reads environment files of at most {EnvironmentFileMaxBytes} bytes (64 MiB - 1, READ_FULL_BYTES_MAX), so the service would not start.", d.EnvironmentFile);
+        }
+
+        return text;
     }
 
     /// <summary>A change as one readable line: long values cut, the planned-stop marker named for what it does.</summary>

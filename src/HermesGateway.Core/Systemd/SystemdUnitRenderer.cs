@@ -46,6 +46,12 @@ public static class SystemdUnitRenderer
         "job=$(/bin/systemctl \"$scope\" show --property=Job --value -- \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
         "/bin/systemctl \"$scope\" --no-block start -- \"$unit\" || true";
 
+    /// <summary>
+    /// systemd's LONG_LINE_MAX (1 MiB): the unit-file parser (config_parse, read_line) gives up on a longer line, and with
+    /// it on the whole unit, which then does not load ("Line too long").
+    /// </summary>
+    public const int LongLineMax = 1024 * 1024;
+
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
     public const string InvocationIdVariable = "INVOCATION_ID";
 
@@ -191,13 +197,30 @@ public static class SystemdUnitRenderer
             Extras(section);
         }
 
-        return sb.ToString();
+        var text = sb.ToString();
+        RefuseLongLines(text);
+        return text;
 
         void StatusLine(string key, ExitStatusSet set)
         {
             if (!set.IsEmpty)
             {
                 Line(key, set.ToString());
+            }
+        }
+    }
+
+    /// <summary>Refuses a unit with a line systemd could not read (one over-long value makes the whole unit fail to load).</summary>
+    private static void RefuseLongLines(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetByteCount(line);
+            if (bytes >= LongLineMax)
+            {
+                var key = line[..Math.Max(0, line.IndexOf('=', StringComparison.Ordinal))];
+                throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                    $"The {key}= line would be {bytes} bytes; systemd refuses a unit with a line of {LongLineMax} bytes (1 MiB, LONG_LINE_MAX) or more, so the unit would not load. Pass a value this long in a file the gateway reads instead.", key);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
@@ -107,5 +108,64 @@ public sealed class InputAttackTests : IDisposable
         systemctl.Show("x.service");
 
         Assert.All(runner.Calls, c => Assert.EndsWith(" -- x.service", c, StringComparison.Ordinal));
+    }
+
+    // ---- item 12: values systemd cannot load, and a file too large to read ----
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_an_environment_value_over_systemds_1_MiB_line_limit_is_refused_before_writing()
+    {
+        var huge = new string('x', 1024 * 1024);
+
+        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => ServiceDefinitionFactory.Create(Request() with { Environment = [new("BIG", huge)] }));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_Force_replaces_an_existing_unit_too_large_to_read_and_keeps_it_byte_for_byte()
+    {
+        var env = Environment();
+        var path = Path.Combine(env.UserUnitDirectory, "hermes-gateway.service");
+        var bytes = Encoding.UTF8.GetBytes("[Service]\nExecStart=/usr/local/bin/hermes gateway run\nEnvironment=\"BIG=" + new string('x', 1024 * 1024 + 10) + "\"\n");
+        dir.WriteBytes(Path.GetRelativePath(dir.Path, path), bytes);
+        var d = ServiceDefinitionFactory.Create(Request());
+
+        var refused = Assert.Throws<HermesException>(() => Installer(FreshUnit(), env).Install(new InstallRequest(d), new TestHost()));
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, Force: true), new TestHost());
+
+        Assert.Contains("-Force", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(InstallOutcome.Updated, result.Outcome);
+        Assert.Equal(bytes, File.ReadAllBytes(result.BackupPath!));
+        Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_unit_larger_than_the_module_can_read_back_is_refused_even_with_every_line_short()
+    {
+        var half = new string('y', 600 * 1024);
+
+        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => ServiceDefinitionFactory.Create(Request() with { Environment = [new("A", half), new("B", half)] }));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_an_environment_file_over_systemds_64_MiB_limit_is_refused_before_anything_is_written()
+    {
+        var env = Environment();
+        var runner = FreshUnit();
+        var envFile = Path.Combine(dir.Path, "secrets.env");
+        var d = ServiceDefinitionFactory.Create(Request() with { EnvironmentFile = envFile });
+        var chunk = new string('s', 1024 * 1024);
+        var variables = Enumerable.Range(0, 64).Select(i => new EnvironmentVariable($"S{i}", chunk)).ToList();
+
+        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => Installer(runner, env).Install(new InstallRequest(d, EnvironmentFileVariables: variables), new TestHost()));
+
+        Assert.False(File.Exists(envFile));
+        Assert.False(File.Exists(Path.Combine(env.UserUnitDirectory, d.FileName)));
+        Assert.Empty(runner.Calls);
     }
 }
