@@ -61,6 +61,7 @@ public sealed class ServiceInstaller
         var path = manager.FilePath(d.Name, d.Scope);
         var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
         var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
+        CheckWorkingDirectory(d, request.Start, host);
         var (current, unreadable) = ReadExisting(path, request.Force);
 
         if (unreadable is null && current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
@@ -122,6 +123,32 @@ public sealed class ServiceInstaller
         host.WriteVerbose($"Wrote {path}{(backup is null ? string.Empty : $"; the previous file is kept as {backup}")}.");
         manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
         return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
+    }
+
+    /// <summary>
+    /// The directory the supervisor changes into before it runs the gateway (WorkingDirectory=, by default HERMES_HOME)
+    /// must exist: otherwise systemd ends every start with status 200/CHDIR and, under Restart=on-failure, retries
+    /// forever, while the install looked successful (launchd likewise fails each spawn). With -Start that is refused
+    /// before anything is written; without it the service would fail at its first start, which a warning says.
+    /// </summary>
+    private static void CheckWorkingDirectory(ServiceDefinition d, bool start, IEngineHost host)
+    {
+        var directory = d.WorkingDirectory ?? d.HermesHome;
+        if (directory is null || Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var what = d.WorkingDirectory is not null && d.WorkingDirectory != d.HermesHome ? "WorkingDirectory" : "HERMES_HOME";
+        var owner = d.User ?? "the user the service runs as";
+        var status = d.Platform == ServicePlatform.Systemd ? "systemd ends every start with status 200/CHDIR and retries it forever" : "launchd cannot spawn it";
+        if (start)
+        {
+            throw new HermesException(HermesErrorIds.HermesHomeMissing, HermesErrorCategory.ObjectNotFound,
+                $"{what} '{directory}' does not exist, so the gateway cannot start ({status}). Create it (owned by {owner}, mode 0700) or set up Hermes for it first; nothing was written.", directory);
+        }
+
+        host.WriteWarning($"{what} '{directory}' does not exist: until it does, {d.Name} cannot start ({status}). Create it (owned by {owner}, mode 0700) before starting the service.");
     }
 
     /// <summary>

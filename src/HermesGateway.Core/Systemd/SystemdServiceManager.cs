@@ -166,6 +166,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var contract = GatewayExitContract.Hermes;
         string? lastExit = s.ExecMainCode switch
         {
+            1 when SystemdValues.IsSystemdExitStatus(s.ExecMainStatus) => $"{SystemdValues.FormatExitStatus(s.ExecMainStatus)} (systemd could not set up the gateway's process; it never ran)",
             1 => contract.Describe(ProcessEnding.Exit(s.ExecMainStatus)).Replace("exits ", string.Empty, StringComparison.Ordinal),
             2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => sig.ToString(),
             _ => null,
@@ -244,7 +245,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var after = systemctl.Show(unit, host.Cancellation);
         if (after.ActiveState == "failed")
         {
-            host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was marked as planned; Test-HermesExitPolicy -Scenario ManagerStop explains why.");
+            host.WriteWarning($"{unit} ended failed (Result={after.Result}{(after.ExecMainCode == 1 ? $", status={SystemdValues.FormatExitStatus(after.ExecMainStatus)}" : string.Empty)}) although the stop was marked as planned; Test-HermesExitPolicy -Scenario ManagerStop explains why.");
         }
     }
 

@@ -5,6 +5,8 @@ using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 using HermesGateway.Core.Service;
 using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Tests.Differential;
+using HermesGateway.Core.Tests.E2e;
 using HermesGateway.Core.Tests.Platform;
 using HermesGateway.Core.Tests.Service;
 using Xunit;
@@ -15,8 +17,10 @@ namespace HermesGateway.Core.Tests.Security;
 /// Hostile or careless input the engine must not act on literally (issue 11, the input items): systemd specifiers and
 /// relative paths in a hand-written unit, a HERMES_HOME that does not exist, names systemctl would read as options,
 /// values too long for systemd to load, and a file too large to read that -Force must still be able to replace.
+/// The attacks whose effect only a real systemd shows run on systemd 252 in the sde2e sandbox (skipped without it).
 /// </summary>
-public sealed class InputAttackTests : IDisposable
+[Collection(LifecycleSandboxGroup.Name)]
+public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
 {
     private const string SpecifierUnresolvable = "HermesSpecifierUnresolvable";
     private const string HermesHomeMissing = "HermesHomeMissing";
@@ -52,6 +56,134 @@ public sealed class InputAttackTests : IDisposable
 
     private string HandWritten(string name, params string[] serviceLines) =>
         dir.Write(name, "[Service]\nExecStart=/usr/local/bin/hermes gateway run\n" + string.Join('\n', serviceLines) + "\n");
+
+    // ---- item 9: a HERMES_HOME that does not exist, and systemd's own exit statuses ----
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_install_Start_with_a_missing_HERMES_HOME_is_refused_before_anything_is_written()
+    {
+        var env = Environment();
+        var runner = FreshUnit();
+        var d = ServiceDefinitionFactory.Create(Request(Path.Combine(dir.Path, "nowhere", ".hermes")));
+
+        Expect.Error(HermesHomeMissing, () => Installer(runner, env).Install(new InstallRequest(d, Start: true), new TestHost()));
+
+        Assert.False(File.Exists(Path.Combine(env.UserUnitDirectory, d.FileName)));
+        Assert.Empty(runner.Calls);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_install_without_Start_of_a_missing_HERMES_HOME_writes_the_unit_and_warns_of_200_CHDIR()
+    {
+        var env = Environment();
+        var host = new TestHost();
+        var d = ServiceDefinitionFactory.Create(Request(Path.Combine(dir.Path, "later", ".hermes")));
+
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d), host);
+
+        Assert.Equal(InstallOutcome.Created, result.Outcome);
+        Assert.Contains(host.Warnings, w => w.Contains("200/CHDIR", StringComparison.Ordinal) && w.Contains(d.HermesHome!, StringComparison.Ordinal));
+    }
+
+    [SystemdSandboxFact]
+    [Trait("Category", "Attack")]
+    public void Attack_real_systemd_ends_every_start_in_a_missing_HERMES_HOME_with_200_CHDIR_and_the_module_says_so()
+    {
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, "never-created-" + Guid.NewGuid().ToString("N")[..8]);
+        var d = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd, Scope = ServiceScope.System, Name = "hermes-gateway-chdir", User = "hermes",
+            Executable = "/bin/sleep", Arguments = ["600"], HermesHome = home,
+        });
+        var runner = sandbox.Runner();
+        var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
+        var systemctl = new SystemctlClient(runner, user: false);
+        var path = Path.Combine(sandbox.SystemUnits, d.FileName);
+
+        // -Start: refused before anything is written or asked of systemd.
+        Expect.Error(HermesErrorIds.HermesHomeMissing, () => installer.Install(new InstallRequest(d, Start: true), new TestHost()));
+        Assert.False(File.Exists(path));
+        Assert.Empty(runner.Calls);
+
+        // Without -Start the unit is written (with a warning); a start by hand is what the old -Start did.
+        var host = new TestHost();
+        installer.Install(new InstallRequest(d), host);
+        Assert.Contains(host.Warnings, w => w.Contains("200/CHDIR", StringComparison.Ordinal));
+        try
+        {
+            try
+            {
+                systemctl.Start(d.FileName);
+            }
+            catch (HermesException)
+            {
+                // a start job may report the failed start itself; the status below is what counts
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            SystemdUnitStatus s;
+            while ((s = systemctl.Show(d.FileName)).ExecMainStatus != 200 && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
+            }
+
+            Assert.Equal((1, 200), (s.ExecMainCode, s.ExecMainStatus));
+            var status = installer.Find(n => n == d.Name).Single();
+            Assert.StartsWith("200/CHDIR ", status.LastExit, StringComparison.Ordinal);
+        }
+        finally
+        {
+            installer.Uninstall(installer.Find(n => n == d.Name).Single(), new TestHost());
+        }
+    }
+
+    [Theory]
+    [Trait("Category", "Attack")]
+    [InlineData(200, "200/CHDIR")]
+    [InlineData(203, "203/EXEC")]
+    [InlineData(217, "217/USER")]
+    [InlineData(245, "245/BPF")]
+    [InlineData(223, "223")]
+    [InlineData(1, "1")]
+    public void Attack_systemds_own_exit_statuses_are_decoded_in_verdict_texts(int code, string shown)
+    {
+        var config = ServiceFiles.ToConfiguration(ServiceDefinitionFactory.Create(Request("/srv/hermes")));
+
+        var outcome = ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: code));
+
+        Assert.Equal("exit " + shown, outcome.Ending);
+        Assert.Equal("main process: exit " + shown, outcome.Event);
+        Assert.Contains("exit " + shown + " is not in SuccessExitStatus=", outcome.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_exit_status_200_is_shown_as_systemds_CHDIR_in_the_status_object()
+    {
+        var env = Environment();
+        var home = Directory.CreateDirectory(Path.Combine(dir.Path, "home", ".hermes")).FullName;
+        Installer(FreshUnit(), env).Install(new InstallRequest(ServiceDefinitionFactory.Create(Request(home))), new TestHost());
+        var runner = new RecordingRunner().On((f, a) => f == "systemctl" && a.Contains("show"),
+            stdout: RecordingRunner.Show("activating", "auto-restart").Replace("ExecMainCode=0\nExecMainStatus=0", "ExecMainCode=1\nExecMainStatus=200", StringComparison.Ordinal));
+
+        var service = Assert.Single(Installer(runner, env).Find());
+
+        Assert.StartsWith("200/CHDIR", service.LastExit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_exit_status_200_is_shown_as_systemds_CHDIR_in_a_verdict()
+    {
+        var config = ServiceFiles.ToConfiguration(ServiceDefinitionFactory.Create(Request("/srv/hermes")));
+
+        var outcome = ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: 200));
+
+        Assert.Equal("exit 200/CHDIR", outcome.Ending);
+    }
 
     // ---- item 10: a backslash is a file-name character on Unix ----
 
@@ -140,6 +272,49 @@ public sealed class InputAttackTests : IDisposable
         Assert.Equal(InstallOutcome.Updated, result.Outcome);
         Assert.Equal(bytes, File.ReadAllBytes(result.BackupPath!));
         Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
+    }
+
+    [SystemdSandboxFact]
+    [Trait("Category", "Attack")]
+    public void Attack_real_systemd_refuses_a_unit_line_of_1_MiB_exactly_where_the_renderer_starts_refusing()
+    {
+        sandbox.EnsureUp();
+        var runner = sandbox.Runner();
+        var systemctl = new SystemctlClient(runner, user: false);
+        const string Prefix = "Environment=\"BIG=";
+        var names = new Dictionary<int, string>();
+        foreach (var length in new[] { SystemdUnitRenderer.LongLineMax - 1, SystemdUnitRenderer.LongLineMax })
+        {
+            var name = $"hermes-attack-line-{length}.service";
+            var line = Prefix + new string('x', length - Prefix.Length - 1) + "\"";
+            Assert.Equal(length, line.Length);
+            File.WriteAllText(Path.Combine(sandbox.SystemUnits, name), "[Service]\nExecStart=/bin/sleep 600\n" + line + "\n");
+            names[length] = name;
+        }
+
+        try
+        {
+            systemctl.DaemonReload();
+
+            Assert.Equal("loaded", systemctl.Show(names[SystemdUnitRenderer.LongLineMax - 1]).LoadState);
+            Assert.Equal("error", systemctl.Show(names[SystemdUnitRenderer.LongLineMax]).LoadState);
+
+            // The renderer draws the line in the same place (a whole definition is refused earlier still: the module
+            // does not write a file larger than it reads back).
+            var value = (int length) => new string('x', length - "Environment=\"BIG=".Length - 1);
+            var fits = ServiceDefinitionFactory.Create(Request("/srv/hermes")) with { Environment = [new("BIG", value(SystemdUnitRenderer.LongLineMax - 1))] };
+            Assert.Contains(Prefix + value(SystemdUnitRenderer.LongLineMax - 1) + "\"\n", SystemdUnitRenderer.Render(fits), StringComparison.Ordinal);
+            Expect.Error(HermesErrorIds.ValueNotRepresentable, () => SystemdUnitRenderer.Render(fits with { Environment = [new("BIG", value(SystemdUnitRenderer.LongLineMax))] }));
+        }
+        finally
+        {
+            foreach (var name in names.Values)
+            {
+                File.Delete(Path.Combine(sandbox.SystemUnits, name));
+            }
+
+            systemctl.DaemonReload();
+        }
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed class SystemdInstallTests : IDisposable
     public void Start_enables_with_now_and_a_system_unit_goes_to_the_system_directory()
     {
         var runner = FreshUnit();
+        Directory.CreateDirectory(Definition(ServiceScope.System).HermesHome!); // -Start refuses a HERMES_HOME that does not exist
         var result = Installer(runner, Environment(uid: 0)).Install(new InstallRequest(Definition(ServiceScope.System), Start: true), new TestHost());
 
         Assert.StartsWith(Path.Combine(dir.Path, "etc", "systemd", "system"), result.Path, StringComparison.Ordinal);
