@@ -48,7 +48,7 @@ public static class ServiceFiles
     }
 
     /// <summary>A unit or plist already read, as a definition.</summary>
-    public static ServiceDefinition ToDefinition(ServiceConfiguration config) => config.Platform == ServicePlatform.Systemd
-        ? SystemdDefinitionReader.FromUnit(config.Unit!)
+    public static ServiceDefinition ToDefinition(ServiceConfiguration config, SpecifierContext? specifiers = null) => config.Platform == ServicePlatform.Systemd
+        ? SystemdDefinitionReader.FromUnit(config.Unit!, specifiers)
         : LaunchdDefinitionReader.FromJob(config.Job!);
 }

@@ -261,7 +261,11 @@ public sealed class ServiceInstaller
         {
             config = ServiceConfiguration.Read(path, manager.Platform);
             text = File.ReadAllText(path);
-            adopted = ServiceFiles.ToDefinition(config);
+            // Specifiers resolve as the manager that loads the file resolves them: the scope it was found in, and this
+            // machine's account for a user unit.
+            adopted = ServiceFiles.ToDefinition(config, manager is SystemdServiceManager systemd
+                ? SpecifierContext.For(System.IO.Path.GetFileName(path), scope == ServiceScope.System, systemd.Account)
+                : null);
         }
         catch (HermesException e)
         {

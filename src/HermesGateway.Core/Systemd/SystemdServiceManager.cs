@@ -22,6 +22,9 @@ public sealed class SystemdServiceManager : IServiceManager
 
     public ServicePlatform Platform => ServicePlatform.Systemd;
 
+    /// <summary>The account and session this manager acts for.</summary>
+    public ServiceEnvironment Account => environment;
+
     public string SupervisorName => "systemd";
 
     public string TransientJobKind => "systemd-run";

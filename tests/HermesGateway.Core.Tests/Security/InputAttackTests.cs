@@ -22,9 +22,6 @@ namespace HermesGateway.Core.Tests.Security;
 [Collection(LifecycleSandboxGroup.Name)]
 public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
 {
-    private const string SpecifierUnresolvable = "HermesSpecifierUnresolvable";
-    private const string HermesHomeMissing = "HermesHomeMissing";
-
     private readonly TempDir dir = new();
 
     public void Dispose() => dir.Dispose();
@@ -57,6 +54,115 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
     private string HandWritten(string name, params string[] serviceLines) =>
         dir.Write(name, "[Service]\nExecStart=/usr/local/bin/hermes gateway run\n" + string.Join('\n', serviceLines) + "\n");
 
+    // ---- item 4: specifiers and relative paths in a hand-written unit ----
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_specifier_h_in_a_user_units_HERMES_HOME_is_the_callers_home_not_a_literal_percent_h()
+    {
+        var path = HandWritten("gw.service", "Environment=HERMES_HOME=%h/.hermes", "WorkingDirectory=%h/.hermes");
+
+        var d = ServiceFiles.Read(path);
+
+        var home = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
+        Assert.Equal(home + "/.hermes", d.HermesHome);
+        Assert.Equal(home + "/.hermes", d.WorkingDirectory);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_specifier_h_in_a_system_unit_is_roots_home_whatever_User_says()
+    {
+        // systemd.unit(5): %h is the home of the user running the manager, "/root" for the system manager, and "not
+        // influenced by the User= setting".
+        var path = HandWritten("gw.service", "User=hermes", "Environment=HERMES_HOME=%h/.hermes", "[Install]", "WantedBy=multi-user.target");
+
+        Assert.Equal("/root/.hermes", ServiceFiles.Read(path).HermesHome);
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_relative_HERMES_HOME_is_refused_not_taken_from_the_callers_working_directory()
+    {
+        var path = HandWritten("gw.service", "Environment=HERMES_HOME=.hermes");
+
+        Expect.Error(HermesErrorIds.DefinitionInvalid, () => ServiceFiles.Read(path));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_specifier_the_engine_cannot_know_is_refused()
+    {
+        var path = HandWritten("gw.service", "Environment=HERMES_HOME=/srv/%d/hermes");
+
+        Expect.Error(HermesErrorIds.SpecifierUnresolvable, () => ServiceFiles.Read(path));
+    }
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_a_user_unit_found_by_Get_HermesService_resolves_h_and_p_with_the_managers_account_and_the_units_name()
+    {
+        var env = Environment();
+        dir.Write(Path.GetRelativePath(dir.Path, Path.Combine(env.UserUnitDirectory, "hermes-gateway-spec.service")),
+            "[Service]\nExecStart=/usr/local/bin/hermes gateway run\nEnvironment=HERMES_HOME=%h/.hermes/%p\n");
+
+        var service = Assert.Single(new ServiceInstaller(new SystemdServiceManager(new RecordingRunner(), env)).Find());
+
+        Assert.Equal(env.Home + "/.hermes/hermes-gateway-spec", service.HermesHome);
+    }
+
+    [Theory]
+    [Trait("Category", "Attack")]
+    [InlineData("%n", "hermes-gateway@work.service")]
+    [InlineData("%N", "hermes-gateway@work")]
+    [InlineData("%p", "hermes-gateway")]
+    [InlineData("%P", "hermes/gateway")]
+    [InlineData("%i", "work")]
+    [InlineData("%j", "gateway")]
+    [InlineData("%f", "/work")]
+    [InlineData("%u:%U", "alice:1234")]
+    [InlineData("%t", "/run/user/1234")]
+    [InlineData("%E", "/home/alice/.config")]
+    [InlineData("100%%", "100%")]
+    [InlineData("%%h", "%h")]
+    public void Attack_specifiers_resolve_for_a_user_unit_as_systemd_resolves_them(string written, string meant)
+    {
+        var context = new SpecifierContext
+        {
+            UnitName = "hermes-gateway@work.service", SystemScope = false, UserName = "alice", Uid = 1234, Home = "/home/alice",
+            RuntimeDirectory = "/run/user/1234", ConfigHome = "/home/alice/.config", CacheHome = "/home/alice/.cache",
+        };
+
+        Assert.Equal(meant, SystemdSpecifiers.Expand(written, context, "Environment="));
+    }
+
+    [Theory]
+    [Trait("Category", "Attack")]
+    [InlineData("%h/x", "/root/x")]
+    [InlineData("%u %U", "root 0")]
+    [InlineData("%t/hermes", "/run/hermes")]
+    [InlineData("%S/hermes", "/var/lib/hermes")]
+    [InlineData("%L %C %E", "/var/log /var/cache /etc")]
+    public void Attack_specifiers_resolve_for_a_system_unit_as_the_system_manager_resolves_them(string written, string meant)
+    {
+        Assert.Equal(meant, SystemdSpecifiers.Expand(written, new SpecifierContext { UnitName = "hermes-gateway.service", SystemScope = true }, "Environment="));
+    }
+
+    [Theory]
+    [Trait("Category", "Attack")]
+    [InlineData("/srv/%H")]
+    [InlineData("/srv/%m")]
+    [InlineData("/srv/%d")]
+    [InlineData("/srv/%g")]
+    [InlineData("/srv/%z")]
+    [InlineData("/srv/100%")]
+    public void Attack_a_specifier_the_engine_cannot_know_for_this_unit_is_refused(string written)
+    {
+        var context = new SpecifierContext { UnitName = "hermes-gateway.service", SystemScope = false, UserName = "a", Uid = 1, Home = "/home/a" };
+
+        Expect.Error(HermesErrorIds.SpecifierUnresolvable, () => SystemdSpecifiers.Expand(written, context, "Environment="));
+    }
+
     // ---- item 9: a HERMES_HOME that does not exist, and systemd's own exit statuses ----
 
     [Fact]
@@ -67,7 +173,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var runner = FreshUnit();
         var d = ServiceDefinitionFactory.Create(Request(Path.Combine(dir.Path, "nowhere", ".hermes")));
 
-        Expect.Error(HermesHomeMissing, () => Installer(runner, env).Install(new InstallRequest(d, Start: true), new TestHost()));
+        Expect.Error(HermesErrorIds.HermesHomeMissing, () => Installer(runner, env).Install(new InstallRequest(d, Start: true), new TestHost()));
 
         Assert.False(File.Exists(Path.Combine(env.UserUnitDirectory, d.FileName)));
         Assert.Empty(runner.Calls);
