@@ -42,18 +42,26 @@ public sealed partial record ServiceEnvironment
         !string.IsNullOrEmpty(DbusSessionBusAddress)
         || (!string.IsNullOrEmpty(XdgRuntimeDir) && (File.Exists(Path.Combine(XdgRuntimeDir, "bus")) || File.Exists(Path.Combine(XdgRuntimeDir, "systemd", "private"))));
 
-    public static ServiceEnvironment Current()
+    public static ServiceEnvironment Current() =>
+        FromProcess(NativeMethods.geteuid(), Environment.UserName, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Environment.GetEnvironmentVariable);
+
+    /// <summary>
+    /// The facts as <see cref="Current"/> reads them from a process with effective UID <paramref name="uid"/> and the
+    /// environment <paramref name="variable"/>. The XDG and D-Bus variables are taken as they are, whoever they
+    /// belong to: under 'sudo -E' root keeps the invoking user's XDG_RUNTIME_DIR (/run/user/1000), and so the
+    /// restart lock directory (RestartLock.Directory) of a root caller lies in that user's runtime directory.
+    /// </summary>
+    public static ServiceEnvironment FromProcess(uint uid, string userName, string home, Func<string, string?> variable)
     {
-        var uid = NativeMethods.geteuid();
-        string Env(string name) => Environment.GetEnvironmentVariable(name) ?? string.Empty;
+        string Env(string name) => variable(name) ?? string.Empty;
         return new ServiceEnvironment
         {
-            Home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+            Home = home,
             XdgConfigHome = NullIfEmpty(Env("XDG_CONFIG_HOME")),
             XdgRuntimeDir = NullIfEmpty(Env("XDG_RUNTIME_DIR")),
             DbusSessionBusAddress = NullIfEmpty(Env("DBUS_SESSION_BUS_ADDRESS")),
             Uid = uid,
-            UserName = Environment.UserName,
+            UserName = userName,
             IsMacOS = OperatingSystem.IsMacOS(),
         };
     }

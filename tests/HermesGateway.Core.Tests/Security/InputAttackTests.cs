@@ -291,6 +291,35 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         Assert.Equal("exit 200/CHDIR", outcome.Ending);
     }
 
+    // ---- sudo -E and the restart lock (reported, not changed) ----
+
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_sudo_E_root_keeps_the_invoking_users_XDG_RUNTIME_DIR_and_the_restart_lock_goes_into_it()
+    {
+        // What 'sudo -E pwsh' hands the module: effective UID 0, HOME=/root (sudo resets it unless told otherwise), and
+        // the invoking user's session variables preserved.
+        var sudoE = new Dictionary<string, string>
+        {
+            ["XDG_RUNTIME_DIR"] = "/run/user/1000",
+            ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/run/user/1000/bus",
+            ["XDG_CONFIG_HOME"] = "/home/alice/.config",
+        };
+
+        var env = ServiceEnvironment.FromProcess(0, "root", "/root", sudoE.GetValueOrDefault);
+
+        // Confirmed: kept as it is, for root.
+        Assert.True(env.IsRoot);
+        Assert.Equal("/run/user/1000", env.XdgRuntimeDir);
+        Assert.Equal("unix:path=/run/user/1000/bus", env.DbusSessionBusAddress);
+        Assert.Equal("/home/alice/.config/systemd/user", env.UserUnitDirectory);
+        Assert.Equal("/run/user/1000/hermesgateway-0", Core.Restart.RestartLock.Directory(env.Uid, env.XdgRuntimeDir));
+
+        // The same root without -E (plain sudo resets the environment) locks somewhere else.
+        var plain = ServiceEnvironment.FromProcess(0, "root", "/root", _ => null);
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "hermesgateway-0"), Core.Restart.RestartLock.Directory(plain.Uid, plain.XdgRuntimeDir));
+    }
+
     // ---- item 10: a backslash is a file-name character on Unix ----
 
     [Fact]
