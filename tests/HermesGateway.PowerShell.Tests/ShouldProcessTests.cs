@@ -72,7 +72,7 @@ public sealed class ShouldProcessTests : IDisposable
         Assert.Single(session.Host.Recorded.Prompts);
         Assert.True(File.Exists(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-all.service")));
         Assert.Contains(systemctl.Calls, c => c == "systemctl --user daemon-reload");
-        Assert.Contains(systemctl.Calls, c => c == "systemctl --user enable hermes-gateway-all.service");
+        Assert.Contains(systemctl.Calls, c => c == "systemctl --user enable -- hermes-gateway-all.service");
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class ShouldProcessTests : IDisposable
 
         var prompt = Assert.Single(session.Host.Recorded.Prompts);
         Assert.Contains("Restart hermes-gateway", prompt.Message, StringComparison.Ordinal);
-        Assert.Contains("systemctl --user restart hermes-gateway.service", systemctl.Calls);
+        Assert.Contains("systemctl --user restart -- hermes-gateway.service", systemctl.Calls);
         // The fake supervisor never brings a new process, so the confirmed restart ends in its timeout.
         Assert.StartsWith("HermesRestartTimeout,", Assert.Single(result.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
     }

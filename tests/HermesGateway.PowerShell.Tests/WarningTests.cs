@@ -64,11 +64,28 @@ public sealed class ServiceWarningTests : IDisposable
         sandbox.InstallUpstreamUnit();
         _ = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
 
-        var result = session.Invoke("Install-HermesService -Name hermes-gateway -Executable /usr/local/bin/hermes -Force -Confirm:$false").Succeeded();
+        // A working directory that exists: upstream's (/home/hermes/.hermes) does not here, which has a warning of its own.
+        var home = Directory.CreateDirectory(Path.Combine(sandbox.Home, ".hermes")).FullName;
+
+        var result = session.Invoke("Install-HermesService -Name hermes-gateway -Executable /usr/local/bin/hermes -HermesHome $args[0] -WorkingDirectory $args[0] -Force -Confirm:$false", home).Succeeded();
 
         var warning = Assert.Single(result.Warnings);
         Assert.Contains("hermes-gateway.service", warning.Message, StringComparison.Ordinal);
         Assert.Contains(session.Host.Recorded.Writes, w => w.Call == "WriteWarningLine" && w.Text == warning.Message);
+    }
+
+    [Fact]
+    public void Installing_with_a_HERMES_HOME_that_does_not_exist_warns_that_it_cannot_start_and_Start_refuses()
+    {
+        _ = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
+        var missing = Path.Combine(sandbox.Root, "no-such-home");
+
+        var installed = session.Invoke("Install-HermesService -Name hermes-gateway-later -Executable /usr/local/bin/hermes -HermesHome $args[0] -Confirm:$false", missing).Succeeded();
+        var started = session.Invoke("Install-HermesService -Name hermes-gateway-now -Executable /usr/local/bin/hermes -HermesHome $args[0] -Start -Confirm:$false", missing);
+
+        Assert.Contains("200/CHDIR", Assert.Single(installed.Warnings).Message, StringComparison.Ordinal);
+        Assert.Equal("HermesHomeMissing,HermesGateway.Commands.InstallHermesServiceCommand", Assert.Single(started.Errors).FullyQualifiedErrorId);
+        Assert.False(File.Exists(Path.Combine(sandbox.UnitDirectory, "hermes-gateway-now.service")));
     }
 
     public void Dispose()

@@ -145,6 +145,21 @@ Describe 'New-HermesServiceDefinition refusals' {
         }
     }
 
+    It 'keeps a backslash in a path parameter: on Unix it is part of a file name, not a separator' {
+        $d = New-HermesServiceDefinition -Platform Systemd -Executable $exe -HermesHome '/srv/a\b'
+        $d.HermesHome | Should -BeExactly '/srv/a\b'
+        $d.WorkingDirectory | Should -BeExactly '/srv/a\b'
+        $d.Render() | Should -Match ([regex]::Escape('Environment="HERMES_HOME=/srv/a\\b"'))
+    }
+
+    It 'refuses a backslash in -Executable, which systemd refuses in an executable path' {
+        { New-HermesServiceDefinition -Platform Systemd -Executable '/opt/a\hermes' } | Should -Throw -ErrorId 'HermesValueNotRepresentable,*'
+    }
+
+    It 'refuses a service name with a leading dash, which systemctl would read as an option' {
+        { New-HermesServiceDefinition -Platform Systemd -Executable $exe -Name '-h' } | Should -Throw -ErrorId 'HermesNameInvalid,*'
+    }
+
     It 'refuses an environment file for launchd' {
         { New-HermesServiceDefinition -Platform Launchd -Executable $exe -EnvironmentFile /etc/x.env } | Should -Throw -ErrorId 'HermesDefinitionInvalid,*'
     }

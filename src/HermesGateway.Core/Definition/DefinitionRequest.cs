@@ -138,7 +138,7 @@ public static partial class ServiceDefinitionFactory
         }
 
         var name = r.Name ?? DefaultName(r.Platform, r.Profile);
-        ValidateName(name, systemd);
+        ValidateName(name, r.Platform);
 
         if (system && string.IsNullOrEmpty(r.User))
         {
@@ -296,16 +296,22 @@ public static partial class ServiceDefinitionFactory
         return [.. list];
     }
 
-    private static void ValidateName(string name, bool systemd)
+    /// <summary>
+    /// Refuses a service name the supervisor would not take as a name: for systemd a unit name (no '@', at most 255
+    /// characters with '.service') that does not start with '-', which systemctl and the unit's own ExecStopPost= would
+    /// read as an option; for launchd a label starting with a letter or digit.
+    /// </summary>
+    public static void ValidateName(string name, ServicePlatform platform)
     {
+        var systemd = platform == ServicePlatform.Systemd;
         var ok = systemd
-            ? name.Length + ".service".Length <= 255 && UnitNameRule().IsMatch(name) && !name.Contains('@', StringComparison.Ordinal)
+            ? name.Length + ".service".Length <= 255 && UnitNameRule().IsMatch(name) && !name.StartsWith('-') && !name.Contains('@', StringComparison.Ordinal)
             : name.Length <= 255 && LabelRule().IsMatch(name);
         if (!ok)
         {
             throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument,
                 systemd
-                    ? $"'{name}' is not a valid service unit name (letters, digits, ':', '_', '.', '-' and '\\'; no '@'; at most 255 characters with '.service')."
+                    ? $"'{name}' is not a valid service unit name (letters, digits, ':', '_', '.', '-' and '\\', not starting with '-', which systemctl would read as an option; no '@'; at most 255 characters with '.service')."
                     : $"'{name}' is not a valid launchd label (letters, digits, '.', '_' and '-', starting with a letter or digit).", name);
         }
     }

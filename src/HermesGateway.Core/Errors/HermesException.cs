@@ -73,4 +73,6 @@ public static class HermesErrorIds
     public const string RestartInProgress = "HermesRestartInProgress";
     public const string NameInvalid = "HermesNameInvalid";
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
+    public const string HermesHomeMissing = "HermesHomeMissing";
+    public const string SpecifierUnresolvable = "HermesSpecifierUnresolvable";
 }

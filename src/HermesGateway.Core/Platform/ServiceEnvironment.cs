@@ -42,18 +42,37 @@ public sealed partial record ServiceEnvironment
         !string.IsNullOrEmpty(DbusSessionBusAddress)
         || (!string.IsNullOrEmpty(XdgRuntimeDir) && (File.Exists(Path.Combine(XdgRuntimeDir, "bus")) || File.Exists(Path.Combine(XdgRuntimeDir, "systemd", "private"))));
 
-    public static ServiceEnvironment Current()
+    public static ServiceEnvironment Current() =>
+        FromProcess(NativeMethods.geteuid(), Environment.UserName, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Environment.GetEnvironmentVariable);
+
+    /// <summary>
+    /// The facts as <see cref="Current"/> reads them from a process with effective UID <paramref name="uid"/> and the
+    /// environment <paramref name="variable"/>. Root takes the XDG and D-Bus variables only when they are root's own
+    /// (/run/user/0, a config folder under its home): 'sudo -E' keeps the invoking user's, and root would otherwise
+    /// write user units into that user's ~/.config, talk to that user's bus, and keep state in that user's runtime folder.
+    /// </summary>
+    public static ServiceEnvironment FromProcess(uint uid, string userName, string home, Func<string, string?> variable)
     {
-        var uid = NativeMethods.geteuid();
-        string Env(string name) => Environment.GetEnvironmentVariable(name) ?? string.Empty;
+        string Env(string name) => variable(name) ?? string.Empty;
+        var runtime = NullIfEmpty(Env("XDG_RUNTIME_DIR"));
+        var config = NullIfEmpty(Env("XDG_CONFIG_HOME"));
+        var bus = NullIfEmpty(Env("DBUS_SESSION_BUS_ADDRESS"));
+        if (uid == 0)
+        {
+            const string rootRuntime = "/run/user/0";
+            runtime = runtime is null || runtime.TrimEnd('/') == rootRuntime ? runtime : null;
+            config = config is null || config.StartsWith(home.TrimEnd('/') + "/", StringComparison.Ordinal) ? config : null;
+            bus = bus is null || bus.Contains(rootRuntime + "/", StringComparison.Ordinal) ? bus : null;
+        }
+
         return new ServiceEnvironment
         {
-            Home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
-            XdgConfigHome = NullIfEmpty(Env("XDG_CONFIG_HOME")),
-            XdgRuntimeDir = NullIfEmpty(Env("XDG_RUNTIME_DIR")),
-            DbusSessionBusAddress = NullIfEmpty(Env("DBUS_SESSION_BUS_ADDRESS")),
+            Home = home,
+            XdgConfigHome = config,
+            XdgRuntimeDir = runtime,
+            DbusSessionBusAddress = bus,
             Uid = uid,
-            UserName = Environment.UserName,
+            UserName = userName,
             IsMacOS = OperatingSystem.IsMacOS(),
         };
     }

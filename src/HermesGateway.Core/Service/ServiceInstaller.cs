@@ -30,6 +30,9 @@ public sealed class ServiceInstaller
     private static readonly UnixFileMode ServiceFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private static readonly UnixFileMode SecretFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>systemd's READ_FULL_BYTES_MAX (252): the largest environment file it reads.</summary>
+    public const int EnvironmentFileMaxBytes = 64 * 1024 * 1024 - 1;
+
     private readonly IReadOnlyList<IServiceManager> managers;
 
     public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
@@ -60,20 +63,26 @@ public sealed class ServiceInstaller
     public InstallResult Install(InstallRequest request, IEngineHost host)
     {
         var d = request.Definition;
+
+        // A definition need not come from the factory (one read from a file, or changed with 'with'): its name is
+        // checked again before it reaches a path or a systemctl/launchctl command line.
+        ServiceDefinitionFactory.ValidateName(d.Name, d.Platform);
         var manager = For(d.Platform);
         manager.CheckCanManage(d.Scope);
         var path = manager.FilePath(d.Name, d.Scope);
         var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
         var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
-        var current = File.Exists(path) ? TextFiles.ReadText(path) : null;
+        CheckWorkingDirectory(d, request.Start, host);
+        var (current, unreadable) = ReadExisting(path, request.Force);
 
-        if (current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
+        if (unreadable is null && current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
         {
             host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
             manager.Activate(d, path, fileChanged: false, request.Start, enableLinger: false, host);
             return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
         }
 
+        var exists = current is not null || unreadable is not null;
         var changes = current is null
             ? ServiceDiff.CompareText(EmptyDocument(d.Platform), text, d.Platform, path)
             : ServiceDiff.CompareText(current, text, d.Platform, path);
@@ -85,14 +94,19 @@ public sealed class ServiceInstaller
         }
 
         // Only the environment file differs: the unit is neither backed up nor rewritten.
-        var unitChanged = current != text;
-        var action = new StringBuilder(!unitChanged ? "Keep " : current is null ? "Create " : "Update ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
+        var unitChanged = unreadable is not null || current != text;
+        var action = new StringBuilder(!unitChanged ? "Keep " : exists ? "Update " : "Create ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
         foreach (var c in changes)
         {
             action.Append('\n').Append("  ").Append(Shorten(c));
         }
 
-        if (current is not null && unitChanged)
+        if (unreadable is not null)
+        {
+            action.Append("\n  replaces a file that cannot be read (").Append(unreadable.ErrorId).Append("), kept as it is in the backup");
+        }
+
+        if (exists && unitChanged)
         {
             action.Append("\n  backup: ").Append(System.IO.Path.GetFileName(path)).Append('.').Append(host.Now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)).Append(".bak");
         }
@@ -107,7 +121,7 @@ public sealed class ServiceInstaller
             return new InstallResult(path, InstallOutcome.NotPerformed, null, changes, null);
         }
 
-        var backup = current is null || !unitChanged ? null : AtomicFile.Backup(path, host.Now);
+        var backup = exists && unitChanged ? AtomicFile.Backup(path, host.Now) : null;
         if (envFileText is not null)
         {
             if (File.Exists(d.EnvironmentFile!) || new FileInfo(d.EnvironmentFile!).LinkTarget is not null)
@@ -130,7 +144,61 @@ public sealed class ServiceInstaller
         }
 
         manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
-        return new InstallResult(path, current is null ? InstallOutcome.Created : InstallOutcome.Updated, backup, changes, Status(path, d.Scope, manager));
+        return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
+    }
+
+    /// <summary>
+    /// The directory the supervisor changes into before it runs the gateway (WorkingDirectory=, by default HERMES_HOME)
+    /// must exist: otherwise systemd ends every start with status 200/CHDIR and, under Restart=on-failure, retries
+    /// forever, while the install looked successful (launchd likewise fails each spawn). With -Start that is refused
+    /// before anything is written; without it the service would fail at its first start, which a warning says.
+    /// </summary>
+    private static void CheckWorkingDirectory(ServiceDefinition d, bool start, IEngineHost host)
+    {
+        var directory = d.WorkingDirectory ?? d.HermesHome;
+        if (directory is null || Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var what = d.WorkingDirectory is not null && d.WorkingDirectory != d.HermesHome ? "WorkingDirectory" : "HERMES_HOME";
+        var owner = d.User ?? "the user the service runs as";
+        var status = d.Platform == ServicePlatform.Systemd ? "systemd ends every start with status 200/CHDIR and retries it forever" : "launchd cannot spawn it";
+        if (start)
+        {
+            throw new HermesException(HermesErrorIds.HermesHomeMissing, HermesErrorCategory.ObjectNotFound,
+                $"{what} '{directory}' does not exist, so the gateway cannot start ({status}). Create it (owned by {owner}, mode 0700) or set up Hermes for it first; nothing was written.", directory);
+        }
+
+        host.WriteWarning($"{what} '{directory}' does not exist: until it does, {d.Name} cannot start ({status}). Create it (owned by {owner}, mode 0700) before starting the service.");
+    }
+
+    /// <summary>
+    /// The file being replaced, as text; or, with -Force, the error that kept it from being read (too large, not
+    /// text, empty): -Force must always be able to replace a file, the module's own included, that can no longer be
+    /// read. It is then backed up byte for byte as it is. Without -Force such a file is refused, saying so.
+    /// </summary>
+    private static (string? Text, HermesException? Unreadable) ReadExisting(string path, bool force)
+    {
+        if (!File.Exists(path))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (TextFiles.ReadText(path), null);
+        }
+        catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileTooLarge or HermesErrorIds.FileNotText or HermesErrorIds.FileEmpty)
+        {
+            if (!force)
+            {
+                throw new HermesException(e.ErrorId, e.Category,
+                    $"{e.Message} -Force replaces it and keeps a backup of it as it is.", path, e);
+            }
+
+            return (null, e);
+        }
     }
 
     public UninstallResult Uninstall(HermesService service, IEngineHost host)
@@ -233,7 +301,11 @@ public sealed class ServiceInstaller
         {
             config = ServiceConfiguration.Read(path, manager.Platform);
             text = File.ReadAllText(path);
-            adopted = ServiceFiles.ToDefinition(config);
+            // Specifiers resolve as the manager that loads the file resolves them: the scope it was found in, and this
+            // machine's account for a user unit.
+            adopted = ServiceFiles.ToDefinition(config, manager is SystemdServiceManager systemd
+                ? SpecifierContext.For(System.IO.Path.GetFileName(path), scope == ServiceScope.System, systemd.Account)
+                : null);
         }
         catch (HermesException e)
         {
@@ -321,7 +393,16 @@ public sealed class ServiceInstaller
             sb.Append("\"\n");
         }
 
-        return sb.ToString();
+        // systemd reads an environment file whole (read_full_stream) and refuses one of READ_FULL_BYTES_MAX or more.
+        var text = sb.ToString();
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        if (bytes > EnvironmentFileMaxBytes)
+        {
+            throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                $"The environment file would be {bytes} bytes; systemd reads environment files of at most {EnvironmentFileMaxBytes} bytes (64 MiB - 1, READ_FULL_BYTES_MAX), so the service would not start.", d.EnvironmentFile);
+        }
+
+        return text;
     }
 
     /// <summary>A change as one readable line: long values cut, the planned-stop marker named for what it does.</summary>

@@ -47,31 +47,34 @@ public sealed class SystemctlClient
 
     public TimeSpan Timeout { get; }
 
-    /// <summary>The exact argument list of a systemctl call (for -WhatIf texts and golden tests).</summary>
+    /// <summary>
+    /// The exact argument list of a systemctl call (for -WhatIf texts and golden tests). Every call that names a unit
+    /// puts '--' before it, so no name can be read as an option (the names the engine makes never start with '-').
+    /// </summary>
     public IReadOnlyList<string> Arguments(params string[] arguments) => User ? ["--user", .. arguments] : arguments;
 
     public void DaemonReload(CancellationToken ct = default) => Check(Run(ct, "daemon-reload"), null);
 
     public void Enable(string unit, bool now, CancellationToken ct = default) =>
-        Check(Run(ct, now ? ["enable", "--now", unit] : ["enable", unit]), unit);
+        Check(Run(ct, now ? ["enable", "--now", "--", unit] : ["enable", "--", unit]), unit);
 
     public void Disable(string unit, bool now, CancellationToken ct = default) =>
-        Check(Run(ct, now ? ["disable", "--now", unit] : ["disable", unit]), unit);
+        Check(Run(ct, now ? ["disable", "--now", "--", unit] : ["disable", "--", unit]), unit);
 
-    public void Start(string unit, CancellationToken ct = default) => Check(Run(ct, "start", unit), unit);
+    public void Start(string unit, CancellationToken ct = default) => Check(Run(ct, "start", "--", unit), unit);
 
-    public void Stop(string unit, CancellationToken ct = default) => Check(Run(ct, "stop", unit), unit);
+    public void Stop(string unit, CancellationToken ct = default) => Check(Run(ct, "stop", "--", unit), unit);
 
-    public void Restart(string unit, CancellationToken ct = default) => Check(Run(ct, "restart", unit), unit);
+    public void Restart(string unit, CancellationToken ct = default) => Check(Run(ct, "restart", "--", unit), unit);
 
-    public void ResetFailed(string unit, CancellationToken ct = default) => Check(Run(ct, "reset-failed", unit), unit);
+    public void ResetFailed(string unit, CancellationToken ct = default) => Check(Run(ct, "reset-failed", "--", unit), unit);
 
     public bool IsEnabled(string unit, CancellationToken ct = default) =>
-        Run(ct, "is-enabled", unit).StandardOutput.Trim() is "enabled" or "enabled-runtime" or "linked" or "alias";
+        Run(ct, "is-enabled", "--", unit).StandardOutput.Trim() is "enabled" or "enabled-runtime" or "linked" or "alias";
 
     public SystemdUnitStatus Show(string unit, CancellationToken ct = default)
     {
-        var r = Run(ct, "show", "-p", StatusProperties, "--timestamp=unix", unit);
+        var r = Run(ct, "show", "-p", StatusProperties, "--timestamp=unix", "--", unit);
         Check(r, unit);
         var p = r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2))

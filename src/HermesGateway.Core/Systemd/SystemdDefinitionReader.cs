@@ -12,9 +12,18 @@ namespace HermesGateway.Core.Systemd;
 /// </summary>
 public static class SystemdDefinitionReader
 {
-    public static ServiceDefinition FromUnit(SystemdUnit unit)
+    /// <summary>
+    /// The unit as a definition. Specifiers in its values are resolved as systemd resolves them for this unit (see
+    /// <see cref="SpecifierContext"/>; without one given, the calling user's facts for a user unit); one the engine
+    /// cannot resolve is refused, and so is a HERMES_HOME that is not an absolute path: the engine writes the gateway's
+    /// markers there and must never take '%h/...' or a relative path literally, relative to its own working directory.
+    /// </summary>
+    public static ServiceDefinition FromUnit(SystemdUnit unit, SpecifierContext? context = null)
     {
         var s = unit.Settings;
+        var x = context ?? SpecifierContext.For(unit.Name, LooksLikeSystemUnit(unit), ServiceEnvironment.Current());
+        string R(string value, string what, bool dollars = false) =>
+            SystemdSpecifiers.Expand(dollars ? value.Replace("$$", "$", StringComparison.Ordinal) : value, x, what);
         var extras = ImmutableArray.CreateBuilder<ExtraUnitSetting>();
         string? description = null, user = null, group = null, workingDirectory = null, environmentFile = null, stdout = null, stderr = null;
         string? home = null;
@@ -36,7 +45,7 @@ public static class SystemdDefinitionReader
             switch (e.Section, e.Key)
             {
                 case ("Unit", "Description"):
-                    description = SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    description = R(v, "Description=");
                     break;
                 case ("Unit", "After"):
                     Accumulate(after, v);
@@ -62,10 +71,10 @@ public static class SystemdDefinitionReader
                     group = v.Length == 0 ? null : v;
                     break;
                 case ("Service", "WorkingDirectory"):
-                    workingDirectory = v.Length == 0 ? null : SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    workingDirectory = v.Length == 0 ? null : R(v, "WorkingDirectory=");
                     break;
                 case ("Service", "EnvironmentFile"):
-                    environmentFile = v.Length == 0 ? null : SystemdValues.UnescapeSpecifiers(v, dollars: false);
+                    environmentFile = v.Length == 0 ? null : R(v, "EnvironmentFile=");
                     break;
                 case ("Service", "Environment"):
                     if (v.Trim().Length == 0)
@@ -75,13 +84,14 @@ public static class SystemdDefinitionReader
                         break;
                     }
 
-                    if (!SystemdValues.TrySplitCommandLine(v, out var prefix, out var words) || prefix.Length > 0)
+                    // systemd resolves the specifiers of the whole value first, then splits it into assignments.
+                    if (!SystemdValues.TrySplitCommandLine(R(v, "Environment="), out var prefix, out var words) || prefix.Length > 0)
                     {
                         extras.Add(new(e.Section, e.Key, v));
                         break;
                     }
 
-                    foreach (var word in words.Select(w => SystemdValues.UnescapeSpecifiers(w, dollars: false)))
+                    foreach (var word in words)
                     {
                         var eq = word.IndexOf('=', StringComparison.Ordinal);
                         if (eq <= 0)
@@ -105,11 +115,11 @@ public static class SystemdDefinitionReader
                 case ("Service", "UnsetEnvironment") when v == SystemdUnitRenderer.InvocationIdVariable:
                     hideInvocationId = true;
                     break;
-                case ("Service", "ExecStop") when ParsePlannedStop(v) is { } marker:
+                case ("Service", "ExecStop") when ParsePlannedStop(v, x) is { } marker:
                     markPlannedStop = true;
                     markerHome = marker;
                     break;
-                case ("Service", "ExecStopPost") when ParseReviver(v) is { } reviverHome:
+                case ("Service", "ExecStopPost") when ParseReviver(v, x) is { } reviverHome:
                     reviveRequestedRestart = true;
                     markerHome ??= reviverHome;
                     break;
@@ -117,10 +127,10 @@ public static class SystemdDefinitionReader
                     reloadSignal = sig;
                     break;
                 case ("Service", "StandardOutput") when v.StartsWith("append:", StringComparison.Ordinal):
-                    stdout = SystemdValues.UnescapeSpecifiers(v["append:".Length..], dollars: false);
+                    stdout = R(v["append:".Length..], "StandardOutput=");
                     break;
                 case ("Service", "StandardError") when v.StartsWith("append:", StringComparison.Ordinal):
-                    stderr = SystemdValues.UnescapeSpecifiers(v["append:".Length..], dollars: false);
+                    stderr = R(v["append:".Length..], "StandardError=");
                     break;
                 case ("Service", "ExecStart" or "Restart" or "RestartSec" or "RestartSteps" or "RestartMaxDelaySec" or "SuccessExitStatus"
                     or "RestartForceExitStatus" or "RestartPreventExitStatus" or "KillMode" or "KillSignal" or "TimeoutStopSec"):
@@ -138,7 +148,14 @@ public static class SystemdDefinitionReader
         }
 
         // systemd execs the first word as written ('$' is expanded in the arguments only).
-        var command = exec.Select((w, i) => SystemdValues.UnescapeSpecifiers(w, dollars: i > 0)).ToImmutableArray();
+        var command = exec.Select((w, i) => R(w, "ExecStart=", dollars: i > 0)).ToImmutableArray();
+        var hermesHome = home ?? markerHome;
+        if (hermesHome is not null && !hermesHome.StartsWith('/'))
+        {
+            throw new HermesException(HermesErrorIds.DefinitionInvalid, HermesErrorCategory.InvalidData,
+                $"'{unit.Path}' sets HERMES_HOME to '{hermesHome}', which is not an absolute path: the gateway would resolve it against its working directory, this module against its own. Write the absolute path.", unit.Path);
+        }
+
         var arguments = command.RemoveAt(0);
         var profileAt = arguments.IndexOf("--profile");
         var name = unit.Name.EndsWith(".service", StringComparison.Ordinal) ? unit.Name[..^".service".Length] : unit.Name;
@@ -150,7 +167,7 @@ public static class SystemdDefinitionReader
             Name = name,
             Profile = profileAt >= 0 && profileAt + 1 < arguments.Length ? arguments[profileAt + 1] : null,
             Description = description,
-            HermesHome = home ?? markerHome,
+            HermesHome = hermesHome,
             Executable = command[0],
             Arguments = arguments,
             WorkingDirectory = workingDirectory,
@@ -188,7 +205,7 @@ public static class SystemdDefinitionReader
     }
 
     /// <summary>The module's own ExecStop= form: '/bin/sh -c SCRIPT hermes-mark-planned-stop HOME $MAINPID'; gives HOME.</summary>
-    public static string? ParsePlannedStop(string value)
+    public static string? ParsePlannedStop(string value, SpecifierContext context)
     {
         if (!SystemdValues.TrySplitCommandLine(value, out var prefix, out var w) || prefix.Length > 0)
         {
@@ -196,12 +213,12 @@ public static class SystemdDefinitionReader
         }
 
         return w.Length == 6 && w[0] == "/bin/sh" && w[1] == "-c" && w[3] == SystemdModel.PlannedStopMarkerCommand && w[5] == "$MAINPID"
-            ? SystemdValues.UnescapeSpecifiers(w[4], dollars: true)
+            ? SystemdSpecifiers.Expand(w[4].Replace("$$", "$", StringComparison.Ordinal), context, "ExecStop=")
             : null;
     }
 
     /// <summary>The module's own ExecStopPost= form: '/bin/sh -c SCRIPT hermes-revive-requested-restart HOME --user|--system %n'; gives HOME.</summary>
-    public static string? ParseReviver(string value)
+    public static string? ParseReviver(string value, SpecifierContext context)
     {
         if (!SystemdValues.TrySplitCommandLine(value, out var prefix, out var w) || prefix is not ("" or "+"))
         {
@@ -209,7 +226,7 @@ public static class SystemdDefinitionReader
         }
 
         return w.Length == 7 && w[0] == "/bin/sh" && w[1] == "-c" && w[3] == SystemdModel.RestartReviverCommand && w[5] is "--user" or "--system" && w[6] == "%n"
-            ? SystemdValues.UnescapeSpecifiers(w[4], dollars: true)
+            ? SystemdSpecifiers.Expand(w[4].Replace("$$", "$", StringComparison.Ordinal), context, "ExecStopPost=")
             : null;
     }
 
@@ -224,6 +241,27 @@ public static class SystemdDefinitionReader
         return w.Length == 3 && w[0] == "/bin/kill" && w[1].StartsWith('-') && w[2] == "$MAINPID" && UnixSignals.TryParse(w[1][1..], SignalPlatform.Linux, out var sig)
             ? sig
             : null;
+    }
+
+    /// <summary>The same test the definition's Scope is decided by: a User= or WantedBy=multi-user.target makes a system unit.</summary>
+    private static bool LooksLikeSystemUnit(SystemdUnit unit)
+    {
+        string? user = null;
+        var multiUser = false;
+        foreach (var e in unit.Entries)
+        {
+            switch (e.Section, e.Key)
+            {
+                case ("Service", "User"):
+                    user = e.Value.Length == 0 ? null : e.Value;
+                    break;
+                case ("Install", "WantedBy"):
+                    multiUser = e.Value.Trim().Length > 0 && (multiUser || e.Value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Contains("multi-user.target"));
+                    break;
+            }
+        }
+
+        return user is not null || multiUser;
     }
 
     private static void Accumulate(List<string> list, string value)

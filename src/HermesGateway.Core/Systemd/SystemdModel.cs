@@ -12,7 +12,7 @@ public abstract record SystemdEvent
 /// <summary>The main process ends on its own (an exit, a crash) or is killed from outside with kill(1).</summary>
 public sealed record MainProcessEnded(ProcessEnding Ending, bool RestartRecorded = false) : SystemdEvent
 {
-    public override string Describe() => $"main process: {Ending}{(RestartRecorded ? ", restart recorded in gateway_state.json" : string.Empty)}";
+    public override string Describe() => $"main process: {SystemdValues.DescribeEnding(Ending)}{(RestartRecorded ? ", restart recorded in gateway_state.json" : string.Empty)}";
 }
 
 /// <summary>A signal sent to the main process from outside the manager (kill -SIG &lt;pid&gt;); the process decides how it ends.</summary>
@@ -176,11 +176,11 @@ public sealed class SystemdModel
             }
             else if (s.SuccessExitStatus.ContainsCode(ending.ExitCode))
             {
-                (result, why) = (ServiceResult.Success, $"{ending.ExitCode} is in SuccessExitStatus=");
+                (result, why) = (ServiceResult.Success, $"{SystemdValues.FormatExitStatus(ending.ExitCode)} is in SuccessExitStatus=");
             }
             else
             {
-                (result, why) = (ServiceResult.ExitCode, $"exit {ending.ExitCode} is not in SuccessExitStatus=");
+                (result, why) = (ServiceResult.ExitCode, $"exit {SystemdValues.FormatExitStatus(ending.ExitCode)} is not in SuccessExitStatus=");
             }
         }
         else if (ending.CoreDumped)
@@ -498,7 +498,7 @@ public sealed class SystemdModel
         ending.Kind == EndingKind.Exited ? set.ContainsCode(ending.ExitCode) : set.ContainsSignal(ending.Signal!.Value);
 
     private static string Status(ProcessEnding ending) =>
-        ending.Kind == EndingKind.Exited ? $"exit {ending.ExitCode}" : ending.Signal!.Value.ToString();
+        ending.Kind == EndingKind.Exited ? "exit " + SystemdValues.FormatExitStatus(ending.ExitCode) : ending.Signal!.Value.ToString();
 
     /// <summary>Adds times without overflowing: anything past the end of representable time is "never".</summary>
     internal static TimeSpan Plus(TimeSpan a, TimeSpan b) => b >= TimeSpan.MaxValue - a ? TimeSpan.MaxValue : a + b;

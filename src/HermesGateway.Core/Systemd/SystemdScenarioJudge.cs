@@ -181,7 +181,7 @@ internal static class SystemdScenarioJudge
             _ => new OomKill(),
         };
         var o = model.Apply(state, ev, contract, run);
-        return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending?.ToString() ?? "(still running)",
+        return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending is { } ending ? SystemdValues.DescribeEnding(ending) : "(still running)",
             o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), o.Rule.ToString(), o.Explanation, null, o.Final.NRestarts,
             (int)o.ExecMainCode, o.ExecMainStatus);
     }

@@ -22,6 +22,9 @@ public sealed class SystemdServiceManager : IServiceManager
 
     public ServicePlatform Platform => ServicePlatform.Systemd;
 
+    /// <summary>The account and session this manager acts for.</summary>
+    public ServiceEnvironment Account => environment;
+
     public string SupervisorName => "systemd";
 
     public string TransientJobKind => "systemd-run";
@@ -166,6 +169,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var contract = GatewayExitContract.Hermes;
         string? lastExit = s.ExecMainCode switch
         {
+            1 when SystemdValues.IsSystemdExitStatus(s.ExecMainStatus) => $"{SystemdValues.FormatExitStatus(s.ExecMainStatus)} (systemd could not set up the gateway's process; it never ran)",
             1 => contract.Describe(ProcessEnding.Exit(s.ExecMainStatus)).Replace("exits ", string.Empty, StringComparison.Ordinal),
             2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => sig.ToString(),
             _ => null,
@@ -248,7 +252,7 @@ public sealed class SystemdServiceManager : IServiceManager
         {
             // The stop was asked for: it must not leave the unit failed (a full disk that kept the marker out, a gateway
             // that exited 1 on the SIGTERM). The failure is said, and cleared.
-            host.WriteWarning($"{unit} ended failed (Result={after.Result}) although the stop was planned; it is reset to inactive. Test-HermesExitPolicy -Scenario ManagerStop explains why.");
+            host.WriteWarning($"{unit} ended failed (Result={after.Result}{(after.ExecMainCode == 1 ? $", status={SystemdValues.FormatExitStatus(after.ExecMainStatus)}" : string.Empty)}) although the stop was planned; it is reset to inactive. Test-HermesExitPolicy -Scenario ManagerStop explains why.");
             systemctl.ResetFailed(unit, host.Cancellation);
         }
     }
@@ -321,7 +325,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var systemctl = Client(service.Scope);
         try
         {
-            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), unit), systemctl.Timeout, host.Cancellation), unit);
+            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), "--", unit), systemctl.Timeout, host.Cancellation), unit);
         }
         catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
         {

@@ -48,8 +48,14 @@ public static class SystemdUnitRenderer
         "f=\"$home/gateway_state.json\"; [ -f \"$f\" ] && [ ! -L \"$f\" ] || exit 0; state=$(/usr/bin/timeout 5 /usr/bin/head -c 65536 -- \"$f\" 2>/dev/null) || exit 0; " +
         "case $state in *'\"restart_requested\":true'*) ;; *) exit 0 ;; esac; " +
         "case $state in *'\"gateway_state\":\"stopped\"'*) ;; *) exit 0 ;; esac; " +
-        "job=$(/bin/systemctl \"$scope\" show --property=Job --value \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
-        "/bin/systemctl \"$scope\" --no-block start \"$unit\" || true";
+        "job=$(/bin/systemctl \"$scope\" show --property=Job --value -- \"$unit\" 2>/dev/null) || exit 0; [ -z \"$job\" ] || exit 0; " +
+        "/bin/systemctl \"$scope\" --no-block start -- \"$unit\" || true";
+
+    /// <summary>
+    /// systemd's LONG_LINE_MAX (1 MiB): the unit-file parser (config_parse, read_line) gives up on a longer line, and with
+    /// it on the whole unit, which then does not load ("Line too long").
+    /// </summary>
+    public const int LongLineMax = 1024 * 1024;
 
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
     public const string InvocationIdVariable = "INVOCATION_ID";
@@ -196,7 +202,9 @@ public static class SystemdUnitRenderer
             Extras(section);
         }
 
-        return sb.ToString();
+        var text = sb.ToString();
+        RefuseLongLines(text);
+        return text;
 
         void StatusLine(string key, ExitStatusSet set)
         {
@@ -207,11 +215,26 @@ public static class SystemdUnitRenderer
         }
     }
 
+    /// <summary>Refuses a unit with a line systemd could not read (one over-long value makes the whole unit fail to load).</summary>
+    private static void RefuseLongLines(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetByteCount(line);
+            if (bytes >= LongLineMax)
+            {
+                var key = line[..Math.Max(0, line.IndexOf('=', StringComparison.Ordinal))];
+                throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                    $"The {key}= line would be {bytes} bytes; systemd refuses a unit with a line of {LongLineMax} bytes (1 MiB, LONG_LINE_MAX) or more, so the unit would not load. Pass a value this long in a file the gateway reads instead.", key);
+            }
+        }
+    }
+
     private static string UnitName(string name)
     {
-        if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '%' or '$' or '"' or '\'' or '\\'))
+        if (name.Length == 0 || name.StartsWith('-') || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '%' or '$' or '"' or '\'' or '\\'))
         {
-            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{name}' is not a unit name.", name);
+            throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{name}' is not a unit name (or starts with '-', which systemctl would read as an option).", name);
         }
 
         return name;

@@ -37,6 +37,26 @@ public static class SystemdValues
         ["CONFIGURATION_DIRECTORY"] = 241, ["NUMA_POLICY"] = 242, ["CREDENTIALS"] = 243, ["BPF"] = 245,
     };
 
+    /// <summary>
+    /// systemd's own exit statuses (200-245, EXIT_CHDIR ... EXIT_BPF, systemd.exec(5) "Process Exit Codes"): the step
+    /// of setting up the service's process that failed before its command ran.
+    /// </summary>
+    private static readonly Dictionary<int, string> SystemdExitStatusNames =
+        ExitStatusNames.Where(kv => kv.Value >= 200).ToDictionary(kv => kv.Value, kv => kv.Key);
+
+    /// <summary>An exit status as systemctl shows it: "200/CHDIR" for systemd's own statuses, the number otherwise.</summary>
+    public static string FormatExitStatus(int code) =>
+        SystemdExitStatusNames.TryGetValue(code, out var name)
+            ? code.ToString(CultureInfo.InvariantCulture) + "/" + name
+            : code.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether systemd itself ended the process with this status, before the service's command ran.</summary>
+    public static bool IsSystemdExitStatus(int code) => SystemdExitStatusNames.ContainsKey(code);
+
+    /// <summary>A process ending under systemd: "exit 200/CHDIR", "exit 1", "killed by SIGKILL".</summary>
+    public static string DescribeEnding(Policy.ProcessEnding ending) =>
+        ending.Kind == Policy.EndingKind.Exited ? "exit " + FormatExitStatus(ending.ExitCode) : ending.ToString();
+
     /// <summary>systemd's USEC_INFINITY: 2^64 - 1 microseconds.</summary>
     private const double UsecInfinity = 18446744073709551615d;
 

@@ -30,7 +30,7 @@ public sealed class CompareHermesServiceDefinitionCommand : HermesCmdlet
         try
         {
             var changes = ParameterSetName == FileSet
-                ? ServiceDiff.CompareWithFile(GetUnresolvedProviderPathFromPSPath(LiteralPath), DifferenceDefinition!)
+                ? ServiceDiff.CompareWithFile(ResolveLiteralPath(LiteralPath!), DifferenceDefinition!)
                 : ServiceDiff.Compare(ReferenceDefinition!, DifferenceDefinition!);
             WriteObject(changes, enumerateCollection: true);
         }

@@ -82,7 +82,7 @@ public abstract class DefinitionParametersCmdlet : ExitContractCmdlet
     internal DefinitionRequest BuildRequest(ServiceDefinition? basis = null)
     {
         var request = basis is null ? new DefinitionRequest() : DefinitionRequest.From(basis);
-        string? Resolve(string? path) => path is null ? null : GetUnresolvedProviderPathFromPSPath(path);
+        string? Resolve(string? path) => path is null ? null : ResolveLiteralPath(path);
         var platform = Platform ?? basis?.Platform ?? ServicePlatforms.Native;
         return request with
         {

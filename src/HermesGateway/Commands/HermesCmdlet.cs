@@ -21,6 +21,44 @@ public abstract class HermesCmdlet : PSCmdlet
             _ => ErrorCategory.InvalidOperation,
         }, e.Target);
 
+    /// <summary>A character no path given to the module contains, standing in for '\' while PowerShell resolves a path.</summary>
+    private const char BackslashStandIn = '\uE000';
+
+    /// <summary>
+    /// A file-system path as given, made absolute against the current location ('~', '.', '..' and drives such as
+    /// TestDrive: resolved), with every backslash kept. PowerShell's provider takes '\' for a directory separator and
+    /// rewrites it to '/', but on Unix a backslash is a character of a file name like any other: a HERMES_HOME of
+    /// '/srv/a\b' is one directory, not two. Only the separator of a drive-qualified path ('TestDrive:\x') is one.
+    /// </summary>
+    internal string ResolveLiteralPath(string path)
+    {
+        if (OperatingSystem.IsWindows() || !path.Contains('\\', StringComparison.Ordinal) || path.Contains(BackslashStandIn, StringComparison.Ordinal))
+        {
+            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+
+        // A provider-qualified path (a PSPath, 'Microsoft.PowerShell.Core\FileSystem::/srv/x') names its provider with a
+        // backslash; the path proper starts after '::'.
+        var qualifier = path.IndexOf("::", StringComparison.Ordinal);
+        var start = qualifier < 0 ? 0 : qualifier + 2;
+        var colon = path.IndexOf(':', start);
+        var drive = colon > start ? path[start..colon] : string.Empty;
+        var driveSeparator = qualifier < 0 && drive.Length > 0 && colon + 1 < path.Length && path[colon + 1] == '\\' && drive.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
+            && SessionState.Drive.GetAll().Any(d => string.Equals(d.Name, drive, StringComparison.OrdinalIgnoreCase))
+            ? colon + 1
+            : -1;
+        var chars = path.ToCharArray();
+        for (var i = start; i < chars.Length; i++)
+        {
+            if (chars[i] == '\\' && i != driveSeparator)
+            {
+                chars[i] = BackslashStandIn;
+            }
+        }
+
+        return SessionState.Path.GetUnresolvedProviderPathFromPSPath(new string(chars)).Replace(BackslashStandIn, '\\');
+    }
+
     /// <summary>
     /// Resolves -Path (wildcards allowed) or -LiteralPath (taken as written) to file-system paths; a path that
     /// matches nothing is an error for that item.
@@ -35,7 +73,8 @@ public abstract class HermesCmdlet : PSCmdlet
                 ProviderInfo provider;
                 if (literal)
                 {
-                    resolved = [SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _)];
+                    _ = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+                    resolved = [provider.Name == "FileSystem" ? ResolveLiteralPath(path) : path];
                 }
                 else
                 {

@@ -110,7 +110,7 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
     private string Resolve(string executable) =>
         !executable.Contains('/', StringComparison.Ordinal) && executable is not ("." or "..")
             ? ExecutableLocator.Find(executable, Environment.GetEnvironmentVariable("PATH"))
-            : GetUnresolvedProviderPathFromPSPath(executable);
+            : ResolveLiteralPath(executable);
 
     /// <summary>Lets -Contract take a known contract's name ('documented', 'hermes-0.16') as well as a contract object.</summary>
     [AttributeUsage(AttributeTargets.Property)]

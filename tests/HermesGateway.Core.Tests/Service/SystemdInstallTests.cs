@@ -53,7 +53,7 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
         Assert.Contains("systemctl --user daemon-reload", runner.Calls);
-        Assert.Contains("systemctl --user enable hermes-gateway.service", runner.Calls);
+        Assert.Contains("systemctl --user enable -- hermes-gateway.service", runner.Calls);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, ".*tmp"));
     }
 
@@ -61,11 +61,12 @@ public sealed class SystemdInstallTests : IDisposable
     public void Start_enables_with_now_and_a_system_unit_goes_to_the_system_directory()
     {
         var runner = FreshUnit();
+        Directory.CreateDirectory(Definition(ServiceScope.System).HermesHome!); // -Start refuses a HERMES_HOME that does not exist
         var result = Installer(runner, Environment(uid: 0)).Install(new InstallRequest(Definition(ServiceScope.System), Start: true), new TestHost());
 
         Assert.StartsWith(Path.Combine(dir.Path, "etc", "systemd", "system"), result.Path, StringComparison.Ordinal);
         Assert.Contains("systemctl daemon-reload", runner.Calls);
-        Assert.Contains("systemctl enable --now hermes-gateway.service", runner.Calls);
+        Assert.Contains("systemctl enable --now -- hermes-gateway.service", runner.Calls);
         Assert.DoesNotContain(runner.Calls, c => c.Contains("--user", StringComparison.Ordinal));
     }
 
@@ -219,7 +220,7 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Equal(System.Environment.ProcessId, marker.GetProperty("target_pid").GetInt32());
         var startTime = marker.GetProperty("target_start_time");
         Assert.Equal(ProcessStartTime.Read(System.Environment.ProcessId), startTime.ValueKind == System.Text.Json.JsonValueKind.Null ? null : startTime.GetInt64());
-        Assert.Contains("systemctl --user stop hermes-gateway.service", runner.Calls);
+        Assert.Contains("systemctl --user stop -- hermes-gateway.service", runner.Calls);
     }
 
     [Fact]
@@ -238,7 +239,7 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.True(result.Removed);
         Assert.False(File.Exists(service.Path));
         Assert.True(File.Exists(result.BackupPath));
-        Assert.Equal(["systemctl --user disable hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));
+        Assert.Equal(["systemctl --user disable -- hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class SystemdSignalAndReviveTests
         Assert.Null(handle);
         Assert.All(table.Opened, h => Assert.Empty(h.Signals));
         Assert.All(table.Opened, h => Assert.True(h.Disposed));
-        Assert.Equal(["systemctl --user kill --kill-who=main -s SIGUSR1 " + Unit], runner.Calls);
+        Assert.Equal(["systemctl --user kill --kill-who=main -s SIGUSR1 -- " + Unit], runner.Calls);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class SystemdSignalAndReviveTests
         using var handle = new SystemdServiceManager(runner, Env, new NoHandles()).SendSignal(Service, Target, UnixSignal.SIGUSR1, new TestHost());
 
         Assert.Null(handle);
-        Assert.Equal(["systemctl --user kill --kill-who=main -s SIGUSR1 " + Unit], runner.Calls);
+        Assert.Equal(["systemctl --user kill --kill-who=main -s SIGUSR1 -- " + Unit], runner.Calls);
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class SystemdSignalAndReviveTests
             .Revive(Service, Target with { SupervisorDelay = TimeSpan.FromMilliseconds(restartMs) }, TimeSpan.FromSeconds(5), new TestHost());
 
         Assert.Equal("systemctl restart", how);
-        Assert.Equal(["systemctl --user restart " + Unit], runner.Calls);
+        Assert.Equal(["systemctl --user restart -- " + Unit], runner.Calls);
     }
 
     [Theory]
@@ -175,9 +175,9 @@ public sealed class SystemdSignalAndReviveTests
             .Revive(Service, Target with { SupervisorDelay = TimeSpan.FromSeconds(2) }, TimeSpan.FromSeconds(5), new TestHost());
 
         Assert.Equal("reset-failed, start", how);
-        Assert.Equal("systemctl --user restart " + Unit, runner.Calls[0]);
-        Assert.Equal("systemctl --user reset-failed " + Unit, runner.Calls[^2]);
-        Assert.Equal("systemctl --user start " + Unit, runner.Calls[^1]);
+        Assert.Equal("systemctl --user restart -- " + Unit, runner.Calls[0]);
+        Assert.Equal("systemctl --user reset-failed -- " + Unit, runner.Calls[^2]);
+        Assert.Equal("systemctl --user start -- " + Unit, runner.Calls[^1]);
     }
 
     [Fact]
