@@ -131,7 +131,7 @@ public sealed class ShouldProcessTests : IDisposable
 
         var prompt = Assert.Single(session.Host.Recorded.Prompts);
         Assert.Contains("Restart hermes-gateway", prompt.Message, StringComparison.Ordinal);
-        Assert.Contains("systemctl --user restart -- hermes-gateway.service", systemctl.Calls);
+        Assert.Contains("systemctl --user restart --no-block -- hermes-gateway.service", systemctl.Calls);
         // The fake supervisor never brings a new process, so the confirmed restart ends in its timeout.
         Assert.StartsWith("HermesRestartTimeout,", Assert.Single(result.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
     }

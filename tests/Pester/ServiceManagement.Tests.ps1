@@ -144,7 +144,7 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
         $out = Get-HermesService | Restart-HermesGateway -WhatIf -ErrorVariable errs -ErrorAction SilentlyContinue
         $out | Should -BeNullOrEmpty
         $errs.Count | Should -Be 0 # the unreachable bus is never even tried
-        Join-Path $env:XDG_RUNTIME_DIR 'hermesgateway-*' | Should -Not -Exist # no restart lock either
+        Join-Path $env:XDG_RUNTIME_DIR 'hermesgateway*' | Should -Not -Exist # no restart lock either
     }
 
     It 'binds Get-HermesService output to Restart-HermesGateway and reports an unreachable user bus as HermesNoUserBus' {

@@ -26,7 +26,8 @@ function Enter-HermesTestHome {
     New-Item -ItemType Directory -Path $testHome | Out-Null
     $env:HOME = $testHome
     $env:XDG_CONFIG_HOME = Join-Path $testHome '.config'
-    $env:XDG_RUNTIME_DIR = Join-Path $Root 'run'
+    # Made, as a login's runtime folder is: as root the module takes XDG_RUNTIME_DIR only when root owns what it names.
+    $env:XDG_RUNTIME_DIR = (New-Item -ItemType Directory -Path (Join-Path $Root 'run') -Force).FullName
     $env:DBUS_SESSION_BUS_ADDRESS = 'unix:path=' + (Join-Path $Root 'run/no-bus')
     $saved
 }

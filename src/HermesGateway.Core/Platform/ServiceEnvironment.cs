@@ -47,11 +47,13 @@ public sealed partial record ServiceEnvironment
 
     /// <summary>
     /// The facts as <see cref="Current"/> reads them from a process with effective UID <paramref name="uid"/> and the
-    /// environment <paramref name="variable"/>. Root takes the XDG and D-Bus variables only when they are root's own
-    /// (/run/user/0, a config folder under its home): 'sudo -E' keeps the invoking user's, and root would otherwise
-    /// write user units into that user's ~/.config, talk to that user's bus, and keep state in that user's runtime folder.
+    /// environment <paramref name="variable"/>. Root takes the XDG and D-Bus variables only when what they name is
+    /// root's own (<paramref name="ownerOf"/>: the path's owner, links not followed): 'sudo -E' keeps the invoking user's,
+    /// and root would otherwise write user units into that user's ~/.config, talk to that user's bus, and keep state in
+    /// that user's runtime folder. A bus address counts by its socket's folder; one that names no path (an abstract
+    /// socket) is not taken.
     /// </summary>
-    public static ServiceEnvironment FromProcess(uint uid, string userName, string home, Func<string, string?> variable)
+    public static ServiceEnvironment FromProcess(uint uid, string userName, string home, Func<string, string?> variable, Func<string, uint?>? ownerOf = null)
     {
         string Env(string name) => variable(name) ?? string.Empty;
         var runtime = NullIfEmpty(Env("XDG_RUNTIME_DIR"));
@@ -59,10 +61,13 @@ public sealed partial record ServiceEnvironment
         var bus = NullIfEmpty(Env("DBUS_SESSION_BUS_ADDRESS"));
         if (uid == 0)
         {
-            const string rootRuntime = "/run/user/0";
-            runtime = runtime is null || runtime.TrimEnd('/') == rootRuntime ? runtime : null;
-            config = config is null || config.StartsWith(home.TrimEnd('/') + "/", StringComparison.Ordinal) ? config : null;
-            bus = bus is null || bus.Contains(rootRuntime + "/", StringComparison.Ordinal) ? bus : null;
+            ownerOf ??= NativeFiles.OwnerOf;
+            bool Roots(string? path) => path is not null && ownerOf(path) == 0;
+            runtime = Roots(runtime) ? runtime : null;
+            config = Roots(config) ? config : null;
+            const string unixPath = "unix:path=";
+            // The socket's folder decides (the socket itself may not exist yet): /run/user/<uid> is its user's.
+            bus = bus is not null && bus.StartsWith(unixPath, StringComparison.Ordinal) && Roots(Path.GetDirectoryName(bus[unixPath.Length..].Split(',')[0])) ? bus : null;
         }
 
         return new ServiceEnvironment

@@ -307,20 +307,22 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
             ["XDG_CONFIG_HOME"] = "/home/alice/.config",
         };
 
-        var env = ServiceEnvironment.FromProcess(0, "root", "/root", sudoE.GetValueOrDefault);
+        // Alice owns what her variables name (uid 1000); root owns /run/user/0.
+        static uint? Owner(string path) => path.StartsWith("/run/user/0", StringComparison.Ordinal) ? 0u : 1000u;
+        var env = ServiceEnvironment.FromProcess(0, "root", "/root", sudoE.GetValueOrDefault, Owner);
 
         Assert.True(env.IsRoot);
         Assert.Null(env.XdgRuntimeDir);
         Assert.Null(env.DbusSessionBusAddress);
         Assert.Equal("/root/.config/systemd/user", env.UserUnitDirectory);
-        var plain = ServiceEnvironment.FromProcess(0, "root", "/root", _ => null);
+        var plain = ServiceEnvironment.FromProcess(0, "root", "/root", _ => null, Owner);
         Assert.Equal(Core.Restart.RestartLock.Directory(plain), Core.Restart.RestartLock.Directory(env));
         Assert.StartsWith(OperatingSystem.IsMacOS() ? "/var/run/" : "/run/", Core.Restart.RestartLock.Directory(env), StringComparison.Ordinal);
 
         // Root's own session (machinectl shell root@, the sandbox) is kept; an ordinary user's is always theirs.
-        var own = ServiceEnvironment.FromProcess(0, "root", "/root", n => n == "XDG_RUNTIME_DIR" ? "/run/user/0" : null);
-        Assert.Equal("/run/user/0", own.XdgRuntimeDir);
-        var alice = ServiceEnvironment.FromProcess(1000, "alice", "/home/alice", sudoE.GetValueOrDefault);
+        var own = ServiceEnvironment.FromProcess(0, "root", "/root", n => n == "XDG_RUNTIME_DIR" ? "/run/user/0" : n == "DBUS_SESSION_BUS_ADDRESS" ? "unix:path=/run/user/0/bus" : null, Owner);
+        Assert.Equal(("/run/user/0", "unix:path=/run/user/0/bus"), (own.XdgRuntimeDir, own.DbusSessionBusAddress));
+        var alice = ServiceEnvironment.FromProcess(1000, "alice", "/home/alice", sudoE.GetValueOrDefault, Owner);
         Assert.Equal(("/run/user/1000", "/home/alice/.config/systemd/user"), (alice.XdgRuntimeDir, alice.UserUnitDirectory));
     }
 
