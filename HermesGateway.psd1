@@ -57,7 +57,7 @@
   drain, a start limit, a marker that cannot be written) ends running within the restart's own times.
 - Input that systemd would misread is refused or resolved: leading '-' in names ('--' before unit names), specifiers
   in hand-written units, lines and environment files systemd cannot load; backslashes in paths kept; exit statuses
-  200-245 shown by name; Install -Start refuses a missing HERMES_HOME. The security suite: 70 attacks, 0 succeeded.
+  200-245 shown by name; Install -Start refuses a missing HERMES_HOME. The security suite: 71 attacks, 0 succeeded.
 '@
         }
     }

@@ -282,6 +282,7 @@ public static partial class ServiceDefinitionFactory
                 throw Invalid("Set HERMES_HOME with -HermesHome, not in -Environment.", v);
             }
 
+            RefuseOverlongEnvironmentString(v);
             var at = list.FindIndex(x => x.Name == v.Name);
             if (at >= 0)
             {
@@ -294,6 +295,24 @@ public static partial class ServiceDefinitionFactory
         }
 
         return [.. list];
+    }
+
+    /// <summary>
+    /// The kernel's limit for one string of a new program's environment (MAX_ARG_STRLEN: 32 pages, 128 KiB with 4 KiB
+    /// pages): a NAME=value of that length or more loads into the unit, but every start then fails in execve (E2BIG,
+    /// status 203/EXEC) and is retried forever.
+    /// </summary>
+    public const int MaxEnvironmentString = 32 * 4096;
+
+    /// <summary>Refuses a variable whose NAME=value the kernel would not pass to the gateway.</summary>
+    public static void RefuseOverlongEnvironmentString(EnvironmentVariable v)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(v.Name) + 1 + System.Text.Encoding.UTF8.GetByteCount(v.Value);
+        if (bytes >= MaxEnvironmentString)
+        {
+            throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,
+                $"{v.Name}=... is {bytes} bytes; the kernel passes no environment string of {MaxEnvironmentString} bytes (128 KiB, MAX_ARG_STRLEN) or more to a program, so every start would fail with 203/EXEC. Pass a value this long in a file the gateway reads instead.", v.Name);
+        }
     }
 
     /// <summary>

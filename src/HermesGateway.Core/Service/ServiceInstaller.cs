@@ -372,6 +372,7 @@ public sealed class ServiceInstaller
                 throw new HermesException(HermesErrorIds.NameInvalid, HermesErrorCategory.InvalidArgument, $"'{v.Name}' is not a valid environment variable name.", v.Name);
             }
 
+            ServiceDefinitionFactory.RefuseOverlongEnvironmentString(v);
             if (v.Value.Any(c => c is '\n' or '\r' or '\0'))
             {
                 throw new HermesException(HermesErrorIds.ValueNotRepresentable, HermesErrorCategory.InvalidArgument,

@@ -394,6 +394,22 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         Expect.Error(HermesErrorIds.ValueNotRepresentable, () => ServiceDefinitionFactory.Create(Request() with { Environment = [new("BIG", huge)] }));
     }
 
+    /// <summary>
+    /// Below systemd's 1 MiB but at the kernel's MAX_ARG_STRLEN (128 KiB) a value loads into the unit and then fails
+    /// every start with 203/EXEC: refused, for the unit's Environment= and for the environment file alike.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Attack")]
+    public void Attack_an_environment_string_the_kernel_would_not_pass_is_refused()
+    {
+        var limit = ServiceDefinitionFactory.MaxEnvironmentString;
+        ServiceDefinitionFactory.Create(Request() with { Environment = [new("BIG", new string('x', limit - "BIG=".Length - 1))] });
+
+        var e = Expect.Error(HermesErrorIds.ValueNotRepresentable, () => ServiceDefinitionFactory.Create(Request() with { Environment = [new("BIG", new string('x', limit - "BIG=".Length))] }));
+        Assert.Contains("MAX_ARG_STRLEN", e.Message, StringComparison.Ordinal);
+        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => ServiceDefinitionFactory.RefuseOverlongEnvironmentString(new("K", new string('é', limit / 2))));
+    }
+
     [Fact]
     [Trait("Category", "Attack")]
     public void Attack_Force_replaces_an_existing_unit_too_large_to_read_and_keeps_it_byte_for_byte()
