@@ -295,6 +295,18 @@ public static partial class GatewayConformance
 
         private CancellationToken Cancellation => request.Cancellation;
 
+        /// <summary>
+        /// A short wait that ends the scenario when the run is cancelled. It never touches the token's WaitHandle: a
+        /// caller may dispose its CancellationTokenSource once the run has thrown, and a scenario still unwinding must not
+        /// crash the process over it.
+        /// </summary>
+        private void Pause(int milliseconds)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+            Thread.Sleep(milliseconds);
+            Cancellation.ThrowIfCancellationRequested();
+        }
+
         private TimeSpan Timeout => request.ScenarioTimeout;
 
         public (IReadOnlyList<ConformanceRow> Rows, string? Version) Execute(IReadOnlyList<ConformanceScenario> scenarios)
@@ -324,9 +336,10 @@ public static partial class GatewayConformance
                     {
                         job();
                     }
-                    catch (OperationCanceledException)
+                    catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
                     {
-                        // the token was cancelled: the job cleaned up after itself; the run stops below
+                        // the token was cancelled (or its source already disposed by a caller that gave up): the job
+                        // cleaned up after itself; the run stops below
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException or HermesException)
                     {
@@ -506,10 +519,7 @@ public static partial class GatewayConformance
                     takenMs = (long)Stopwatch.GetElapsedTime(actionAt).TotalMilliseconds;
                 }
 
-                if (Cancellation.WaitHandle.WaitOne(5))
-                {
-                    Cancellation.ThrowIfCancellationRequested();
-                }
+                Pause(5);
             }
 
             if (s == ConformanceScenario.PlannedStopMarkerAlone)
@@ -576,10 +586,7 @@ public static partial class GatewayConformance
                     break;
                 }
 
-                if (Cancellation.WaitHandle.WaitOne(5))
-                {
-                    Cancellation.ThrowIfCancellationRequested();
-                }
+                Pause(5);
             }
 
             var action = $"start with '{string.Join(' ', arguments)}' (a profile that does not exist)";
@@ -710,10 +717,7 @@ public static partial class GatewayConformance
                     });
                 }
 
-                if (Cancellation.WaitHandle.WaitOne(10))
-                {
-                    Cancellation.ThrowIfCancellationRequested();
-                }
+                Pause(10);
             }
         }
 

@@ -195,10 +195,9 @@ public sealed partial class SpawnedProcess : IDisposable
                 return false;
             }
 
-            if (cancellation.WaitHandle.WaitOne(5))
-            {
-                cancellation.ThrowIfCancellationRequested();
-            }
+            // Not the token's WaitHandle: its source may already be disposed by a caller that gave up.
+            cancellation.ThrowIfCancellationRequested();
+            Thread.Sleep(5);
         }
 
         return true;

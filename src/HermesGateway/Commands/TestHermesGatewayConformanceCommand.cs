@@ -43,6 +43,9 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
     protected override void ProcessRecord()
     {
         var progress = new ProgressRecord(1, "Testing gateway conformance", "starting");
+        // The run reports from its worker threads; progress is written here, on the pipeline's thread.
+        using var updates = new BlockingCollection<ConformanceProgress>();
+        Task<GatewayConformanceReport>? run = null;
         try
         {
             var request = new ConformanceRequest
@@ -55,14 +58,11 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
                 Cancellation = stopping.Token,
             };
             progress.Activity = $"Testing gateway conformance: {request.Executable}";
-
-            // The run reports from its worker threads; progress is written here, on the pipeline's thread.
-            using var updates = new BlockingCollection<ConformanceProgress>();
-            var run = Task.Run(() =>
+            run = Task.Run(() =>
             {
                 try
                 {
-                    return GatewayConformance.Run(request with { Progress = updates.Add });
+                    return GatewayConformance.Run(request with { Progress = p => updates.TryAdd(p) });
                 }
                 finally
                 {
@@ -88,6 +88,17 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
         }
         finally
         {
+            // Whatever ended this call (Ctrl+C while progress was written, an error), the run is waited for: it kills its
+            // gateways and deletes its scratch folder, and must not outlive the token and queue it uses.
+            try
+            {
+                run?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // its outcome was reported above, or the pipeline is stopping
+            }
+
             progress.RecordType = ProgressRecordType.Completed;
             try
             {
