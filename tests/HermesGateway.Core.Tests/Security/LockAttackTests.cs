@@ -17,8 +17,8 @@ namespace HermesGateway.Core.Tests.Security;
 /// </summary>
 public sealed class LockAttackTests : IDisposable
 {
-    private const int OldPid = 100;
-    private const int NewPid = 200;
+    private const int OldPid = ScriptedPids.Old;
+    private const int NewPid = ScriptedPids.New;
     private readonly TempDir dir = new();
 
     public LockAttackTests()
@@ -28,6 +28,22 @@ public sealed class LockAttackTests : IDisposable
     }
 
     public void Dispose() => dir.Dispose();
+
+    /// <summary>A scripted supervisor whose revival brings a new gateway that reports itself running.</summary>
+    private (ScriptedTable, ScriptedManager) Supervisor()
+    {
+        var table = new ScriptedTable { Alive = { OldPid } };
+        var home = Service().HermesHome!;
+        return (table, new ScriptedManager(table)
+        {
+            OnRevive = () =>
+            {
+                Directory.CreateDirectory(home);
+                File.WriteAllText(Path.Combine(home, GatewayStateFile.FileName), $$"""{"gateway_state": "running", "pid": {{NewPid}}}""");
+                table.Alive.Add(NewPid);
+            },
+        });
+    }
 
     private HermesService Service(ServiceScope scope = ServiceScope.System) => new()
     {
@@ -72,8 +88,7 @@ public sealed class LockAttackTests : IDisposable
         var victim = Path.Combine(dir.Path, "root-only");
         Directory.CreateDirectory(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Attacker.Run($"mkdir -m 777 '{dir.Path}/open' && ln -s '{victim}' '{dir.Path}/link'");
-        var table = new FakeTable();
-        var manager = new FakeManager(table);
+        var (table, manager) = Supervisor();
         foreach (var folder in new[] { Path.Combine(dir.Path, "open"), Path.Combine(dir.Path, "link") })
         {
             var e = Assert.Throws<HermesException>(() => new GatewayRestarter(manager, table, folder).Restart(Service(), new RestartOptions(), new TestHost()));
@@ -90,8 +105,7 @@ public sealed class LockAttackTests : IDisposable
     public void Attack_a_forged_successful_result_is_not_joined_unless_the_supervisor_runs_the_process_it_names()
     {
         var locks = Path.Combine(dir.Path, "locks");
-        var table = new FakeTable();
-        var manager = new FakeManager(table);
+        var (table, manager) = Supervisor();
         var key = RestartLock.Key(Service());
         var holder = RestartLock.Acquire(locks, key, TimeSpan.Zero, default, out _);
         RestartResult? r = null;
@@ -122,8 +136,7 @@ public sealed class LockAttackTests : IDisposable
         var home = Path.Combine(dir.Path, "home");
         Attacker.Run($"mkdir -p '{home}/logs' && ln -s /etc/hostname '{home}/logs/restart-helper.log' && ln -s /etc/hostname '{dir.Path}/restart-helper.log'");
         var locks = Path.Combine(dir.Path, "root-locks");
-        var table = new FakeTable();
-        var manager = new FakeManager(table);
+        var (table, manager) = Supervisor();
 
         var r = new GatewayRestarter(manager, table, locks).Restart(Service(), new RestartOptions { CallerPid = OldPid, HelperCommand = ["true"] }, new TestHost());
 
@@ -137,8 +150,7 @@ public sealed class LockAttackTests : IDisposable
     {
         // Issue 11 item 6: one restart "joined" the other's, or waited for it.
         var locks = Path.Combine(dir.Path, "locks");
-        var table = new FakeTable();
-        var manager = new FakeManager(table);
+        var (table, manager) = Supervisor();
         using var userRestart = RestartLock.Acquire(locks, RestartLock.Key(Service(ServiceScope.User)), TimeSpan.Zero, default, out _);
 
         var r = new GatewayRestarter(manager, table, locks).Restart(Service(ServiceScope.System), new RestartOptions { LockWait = TimeSpan.FromMilliseconds(300) }, new TestHost());
@@ -162,91 +174,6 @@ public sealed class LockAttackTests : IDisposable
 
         Assert.True(RestartLock.Forget(locks, key));
         Assert.Empty(Directory.EnumerateFileSystemEntries(locks));
-    }
-
-    /// <summary>A process table where the old gateway lives until signalled and the new one once revived.</summary>
-    private sealed class FakeTable : IProcessTable
-    {
-        public HashSet<int> Alive { get; } = [OldPid];
-
-        public bool IsAlive(int pid) => Alive.Contains(pid);
-
-        public long? StartTime(int pid) => Alive.Contains(pid) ? 1000 + pid : null;
-
-        public int? ParentPid(int pid) => 1;
-
-        public string? ControlGroup(int pid) => null;
-
-        public IProcessHandle? Open(int pid) => null;
-    }
-
-    private sealed class FakeManager(FakeTable table) : IServiceManager
-    {
-        public int Calls { get; private set; }
-
-        public int Signals { get; private set; }
-
-        public ServicePlatform Platform => ServicePlatform.Systemd;
-
-        public string SupervisorName => "systemd";
-
-        public string TransientJobKind => "systemd-run";
-
-        public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
-        {
-            Calls++;
-            var pid = table.Alive.Contains(NewPid) ? NewPid : table.Alive.Contains(OldPid) ? OldPid : 0;
-            if (pid == NewPid)
-            {
-                File.WriteAllText(Path.Combine(service.HermesHome!, GatewayStateFile.FileName), $$"""{"gateway_state": "running", "pid": {{NewPid}}}""");
-            }
-
-            return pid == 0 ? null : new RunningGateway(pid, table.StartTime(pid));
-        }
-
-        public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
-        {
-            Calls++;
-            Signals++;
-            table.Alive.Remove(target.Pid);
-            return null;
-        }
-
-        public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
-        {
-            Calls++;
-            Directory.CreateDirectory(service.HermesHome!);
-            table.Alive.Add(NewPid);
-            return "revived";
-        }
-
-        public void HardRestart(HermesService service, IEngineHost host) => throw new NotSupportedException();
-
-        public string FilePath(string name, ServiceScope scope) => throw new NotSupportedException();
-
-        public void CheckCanManage(ServiceScope scope) => throw new NotSupportedException();
-
-        public IEnumerable<(string Path, ServiceScope Scope)> Discover() => throw new NotSupportedException();
-
-        public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host) => throw new NotSupportedException();
-
-        public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => throw new NotSupportedException();
-
-        public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known) => throw new NotSupportedException();
-
-        public void StartService(string name, ServiceScope scope, string path, IEngineHost host) => throw new NotSupportedException();
-
-        public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => throw new NotSupportedException();
-
-        public void Forget(ServiceScope scope, IEngineHost host) => throw new NotSupportedException();
-
-        public string? HandOffLog { get; private set; }
-
-        public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
-        {
-            HandOffLog = log;
-            return "helper.service";
-        }
     }
 }
 
