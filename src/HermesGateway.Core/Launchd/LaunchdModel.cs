@@ -92,7 +92,7 @@ public sealed record LaunchdOutcome(
     string? Unverified);
 
 /// <summary>
-/// launchd's relaunch rules for one job (supervisor-semantics.md §2): successful exits and crashes, KeepAlive as a
+/// launchd's relaunch rules for one job (docs/models.md §2): successful exits and crashes, KeepAlive as a
 /// boolean or ORed conditions, ThrottleInterval as a minimum run time, ExitTimeOut, bootout, kickstart and
 /// on-demand-only domains. Modern launchd is closed source; answers that rest on unverified rules say so.
 /// </summary>

@@ -7,9 +7,11 @@ using HermesGateway.Core.Service;
 namespace HermesGateway.Core.Restart;
 
 /// <summary>
-/// A restart that can end only with the gateway running or with a clear error: the restart signal through the
-/// supervisor, a wait for the drain, the supervisor made to bring it back now, a health check of the new process,
-/// escalation when the drain hangs, and a second attempt before giving up.
+/// A restart that can end only with the gateway running or with a clear error: the restart signal to the proven main
+/// process (a pidfd where the kernel has one, else the supervisor delivers it), a wait for the drain, the supervisor
+/// made to bring it back now, a health check of the new process; when the drain hangs or the gateway does not come
+/// back, escalation (the supervisor's own restart, SIGKILL to the proven process, reset-failed + start) within the
+/// restart's own times.
 /// </summary>
 public sealed class GatewayRestarter
 {

@@ -16,7 +16,10 @@ public sealed record RestartResult
 
     public int? NewPid { get; init; }
 
-    /// <summary>"signal, systemd", "signal, kickstart", "signal, drain timeout, systemctl restart", "start", "handed off", ...</summary>
+    /// <summary>
+    /// How it went, step by step: "signal, systemctl restart", "signal, kickstart", "signal, drain timeout, SIGKILL,
+    /// systemctl restart", "forced: supervisor restart, systemd", "start", "handed off to &lt;unit&gt;", ...
+    /// </summary>
     public required string Strategy { get; init; }
 
     public TimeSpan? Drain { get; init; }

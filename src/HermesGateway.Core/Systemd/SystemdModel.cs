@@ -95,7 +95,7 @@ public sealed record SystemdOutcome(
 }
 
 /// <summary>
-/// systemd's service lifecycle for one unit (supervisor-semantics.md §1): classification, the restart decision in
+/// systemd's service lifecycle for one unit (docs/models.md §1): classification, the restart decision in
 /// its real order, delays, the start-limit window, stop timeouts and the states the unit ends in.
 /// </summary>
 public sealed class SystemdModel

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Launchd;
 
-/// <summary>supervisor-semantics.md §2: launchd's exit classification, the KeepAlive table, throttling, bootout and kickstart.</summary>
+/// <summary>docs/models.md §2: launchd's exit classification, the KeepAlive table, throttling, bootout and kickstart.</summary>
 public sealed class LaunchdModelTests
 {
     private static readonly TimeSpan Steady = TimeSpan.FromHours(1);

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Launchd;
 
-/// <summary>launchd.plist(5) XML as launchd would load it (supervisor-semantics.md §2.6).</summary>
+/// <summary>launchd.plist(5) XML as launchd would load it (docs/models.md §2.4).</summary>
 public sealed class PlistReaderTests
 {
     private const string Header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n";
@@ -123,7 +123,7 @@ public sealed class PlistReaderTests
     }
 
     [Theory]
-    // plistlib rejects each of these (supervisor-semantics.md §2.6).
+    // plistlib rejects each of these (docs/models.md §2.4).
     [InlineData("<key>ThrottleInterval</key><integer>ten</integer>")]
     [InlineData("<key>ThrottleInterval</key>")]
     [InlineData("<key>WorkingDirectory</key><string>/a & b</string>")]

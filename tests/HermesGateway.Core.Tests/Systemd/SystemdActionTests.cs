@@ -6,7 +6,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Systemd;
 
-/// <summary>supervisor-semantics.md §1.3: what systemctl stop / restart / kill and the OOM killer do, through SystemdModel.Apply.</summary>
+/// <summary>docs/models.md §1.3: what systemctl stop / restart / kill and the OOM killer do, through SystemdModel.Apply.</summary>
 public sealed class SystemdActionTests
 {
     private static readonly TimeSpan Now = TimeSpan.FromMinutes(10);

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Systemd;
 
-/// <summary>supervisor-semantics.md §1.1: how an ending is classified (Result=, ExecMainCode=, ExecMainStatus=).</summary>
+/// <summary>docs/models.md §1.1: how an ending is classified (Result=, ExecMainCode=, ExecMainStatus=).</summary>
 public sealed class SystemdClassificationTests
 {
     [Theory]

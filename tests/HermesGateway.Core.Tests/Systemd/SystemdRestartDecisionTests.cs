@@ -6,7 +6,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Systemd;
 
-/// <summary>supervisor-semantics.md §1.2: the restart decision, in its order, and the Restart= × Result= table.</summary>
+/// <summary>docs/models.md §1.2: the restart decision, in its order, and the Restart= × Result= table.</summary>
 public sealed class SystemdRestartDecisionTests
 {
     private static readonly RestartPolicy[] Columns =

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace HermesGateway.Core.Tests.Systemd;
 
-/// <summary>supervisor-semantics.md §1.4 (delays, NRestarts, the start limit) and §1.5 (resulting states).</summary>
+/// <summary>docs/models.md §1.4 (delays, NRestarts, the start limit) and §1.5 (resulting states).</summary>
 public sealed class SystemdTimingTests
 {
     /// <summary>Lets the main process die <paramref name="runSeconds"/> after every start until the unit is not revived or the cycles run out.</summary>
