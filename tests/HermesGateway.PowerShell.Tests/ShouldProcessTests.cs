@@ -112,12 +112,18 @@ public sealed class ShouldProcessTests : IDisposable
     {
         sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
         var systemctl = new FakeSystemctl(sandbox, state, state == "active" ? FakeSystemctl.NoSuchProcess : 0, enabled: true);
+        // Where the module keeps restart locks: root's folder, the runtime folder, ~/.cache (the engine picks one).
+        static string LockStamp() => string.Join(";", new[] { "/run", Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") ?? "/nonexistent", Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/nonexistent", ".cache") }
+            .Select(d => Path.Combine(d, "hermesgateway", "user.hermes-gateway.restart.lock"))
+            .Select(f => File.Exists(f) ? $"{f}@{File.GetLastWriteTimeUtc(f):O}" : "-"));
 
+        var lockStamp = LockStamp();
         session.Invoke($"Get-HermesService | {command} -WhatIf").Succeeded();
 
         Assert.Contains(action, Assert.Single(HostAssert.WhatIfLines(session.Host)), StringComparison.Ordinal);
         Assert.All(systemctl.Calls, c => Assert.StartsWith("systemctl --user show ", c, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(sandbox.Root, "hermes-home"))); // no planned-stop marker either
+        Assert.Equal(lockStamp, LockStamp()); // nor the restart lock (as root it lives in /run: compared, not required absent)
     }
 
     [Fact]

@@ -281,14 +281,73 @@ public sealed class ServiceInstaller
             return;
         }
 
-        // A restart under way would bring the gateway back after this stop: wait for it, then stop what it left.
-        using var held = Restart.RestartLock.Acquire(LockDirectory, Restart.RestartLock.Key(service), StopLockWait, host.Cancellation, out var waited);
-        if (waited)
+        // A restart under way would bring the gateway back after this stop. Once the stop is confirmed (so -WhatIf writes
+        // nothing, not even the lock) the lock is taken; if a restart held it, what the stop had read is stale, so it is
+        // read again and the stop made on the gateway the restart left, without asking a second time.
+        var locking = new LockOnConfirm(host, () => Restart.RestartLock.Acquire(LockDirectory, Restart.RestartLock.Key(service), StopLockWait, host.Cancellation, out var waited) is var held && waited
+            ? (held, true)
+            : (held, false));
+        try
         {
-            host.WriteVerbose($"Waited for a restart of {service.Name} to finish before stopping it.");
+            manager.StopService(service.Name, service.Scope, service.HermesHome, locking);
+            if (locking.WaitedForRestart)
+            {
+                host.WriteVerbose($"Waited for a restart of {service.Name} to finish; stopping the gateway it left.");
+                locking.Confirmed = true;
+                manager.StopService(service.Name, service.Scope, service.HermesHome, locking);
+            }
+        }
+        finally
+        {
+            locking.Held?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A host that takes a lock the first time an action is confirmed and holds it for the caller to release. When the
+    /// lock had to be waited for, that first action is declined (the caller acts again on fresh facts, with
+    /// <see cref="Confirmed"/> set, so the user is not asked twice).
+    /// </summary>
+    private sealed class LockOnConfirm(IEngineHost inner, Func<(IDisposable Held, bool Waited)> acquire) : IEngineHost
+    {
+        public IDisposable? Held { get; private set; }
+
+        public bool WaitedForRestart { get; private set; }
+
+        public bool Confirmed { get; set; }
+
+        public CancellationToken Cancellation => inner.Cancellation;
+
+        public DateTimeOffset Now => inner.Now;
+
+        public bool ShouldProcess(string target, string action)
+        {
+            if (Confirmed)
+            {
+                inner.WriteVerbose($"{target}: {action}");
+                return true;
+            }
+
+            if (!inner.ShouldProcess(target, action))
+            {
+                return false;
+            }
+
+            if (Held is null)
+            {
+                (Held, WaitedForRestart) = acquire();
+                if (WaitedForRestart)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
-        manager.StopService(service.Name, service.Scope, service.HermesHome, host);
+        public void WriteVerbose(string message) => inner.WriteVerbose(message);
+
+        public void WriteWarning(string message) => inner.WriteWarning(message);
     }
 
     public static HermesService Status(string path, ServiceScope scope, IServiceManager manager)

@@ -469,7 +469,8 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         }
 
         Assert.True(SawSignal(rig.Home, old), "the restart never signalled");
-        installer.Stop(rig.Service, new TestHost());
+        var host = new TestHost();
+        installer.Stop(rig.Service, host);
         Assert.True(restart.Join(TimeSpan.FromSeconds(30)));
 
         Assert.NotNull(r);
@@ -477,6 +478,9 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Thread.Sleep(TimeSpan.FromSeconds(3)); // nothing brings it back
         var s = rig.Systemctl.Show(rig.Definition.FileName);
         Assert.Equal(("inactive", "dead"), (s.ActiveState, s.SubState));
+        // The stop was made on the gateway the restart left, as a planned stop (its marker named that PID): exit 0.
+        Assert.DoesNotContain(host.Warnings, w => w.Contains("ended failed", StringComparison.Ordinal));
+        Assert.Contains(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == r.NewPid && e.GetProperty("code").GetInt32() == 0);
     }
 
     /// <summary>
