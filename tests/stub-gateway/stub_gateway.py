@@ -482,6 +482,21 @@ def check_mode(knobs):
 SIGNAL_NAMES = {signal.SIGUSR1: "SIGUSR1", signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
 
 
+def sleep_until_next(stub, deadlines):
+    """Sleeps until the earliest deadline (at most 1 s), a signal (wakeup fd) or the watcher (same pipe)."""
+    timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
+    try:
+        ready, _, _ = select.select([stub.wake_r], [], [], min(timeout, 1.0))
+    except InterruptedError:
+        ready = []
+    if ready:
+        try:
+            while os.read(stub.wake_r, 512):
+                pass
+        except OSError:
+            pass
+
+
 def run(stub, knobs, fail_this_start, fail_left):
     mode = knobs["mode"]
     hang = mode == "hang_in_drain"
@@ -570,17 +585,7 @@ def run(stub, knobs, fail_this_start, fail_left):
                 deadlines.append(running_since + knobs["exit_after_seconds"])
         if drain_until is not None:
             deadlines.append(drain_until)
-        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
-        try:
-            ready, _, _ = select.select([stub.wake_r], [], [], min(timeout, 1.0))
-        except InterruptedError:
-            ready = []
-        if ready:
-            try:
-                while os.read(stub.wake_r, 512):
-                    pass
-            except OSError:
-                pass
+        sleep_until_next(stub, deadlines)
 
 
 # ------------------------------------------------------------------------------------------ contract hermes-0.16
@@ -1383,17 +1388,7 @@ def run_016(stub, knobs, fail_this_start, fail_left):
                 deadlines.append(running_since + knobs["exit_after_seconds"])
         if drain_until is not None:
             deadlines.append(drain_until)
-        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
-        try:
-            ready, _, _ = select.select([stub.wake_r], [], [], min(timeout, 1.0))
-        except InterruptedError:
-            ready = []
-        if ready:
-            try:
-                while os.read(stub.wake_r, 512):
-                    pass
-            except OSError:
-                pass
+        sleep_until_next(stub, deadlines)
 
 
 def main_016(argv):

@@ -34,6 +34,9 @@ public sealed partial record ServiceEnvironment
 
     public string LaunchAgentDirectory => Path.Combine(Home, "Library", "LaunchAgents");
 
+    /// <summary>The machine's runtime folder only root can write: /run, or /var/run on macOS.</summary>
+    public static string SystemRuntimeDirectory => OperatingSystem.IsMacOS() ? "/var/run" : "/run";
+
     /// <summary>
     /// systemctl --user needs a way to the user manager: $DBUS_SESSION_BUS_ADDRESS, the session bus at
     /// $XDG_RUNTIME_DIR/bus, or the manager's own socket at $XDG_RUNTIME_DIR/systemd/private (used without D-Bus).

@@ -29,7 +29,7 @@ public sealed class RestartLock : IDisposable
     /// root follow links, forge a result or hold the lock. Others: their XDG_RUNTIME_DIR, else ~/.cache.
     /// </summary>
     public static string Directory(uint uid, string? runtimeDir, string home, string? systemRuntimeDir = null) => uid == 0
-        ? Path.Combine(systemRuntimeDir ?? (OperatingSystem.IsMacOS() ? "/var/run" : "/run"), "hermesgateway")
+        ? Path.Combine(systemRuntimeDir ?? Platform.ServiceEnvironment.SystemRuntimeDirectory, "hermesgateway")
         : Path.Combine(string.IsNullOrEmpty(runtimeDir) ? Path.Combine(home, ".cache") : runtimeDir, "hermesgateway");
 
     /// <summary>The lock folder for this caller.</summary>

@@ -28,7 +28,8 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
 
     /// <summary>The contract to compare with: an object (a report's Contract) or a known name; default hermes-0.16.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ContractTransformation]
+    [ExitContractTransformation]
+    [ArgumentCompleter(typeof(ExitContractNameCompleter))]
     public GatewayExitContract? Contract { get; set; }
 
     [Parameter]
@@ -122,22 +123,4 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
         !executable.Contains('/', StringComparison.Ordinal) && executable is not ("." or "..")
             ? ExecutableLocator.Find(executable, Environment.GetEnvironmentVariable("PATH"))
             : ResolveLiteralPath(executable);
-
-    /// <summary>Lets -Contract take a known contract's name ('documented', 'hermes-0.16') as well as a contract object.</summary>
-    [AttributeUsage(AttributeTargets.Property)]
-    private sealed class ContractTransformationAttribute : ArgumentTransformationAttribute
-    {
-        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
-        {
-            var value = inputData is PSObject pso ? pso.BaseObject : inputData;
-            try
-            {
-                return value is string name ? GatewayExitContract.Named(name) : value;
-            }
-            catch (HermesException e)
-            {
-                throw new ArgumentTransformationMetadataException(e.Message, e);
-            }
-        }
-    }
 }

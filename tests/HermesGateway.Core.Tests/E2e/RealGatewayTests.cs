@@ -36,22 +36,8 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
     {
         Assert.True(File.Exists(Launcher), $"the real gateway is not at {Launcher}");
         sandbox.EnsureUp();
-        var home = Path.Combine(sandbox.Root, "real-" + name);
-        Directory.CreateDirectory(home);
-        if (scope == ServiceScope.System)
-        {
-            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
-        }
-
-        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
-        {
-            Platform = ServicePlatform.Systemd,
-            Scope = scope,
-            Name = name,
-            Executable = Launcher,
-            HermesHome = home,
-            User = scope == ServiceScope.System ? "hermes" : null,
-        });
+        var definition = RealUnit("real-", scope, name);
+        var home = definition.HermesHome!;
         var runner = sandbox.Runner();
         var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
         var installer = new ServiceInstaller(manager);
@@ -143,25 +129,9 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
     {
         Assert.True(File.Exists(Launcher), $"the real gateway is not at {Launcher}");
         sandbox.EnsureUp();
-        var home = Path.Combine(sandbox.Root, "chat-" + name);
-        Directory.CreateDirectory(home);
-        if (scope == ServiceScope.System)
-        {
-            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
-        }
-
         using var signal = FakeSignal.Start(Path.Combine(sandbox.Root, "signal-" + name + ".jsonl"));
-        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
-        {
-            Platform = ServicePlatform.Systemd,
-            Scope = scope,
-            Name = name,
-            Executable = Launcher,
-            HermesHome = home,
-            User = scope == ServiceScope.System ? "hermes" : null,
-            Environment = signal.Environment,
-            Contract = GatewayExitContract.Hermes016,
-        });
+        var definition = RealUnit("chat-", scope, name, signal.Environment, GatewayExitContract.Hermes016);
+        var home = definition.HermesHome!;
         definition = definition with { Systemd = definition.Systemd! with { HideInvocationId = hideInvocationId } };
         var runner = sandbox.Runner();
         var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
@@ -232,18 +202,8 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
         var installer = new ServiceInstaller(manager);
         var systemctl = new SystemctlClient(runner, user: true);
         var host = new TestHost { RealClock = true };
-        ServiceDefinition Unit(string name) => ServiceDefinitionFactory.Create(new DefinitionRequest
-        {
-            Platform = ServicePlatform.Systemd,
-            Scope = ServiceScope.User,
-            Name = name,
-            Executable = Launcher,
-            HermesHome = Directory.CreateDirectory(Path.Combine(sandbox.Root, "sf-" + name)).FullName,
-            Environment = environment,
-            Contract = GatewayExitContract.Hermes016,
-        });
-        var holder = Unit("hermes-gateway-holder");
-        var subject = Unit("hermes-gateway-second-account");
+        var holder = RealUnit("sf-", ServiceScope.User, "hermes-gateway-holder", environment, GatewayExitContract.Hermes016);
+        var subject = RealUnit("sf-", ServiceScope.User, "hermes-gateway-second-account", environment, GatewayExitContract.Hermes016);
         try
         {
             installer.Install(new InstallRequest(holder, Start: true), host);
@@ -274,6 +234,31 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The module's unit for the real gateway: its HERMES_HOME made in the sandbox (<paramref name="prefix"/> + name),
+    /// owned by the service account in system scope.
+    /// </summary>
+    private ServiceDefinition RealUnit(string prefix, ServiceScope scope, string name, IReadOnlyList<EnvironmentVariable>? environment = null, GatewayExitContract? contract = null)
+    {
+        var home = Directory.CreateDirectory(Path.Combine(sandbox.Root, prefix + name)).FullName;
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        return ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = scope,
+            Name = name,
+            Executable = Launcher,
+            HermesHome = home,
+            User = scope == ServiceScope.System ? "hermes" : null,
+            Environment = environment,
+            Contract = contract,
+        });
     }
 
     private void Kill(string signal, int pid) =>
