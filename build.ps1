@@ -88,9 +88,10 @@ function Invoke-XunitSuites {
     Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
     & dotnet test $solution -c $Configuration --no-build --nologo --logger trx --results-directory $dir
     $exit = $LASTEXITCODE
-    $trx = @(Get-ChildItem $dir -Filter *.trx -ErrorAction SilentlyContinue)
+    $trx = @(Get-ChildItem -LiteralPath $dir -Filter *.trx -ErrorAction SilentlyContinue)
     $suites = foreach ($file in $trx) {
-        $run = ([xml](Get-Content -Raw $file.FullName)).TestRun
+        # Two projects ending in the same second get 'name[1].trx': a literal path, never a wildcard.
+        $run = ([xml](Get-Content -Raw -LiteralPath $file.FullName)).TestRun
         $counters = $run.ResultSummary.Counters
         $storage = $run.TestDefinitions.UnitTest | Select-Object -First 1
         [pscustomobject]@{
@@ -154,7 +155,7 @@ function Invoke-PesterSuites {
         return [pscustomobject]@{ Suite = 'Pester (reported nothing)'; Passed = 0; Failed = 1; Skipped = 0 }
     }
 
-    $c = Get-Content -Raw $counts | ConvertFrom-Json
+    $c = Get-Content -Raw -LiteralPath $counts | ConvertFrom-Json
     $failed = [int]$c.Failed
     if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
     [pscustomobject]@{ Suite = "Pester $($c.Version)"; Passed = [int]$c.Passed; Failed = $failed; Skipped = [int]$c.Skipped }
