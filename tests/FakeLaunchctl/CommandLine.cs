@@ -1,5 +1,6 @@
 using System.Globalization;
 using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Policy;
 
 namespace HermesGateway.FakeLaunchctl;
 

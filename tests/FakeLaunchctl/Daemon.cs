@@ -228,7 +228,7 @@ internal sealed class Daemon : IDisposable
 
         if (definition.LoadRefused)
         {
-            return (5, $"{path} cannot be loaded: {string.Join("; ", definition.Diagnostics.Where(d => d.Severity == Core.Systemd.DiagnosticSeverity.Fatal).Select(d => d.Message))}");
+            return (5, $"{path} cannot be loaded: {string.Join("; ", definition.Diagnostics.Where(d => d.Severity == Core.Errors.DiagnosticSeverity.Fatal).Select(d => d.Message))}");
         }
 
         lock (gate)

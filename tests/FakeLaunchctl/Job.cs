@@ -1,5 +1,5 @@
 using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Policy;
+using HermesGateway.Core.Platform;
 
 namespace HermesGateway.FakeLaunchctl;
 

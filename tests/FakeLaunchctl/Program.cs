@@ -1,4 +1,4 @@
-using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Policy;
 
 namespace HermesGateway.FakeLaunchctl;
 

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text;
 using HermesGateway.Core.Policy;
 using HermesGateway.Core.Systemd;
+using HermesGateway.Core.Definition;
 
 var inv = CultureInfo.InvariantCulture;
 var sweepSize = args.Length > 0 ? int.Parse(args[0], inv) : 100_000;
@@ -27,8 +28,8 @@ double PerCall(Action action, int minIterations, TimeSpan minTime)
     return sw.Elapsed.TotalMilliseconds / n;
 }
 
-var unitMs = PerCall(() => ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(unitPath)), 200, TimeSpan.FromSeconds(1));
-var plistMs = PerCall(() => ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(plistPath)), 200, TimeSpan.FromSeconds(1));
+var unitMs = PerCall(() => ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(unitPath)), 200, TimeSpan.FromSeconds(1));
+var plistMs = PerCall(() => ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(plistPath)), 200, TimeSpan.FromSeconds(1));
 
 // 2. A sweep over generated unit configurations: every scenario for each.
 var rng = new Random(20261122);
@@ -58,7 +59,7 @@ for (var i = 0; i < sweepSize; i++)
         .Append(Pick(execStops))
         .Append(rng.Next(8) == 0 ? "RemainAfterExit=yes\n" : string.Empty)
         .ToString();
-    units.Add(ServiceConfiguration.FromUnit(SystemdUnitReader.Parse(text, $"gen-{i}.service")));
+    units.Add(new SystemdConfiguration(SystemdUnitReader.Parse(text, $"gen-{i}.service")));
 }
 
 var parseSeconds = genWatch.Elapsed.TotalSeconds;

@@ -88,35 +88,8 @@ internal sealed class Sandbox
 
     private (int ExitCode, string Output, string Error) Tool(string[] arguments, Dictionary<string, string>? env)
     {
-        var info = new ProcessStartInfo(script)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env ?? [])
-        {
-            info.Environment[k] = v;
-        }
-
-        using var p = Process.Start(info) ?? throw new InvalidOperationException("could not start " + script);
-        p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(ToolTimeout))
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-            return (-1, output.Result, $"timed out after {ToolTimeout.TotalSeconds:0} s; " + error.Result);
-        }
-
-        return (p.ExitCode, output.Result, error.Result);
+        var r = new SystemProcessRunner(env).Run(script, arguments, ToolTimeout);
+        return r.TimedOut ? (-1, r.StandardOutput, $"timed out after {ToolTimeout.TotalSeconds:0} s; " + r.StandardError) : (r.ExitCode, r.StandardOutput, r.StandardError);
     }
 }
 

@@ -1,4 +1,5 @@
 using HermesGateway.Core.Policy;
+using HermesGateway.Core.Platform;
 
 namespace HermesGateway.Core.Conformance;
 

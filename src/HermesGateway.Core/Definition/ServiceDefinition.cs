@@ -161,13 +161,13 @@ public sealed record ServiceDefinition
     public ImmutableArray<KeyValuePair<string, PlistValue>> ExtraPlistKeys { get; init; } = [];
 
     /// <summary>The file the definition renders to.</summary>
-    public string FileName => Platform == ServicePlatform.Systemd ? Name + ".service" : Name + ".plist";
+    public string FileName => Name + ServiceFormats.For(Platform).Extension;
 
     /// <summary>The exact text of the unit file or plist.</summary>
     public string Render() => ServiceFiles.Render(this);
 
     /// <summary>Scenarios that no unit or plist setting can satisfy on this platform, and why.</summary>
-    public IReadOnlyList<ScenarioLimitation> Limitations => PlatformLimitations.For(Platform);
+    public IReadOnlyList<ScenarioLimitation> Limitations => ServiceFormats.For(Platform).Limitations;
 
     public bool Equals(ServiceDefinition? o) =>
         o is not null && Platform == o.Platform && Scope == o.Scope && Name == o.Name && Profile == o.Profile
@@ -184,16 +184,3 @@ public sealed record ServiceDefinition
 
 /// <summary>A lifecycle scenario a platform's supervisor cannot be configured to meet.</summary>
 public sealed record ScenarioLimitation(LifecycleScenario Scenario, string Why);
-
-public static class PlatformLimitations
-{
-    private static readonly ScenarioLimitation[] Launchd =
-    [
-        new(LifecycleScenario.ConfigError,
-            "launchd has no equivalent of RestartPreventExitStatus=: KeepAlive tells only exit 0 from everything else, so a gateway that exits 78 (the documented contract) is relaunched like exit 1, every ThrottleInterval, forever (Hermes 0.16 exits 0 with 'startup_failed', which KeepAlive { SuccessfulExit = false } leaves stopped)"),
-        new(LifecycleScenario.OnDemandOnlyRestart,
-            "while the GUI domain is in on-demand-only mode launchd pends every KeepAlive respawn; only an explicit 'launchctl kickstart' after the exit brings the gateway back"),
-    ];
-
-    public static IReadOnlyList<ScenarioLimitation> For(ServicePlatform platform) => platform == ServicePlatform.Launchd ? Launchd : [];
-}

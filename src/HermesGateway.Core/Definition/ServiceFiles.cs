@@ -1,5 +1,4 @@
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 using HermesGateway.Core.Systemd;
@@ -18,9 +17,7 @@ public static class ServiceFiles
     /// </summary>
     public static string Render(ServiceDefinition definition)
     {
-        var text = definition.Platform == ServicePlatform.Systemd
-            ? SystemdUnitRenderer.Render(definition)
-            : LaunchdPlistRenderer.Render(definition);
+        var text = ServiceFormats.For(definition.Platform).Render(definition);
         var bytes = System.Text.Encoding.UTF8.GetByteCount(text);
         if (bytes > TextFiles.MaxBytes - StampRoom)
         {
@@ -34,21 +31,16 @@ public static class ServiceFiles
     /// <summary>The definition as its supervisor would load it, for Test-HermesExitPolicy.</summary>
     public static ServiceConfiguration ToConfiguration(ServiceDefinition definition, int systemdVersion = SystemdUnitReader.DefaultVersion)
     {
-        var text = Render(definition);
-        var path = "/" + definition.FileName;
-        return definition.Platform == ServicePlatform.Systemd
-            ? ServiceConfiguration.FromUnit(SystemdUnitReader.Parse(text, path, systemdVersion))
-            : ServiceConfiguration.FromJob(LaunchdJobReader.Parse(text, path));
+        return ServiceFormats.For(definition.Platform).Parse(Render(definition), "/" + definition.FileName, systemdVersion);
     }
 
     /// <summary>Reads a unit (with its drop-ins) or a plist (XML or binary) into a definition.</summary>
     public static ServiceDefinition Read(string path, ServicePlatform? platform = null, int systemdVersion = SystemdUnitReader.DefaultVersion)
     {
-        return ToDefinition(ServiceConfiguration.Read(path, platform, systemdVersion));
+        return ToDefinition(ServiceFormats.Read(path, platform, systemdVersion));
     }
 
     /// <summary>A unit or plist already read, as a definition.</summary>
-    public static ServiceDefinition ToDefinition(ServiceConfiguration config, SpecifierContext? specifiers = null) => config.Platform == ServicePlatform.Systemd
-        ? SystemdDefinitionReader.FromUnit(config.Unit!, specifiers)
-        : LaunchdDefinitionReader.FromJob(config.Job!);
+    public static ServiceDefinition ToDefinition(ServiceConfiguration config, SpecifierContext? specifiers = null) =>
+        ServiceFormats.For(config.Platform).ToDefinition(config, specifiers);
 }

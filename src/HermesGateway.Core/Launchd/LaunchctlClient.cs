@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Launchd;
 

@@ -4,35 +4,6 @@ using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Launchd;
 
-public enum LaunchdDomainKind
-{
-    /// <summary>gui/&lt;uid&gt;: a logged-in Aqua session.</summary>
-    Gui,
-
-    /// <summary>user/&lt;uid&gt;: no GUI session.</summary>
-    User,
-
-    /// <summary>system: LaunchDaemons.</summary>
-    System,
-}
-
-/// <summary>Facts about the domain a job lives in that decide relaunches but are not in the plist.</summary>
-public sealed record LaunchdDomain
-{
-    public static LaunchdDomain GuiDefault { get; } = new();
-
-    public LaunchdDomainKind Kind { get; init; } = LaunchdDomainKind.Gui;
-
-    /// <summary>A GUI domain in on-demand-only mode (macOS update staged, login restore): KeepAlive spawns are pended.</summary>
-    public bool OnDemandOnly { get; init; }
-
-    public bool ShuttingDown { get; init; }
-
-    public ImmutableHashSet<string> ExistingPaths { get; init; } = ImmutableHashSet<string>.Empty;
-
-    public ImmutableHashSet<string> LoadedJobs { get; init; } = ImmutableHashSet<string>.Empty;
-}
-
 public abstract record LaunchdEvent(TimeSpan RanFor)
 {
     public abstract string Describe();

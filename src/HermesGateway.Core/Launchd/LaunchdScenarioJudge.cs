@@ -1,3 +1,4 @@
+using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 
@@ -6,12 +7,12 @@ namespace HermesGateway.Core.Launchd;
 /// <summary>Plays each lifecycle scenario through the launchd model and judges the result against the scenario's intent.</summary>
 internal static class LaunchdScenarioJudge
 {
-    public static ScenarioVerdict Judge(ServiceConfiguration config, LaunchdModel model, GatewayExitContract contract, EvaluationOptions options, ScenarioDefinition def)
+    public static ScenarioVerdict Judge(LaunchdConfiguration config, LaunchdModel model, GatewayExitContract contract, EvaluationOptions options, ScenarioDefinition def)
     {
         var s = model.Settings;
         if (model.LoadRefused)
         {
-            var fatal = config.Diagnostics.First(d => d.Severity == Systemd.DiagnosticSeverity.Fatal);
+            var fatal = config.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Fatal);
             return Verdict(config, def, "never runs", "job not loaded", false, null, "unloaded", "-", false,
                 $"launchctl refuses to load the job: {fatal.Message}", "fix the plist (plutil -lint, and the keys named above)", null);
         }
@@ -139,7 +140,7 @@ internal static class LaunchdScenarioJudge
         }
     }
 
-    public static SupervisorOutcome Answer(ServiceConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
+    public static SupervisorOutcome Answer(LaunchdConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
     {
         var model = new LaunchdModel(config.Job!, options.LaunchdDomain);
         contract = contract.InEnvironment(invocationIdVisible: false);
@@ -157,7 +158,7 @@ internal static class LaunchdScenarioJudge
             o.Revived, o.Delay, o.FinalState, o.LastExit, o.Rule.ToString(), o.Explanation, o.Unverified, null, null, null);
     }
 
-    private static ScenarioVerdict ReviveNow(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
+    private static ScenarioVerdict ReviveNow(LaunchdConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
     {
         var s = config.Job!.Settings;
         if (o.Pending)
@@ -192,7 +193,7 @@ internal static class LaunchdScenarioJudge
     /// its own session was spawned to run 'hermes gateway restart', which kickstarts -k the label Hermes derives for
     /// its HERMES_HOME). launchd kills only the job's process group, so the helper outlives the exit.
     /// </summary>
-    private static ScenarioVerdict RestartCommandWithOwnHelper(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, int code)
+    private static ScenarioVerdict RestartCommandWithOwnHelper(LaunchdConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, int code)
     {
         var gateway = $"exits {code} after spawning a detached 'hermes gateway restart' helper";
         var label = config.Name;
@@ -216,7 +217,7 @@ internal static class LaunchdScenarioJudge
             $"name the job as Hermes does for its HERMES_HOME ({HermesLabel}[-profile]), or use KeepAlive = true (then SIGINT and other clean exits are revived too)", source);
     }
 
-    private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract)
+    private static ScenarioVerdict ReviveAndRecord(LaunchdConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract)
     {
         var revived = o.Revived;
         return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, revived, o.Delay, o.FinalState, o.LastExit, revived,
@@ -224,7 +225,7 @@ internal static class LaunchdScenarioJudge
             revived ? null : "use KeepAlive = true or { SuccessfulExit = false } so unexpected deaths are revived", o.Unverified);
     }
 
-    private static ScenarioVerdict Verdict(ServiceConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
+    private static ScenarioVerdict Verdict(LaunchdConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
         string final, string result, bool ok, string why, string? fix, string? unverified) =>
         new(config.Name, config.Path, config.Platform, def.Scenario, def.Trigger, gateway, supervisor, revived, delay, final, result, def.Intent, def.IntentText, ok, why, fix, unverified);
 }

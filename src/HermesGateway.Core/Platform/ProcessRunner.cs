@@ -15,10 +15,17 @@ public interface IProcessRunner
     ProcessResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation = default);
 }
 
-/// <summary>Runs real processes: argument lists, never a command string; output captured; a time limit.</summary>
-public sealed class SystemProcessRunner : IProcessRunner
+/// <summary>
+/// Runs real processes: argument lists, never a command string; output captured, both streams drained at once so a
+/// chatty child cannot block; a time limit after which the child's whole tree is killed.
+/// </summary>
+/// <param name="environment">variables set for every child on top of the inherited environment and this runner's
+/// locale settings (a harness pointing a tool at its own state, for example)</param>
+public sealed class SystemProcessRunner(IReadOnlyDictionary<string, string>? environment = null) : IProcessRunner
 {
     public static readonly SystemProcessRunner Instance = new();
+
+    private readonly KeyValuePair<string, string>[] environment = [.. environment ?? new Dictionary<string, string>()];
 
     public ProcessResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation = default)
     {
@@ -38,6 +45,10 @@ public sealed class SystemProcessRunner : IProcessRunner
         psi.Environment["LC_ALL"] = "C";
         psi.Environment["SYSTEMD_PAGER"] = string.Empty;
         psi.Environment["SYSTEMD_COLORS"] = "0";
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
 
         using var process = new Process { StartInfo = psi };
         var stdout = new StringBuilder();

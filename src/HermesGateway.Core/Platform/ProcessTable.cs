@@ -51,7 +51,7 @@ public sealed class LocalProcessTable : IProcessTable
 
     public bool IsAlive(int pid) => Own ? ProcessTable.IsAlive(pid) : pid > 0 && Directory.Exists(Path.Combine(ProcRoot, Number(pid)));
 
-    public long? StartTime(int pid) => Read(pid, "stat") is { } stat ? Policy.ProcessStartTime.Parse(stat) : null;
+    public long? StartTime(int pid) => Read(pid, "stat") is { } stat ? ProcessStartTime.Parse(stat) : null;
 
     public int? ParentPid(int pid)
     {

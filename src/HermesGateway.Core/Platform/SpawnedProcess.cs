@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Platform;
 

@@ -1,6 +1,4 @@
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Policy;
 
@@ -24,7 +22,7 @@ public static class ExitPolicyEvaluator
         foreach (var scenario in selected)
         {
             var definition = ScenarioCatalog.Get(scenario);
-            if (!definition.AppliesTo(config.Platform))
+            if (!config.Covers(definition))
             {
                 if (explicitSelection)
                 {
@@ -35,9 +33,7 @@ public static class ExitPolicyEvaluator
                 continue;
             }
 
-            results.Add(config.Platform == ServicePlatform.Systemd
-                ? SystemdScenarioJudge.Judge(config, new SystemdModel(config.Unit!.Settings, config.Unit.SystemdVersion, config.LoadRefused), contract, options, definition)
-                : LaunchdScenarioJudge.Judge(config, new LaunchdModel(config.Job!, options.LaunchdDomain), contract, options, definition));
+            results.Add(config.Judge(definition, contract, options));
         }
 
         return results;
@@ -67,8 +63,6 @@ public static class ExitPolicyEvaluator
                 $"-RunTime is {rt}; give a run time between 0 and {MaxRunTime.TotalDays:0} days.", rt);
         }
 
-        return config.Platform == ServicePlatform.Systemd
-            ? SystemdScenarioJudge.Answer(config, request, contract, options)
-            : LaunchdScenarioJudge.Answer(config, request, contract, options);
+        return config.Answer(request, contract, options);
     }
 }

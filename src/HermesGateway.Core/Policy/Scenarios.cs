@@ -1,5 +1,3 @@
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Policy;
 
@@ -45,36 +43,8 @@ public enum ScenarioIntent
     BackOffWithoutGivingUp,
 }
 
-public sealed record ScenarioDefinition(LifecycleScenario Scenario, string Trigger, ScenarioIntent Intent, string IntentText, bool Systemd, bool Launchd)
-{
-    public bool AppliesTo(ServicePlatform p) => p == ServicePlatform.Systemd ? Systemd : Launchd;
-}
-
-/// <summary>Knobs of the evaluation that are not in the unit or plist.</summary>
-public sealed record EvaluationOptions
-{
-    public int SystemdVersion { get; init; } = SystemdUnitReader.DefaultVersion;
-
-    /// <summary>The longest wait that still counts as "revived at once".</summary>
-    public TimeSpan ReviveWithin { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>The shortest delay between crash-loop attempts that counts as backing off.</summary>
-    public TimeSpan CrashLoopMinDelay { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a crash loop is followed before it is called "never abandoned".</summary>
-    public TimeSpan CrashLoopHorizon { get; init; } = TimeSpan.FromHours(1);
-
-    /// <summary>How many planned restarts the burst scenario makes, one after another.</summary>
-    public int RestartBurstCount { get; init; } = 6;
-
-    /// <summary>How long the gateway runs between restarts in the burst scenario.</summary>
-    public TimeSpan RestartBurstRunTime { get; init; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long the gateway has been running when a single event hits it.</summary>
-    public TimeSpan SteadyRunTime { get; init; } = TimeSpan.FromHours(1);
-
-    public LaunchdDomain LaunchdDomain { get; init; } = LaunchdDomain.GuiDefault;
-}
+/// <summary>A lifecycle scenario, what it means for the gateway, and under which supervisors the situation exists (Systemd, Launchd).</summary>
+public sealed record ScenarioDefinition(LifecycleScenario Scenario, string Trigger, ScenarioIntent Intent, string IntentText, bool Systemd, bool Launchd);
 
 public static class ScenarioCatalog
 {

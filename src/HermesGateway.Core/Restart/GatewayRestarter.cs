@@ -138,6 +138,7 @@ public sealed class GatewayRestarter
                 result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
                 {
                     HandedOff = true,
+                    HelperJob = helper,
                     HelperLog = log,
                     FinalState = "handed off",
                 };

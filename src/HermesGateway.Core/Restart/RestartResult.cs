@@ -48,6 +48,9 @@ public sealed record RestartResult
     /// <summary>The restart was handed to a helper outside the gateway's process tree.</summary>
     public bool HandedOff { get; init; }
 
+    /// <summary>The transient job the restart was handed to (a systemd-run unit, a launchctl submit label).</summary>
+    public string? HelperJob { get; init; }
+
     public string? HelperLog { get; init; }
 
     public DateTimeOffset FinishedAt { get; init; }
@@ -78,6 +81,6 @@ public sealed record RestartOptions
     /// <summary>The command that runs this restart again from outside (pwsh importing the module); null: no hand-off.</summary>
     public IReadOnlyList<string>? HelperCommand { get; init; }
 
-    /// <summary>Where the helper's output goes; null: HERMES_HOME/logs/restart-helper.log or the temp directory.</summary>
+    /// <summary>Where the helper's output goes; null: a file beside the restart lock, in the caller's own lock folder.</summary>
     public string? HelperLog { get; init; }
 }

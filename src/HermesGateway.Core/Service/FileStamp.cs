@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Service;
@@ -14,12 +15,7 @@ public static class FileStamp
 
     public static string Apply(string text, ServicePlatform platform)
     {
-        var hash = Hash(text);
-        var lines = text.Split('\n').ToList();
-        // After the header comment of a unit; after the DOCTYPE of a plist (a comment before it would be invalid XML).
-        var at = platform == ServicePlatform.Systemd ? 1 : 2;
-        lines.Insert(Math.Min(at, lines.Count), platform == ServicePlatform.Systemd ? $"# {Marker}{hash}" : $"<!-- {Marker}{hash} -->");
-        return string.Join('\n', lines);
+        return ServiceFormats.For(platform).AddComment(text, Marker + Hash(text));
     }
 
     /// <summary>Ours and unchanged since we wrote it; false for files without a stamp or edited after.</summary>

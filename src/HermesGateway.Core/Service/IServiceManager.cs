@@ -11,6 +11,9 @@ public interface IServiceManager
     /// <summary>The supervisor as messages name it: "systemd", "launchd".</summary>
     string SupervisorName { get; }
 
+    /// <summary>What <see cref="Deactivate"/> does besides the planned stop, as a confirmation names it: "disable it", "boot it out".</summary>
+    string DeactivationText { get; }
+
     /// <summary>What <see cref="HandOff"/> runs its command as: "systemd-run", "launchctl submit".</summary>
     string TransientJobKind { get; }
 

@@ -38,9 +38,9 @@ public sealed class ServiceInstaller
     public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
 
     public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment) =>
-        new(environment.IsMacOS ? new Launchd.LaunchdServiceManager(runner, environment) : new SystemdServiceManager(runner, environment))
+        new(environment.IsMacOS ? new LaunchdServiceManager(runner, environment) : new SystemdServiceManager(runner, environment))
         {
-            LockDirectory = Restart.RestartLock.Directory(environment),
+            LockDirectory = RestartLock.Directory(environment),
         };
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class ServiceInstaller
 
         var exists = current is not null || unreadable is not null;
         var changes = current is null
-            ? ServiceDiff.CompareText(EmptyDocument(d.Platform), text, d.Platform, path)
+            ? ServiceDiff.CompareText(ServiceFormats.For(d.Platform).EmptyDocument, text, d.Platform, path)
             : ServiceDiff.CompareText(current, text, d.Platform, path);
         if (current is not null && !FileStamp.IsUntouched(current) && !request.Force)
         {
@@ -95,7 +95,7 @@ public sealed class ServiceInstaller
 
         // Only the environment file differs: the unit is neither backed up nor rewritten.
         var unitChanged = unreadable is not null || current != text;
-        var action = new StringBuilder(!unitChanged ? "Keep " : exists ? "Update " : "Create ").Append(d.Platform == ServicePlatform.Systemd ? "unit " : "plist ").Append(path);
+        var action = new StringBuilder(!unitChanged ? "Keep " : exists ? "Update " : "Create ").Append(ServiceFormats.For(d.Platform).Noun).Append(' ').Append(path);
         foreach (var c in changes)
         {
             action.Append('\n').Append("  ").Append(Shorten(c));
@@ -163,7 +163,7 @@ public sealed class ServiceInstaller
 
         var what = d.WorkingDirectory is not null && d.WorkingDirectory != d.HermesHome ? "WorkingDirectory" : "HERMES_HOME";
         var owner = d.User ?? "the user the service runs as";
-        var status = d.Platform == ServicePlatform.Systemd ? "systemd ends every start with status 200/CHDIR and retries it forever" : "launchd cannot spawn it";
+        var status = ServiceFormats.For(d.Platform).MissingDirectoryEffect;
         if (start)
         {
             throw new HermesException(HermesErrorIds.HermesHomeMissing, HermesErrorCategory.ObjectNotFound,
@@ -211,7 +211,7 @@ public sealed class ServiceInstaller
             throw new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound, $"{path} does not exist.", path);
         }
 
-        if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {(service.Platform == ServicePlatform.Systemd ? "disable it" : "boot it out")}, and remove {path} (a backup is kept)"))
+        if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {manager.DeactivationText}, and remove {path} (a backup is kept)"))
         {
             return new UninstallResult(path, false, null);
         }
@@ -221,7 +221,7 @@ public sealed class ServiceInstaller
         File.Delete(path);
         host.WriteVerbose($"Removed {path}; kept {backup}.");
         manager.Forget(service.Scope, host);
-        if (LockDirectory is not null && !Restart.RestartLock.Forget(LockDirectory, Restart.RestartLock.Key(service)))
+        if (LockDirectory is not null && !RestartLock.Forget(LockDirectory, RestartLock.Key(service)))
         {
             host.WriteWarning($"A restart of {service.Name} still holds its lock in {LockDirectory}; its lock and result files stay.");
         }
@@ -238,7 +238,7 @@ public sealed class ServiceInstaller
     {
         string[] names = name is not null
             ? [name]
-            : [ServiceDefinitionFactory.DefaultName(ServicePlatform.Systemd, profile), ServiceDefinitionFactory.DefaultName(ServicePlatform.Launchd, profile)];
+            : [.. ServiceFormats.All.Select(f => ServiceDefinitionFactory.DefaultName(f.Platform, profile))];
         var found = Find(n => names.Contains(n, StringComparer.Ordinal));
         return found.Count > 0 ? found[0].Definition : null;
     }
@@ -284,7 +284,7 @@ public sealed class ServiceInstaller
         // A restart under way would bring the gateway back after this stop. Once the stop is confirmed (so -WhatIf writes
         // nothing, not even the lock) the lock is taken; if a restart held it, what the stop had read is stale, so it is
         // read again and the stop made on the gateway the restart left, without asking a second time.
-        var locking = new LockOnConfirm(host, () => Restart.RestartLock.Acquire(LockDirectory, Restart.RestartLock.Key(service), StopLockWait, host.Cancellation, out var waited) is var held && waited
+        var locking = new LockOnConfirm(host, () => RestartLock.Acquire(LockDirectory, RestartLock.Key(service), StopLockWait, host.Cancellation, out var waited) is var held && waited
             ? (held, true)
             : (held, false));
         try
@@ -358,7 +358,7 @@ public sealed class ServiceInstaller
         string text;
         try
         {
-            config = ServiceConfiguration.Read(path, manager.Platform);
+            config = ServiceFormats.Read(path, manager.Platform);
             text = File.ReadAllText(path);
             // Specifiers resolve as the manager that loads the file resolves them: the scope it was found in, and this
             // machine's account for a user unit.
@@ -485,7 +485,4 @@ public sealed class ServiceInstaller
     /// device in a directory another account owns is "different" and gets replaced, never read through as root).
     /// </summary>
     private static bool SameFile(string path, string text) => AtomicFile.ReadRegular(path) is { } bytes && bytes.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(text));
-
-    private static string EmptyDocument(ServicePlatform platform) =>
-        platform == ServicePlatform.Systemd ? "[Service]\n" : "<plist version=\"1.0\"><dict/></plist>";
 }

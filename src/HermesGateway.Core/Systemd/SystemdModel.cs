@@ -147,9 +147,12 @@ public sealed class SystemdModel
         settings.ExecStopPost.Any(c => SystemdValues.TrySplitCommandLine(c, out _, out var words)
             && words.Any(w => w == RestartReviverCommand || w.EndsWith("/" + RestartReviverCommand, StringComparison.Ordinal)));
 
+    /// <summary>The variable systemd sets for every service and Hermes 0.16 reads as "systemd runs me".</summary>
+    public const string InvocationIdVariable = "INVOCATION_ID";
+
     /// <summary>Whether UnsetEnvironment= takes INVOCATION_ID away from the gateway (by name: any value).</summary>
     public static bool HidesInvocationId(SystemdServiceSettings settings) =>
-        settings.UnsetEnvironment.Contains(SystemdUnitRenderer.InvocationIdVariable, StringComparer.Ordinal);
+        settings.UnsetEnvironment.Contains(InvocationIdVariable, StringComparer.Ordinal);
 
     /// <summary>An ExecStop= that mentions the marker file but is not the module's command: what it does is not known.</summary>
     public static bool MentionsPlannedStopMarkerOtherwise(SystemdServiceSettings settings) =>

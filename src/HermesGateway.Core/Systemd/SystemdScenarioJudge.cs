@@ -1,3 +1,4 @@
+using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 
@@ -6,12 +7,12 @@ namespace HermesGateway.Core.Systemd;
 /// <summary>Plays each lifecycle scenario through the systemd model and judges the result against the scenario's intent.</summary>
 internal static class SystemdScenarioJudge
 {
-    public static ScenarioVerdict Judge(ServiceConfiguration config, SystemdModel model, GatewayExitContract contract, EvaluationOptions options, ScenarioDefinition def)
+    public static ScenarioVerdict Judge(SystemdConfiguration config, SystemdModel model, GatewayExitContract contract, EvaluationOptions options, ScenarioDefinition def)
     {
-        var unit = config.Unit!;
+        var unit = config.Unit;
         if (model.LoadRefused)
         {
-            var fatal = unit.Diagnostics.First(d => d.Severity == Systemd.DiagnosticSeverity.Fatal);
+            var fatal = unit.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Fatal);
             return Verdict(config, def, "never runs", "unit not loaded (bad-setting)", false, null, "not loaded", "-", false,
                 $"systemd refuses to load the unit: {fatal.Message}", "fix the setting systemd refuses (see 'systemd-analyze verify')", null);
         }
@@ -165,9 +166,9 @@ internal static class SystemdScenarioJudge
         }
     }
 
-    public static SupervisorOutcome Answer(ServiceConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
+    public static SupervisorOutcome Answer(SystemdConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
     {
-        var unit = config.Unit!;
+        var unit = config.Unit;
         var model = new SystemdModel(unit.Settings, unit.SystemdVersion, unit.LoadRefused);
         contract = contract.InEnvironment(!SystemdModel.HidesInvocationId(unit.Settings));
         var run = request.RunTime ?? options.SteadyRunTime;
@@ -186,9 +187,9 @@ internal static class SystemdScenarioJudge
             (int)o.ExecMainCode, o.ExecMainStatus);
     }
 
-    private static ScenarioVerdict ReviveNow(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway, int code)
+    private static ScenarioVerdict ReviveNow(SystemdConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway, int code)
     {
-        var s = config.Unit!.Settings;
+        var s = config.Unit.Settings;
         string why;
         string? fix = null;
         var ok = false;
@@ -230,9 +231,9 @@ internal static class SystemdScenarioJudge
         return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
     }
 
-    private static ScenarioVerdict StayStopped(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, string gateway, bool managerStop)
+    private static ScenarioVerdict StayStopped(SystemdConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, string gateway, bool managerStop)
     {
-        var s = config.Unit!.Settings;
+        var s = config.Unit.Settings;
         var ok = !o.Revived && o.Final.ActiveState == "inactive" && o.Result != ServiceResult.Timeout;
         string why;
         string? fix = null;
@@ -267,7 +268,7 @@ internal static class SystemdScenarioJudge
         return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
     }
 
-    private static ScenarioVerdict ReviveAndRecord(ServiceConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract)
+    private static ScenarioVerdict ReviveAndRecord(SystemdConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract)
     {
         var gateway = contract.Describe(o.Ending);
         var ok = o.Revived && o.Result != ServiceResult.Success;
@@ -276,7 +277,7 @@ internal static class SystemdScenarioJudge
         if (!o.Revived)
         {
             why = $"{o.Explanation}: the gateway stays dead";
-            fix = o.Rule == SystemdDecisionRule.StartLimit ? StartLimitFix(config.Unit!.Settings) : "use Restart=on-failure (or always) so unexpected deaths are revived";
+            fix = o.Rule == SystemdDecisionRule.StartLimit ? StartLimitFix(config.Unit.Settings) : "use Restart=on-failure (or always) so unexpected deaths are revived";
         }
         else if (o.Result == ServiceResult.Success)
         {
@@ -291,7 +292,7 @@ internal static class SystemdScenarioJudge
         return Verdict(config, def, gateway, o.Explanation, o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), ok, why, fix, null);
     }
 
-    private static ScenarioVerdict CrashLoop(ServiceConfiguration config, ScenarioDefinition def, SystemdModel model, SystemdUnitState state, GatewayExitContract contract, EvaluationOptions options)
+    private static ScenarioVerdict CrashLoop(SystemdConfiguration config, ScenarioDefinition def, SystemdModel model, SystemdUnitState state, GatewayExitContract contract, EvaluationOptions options)
     {
         var s = model.Settings;
         var run = contract.FailedStartRunTime;
@@ -368,7 +369,7 @@ internal static class SystemdScenarioJudge
 
     private static string Fmt(TimeSpan? t) => t is null ? "infinity" : SystemdModel.Fmt(t.Value);
 
-    private static ScenarioVerdict Verdict(ServiceConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
+    private static ScenarioVerdict Verdict(SystemdConfiguration config, ScenarioDefinition def, string gateway, string supervisor, bool revived, TimeSpan? delay,
         string final, string result, bool ok, string why, string? fix, string? unverified) =>
         new(config.Name, config.Path, config.Platform, def.Scenario, def.Trigger, gateway, supervisor, revived, delay, final, result, def.Intent, def.IntentText, ok, why, fix, unverified);
 }

@@ -54,8 +54,8 @@ public static class SystemdValues
     public static bool IsSystemdExitStatus(int code) => SystemdExitStatusNames.ContainsKey(code);
 
     /// <summary>A process ending under systemd: "exit 200/CHDIR", "exit 1", "killed by SIGKILL".</summary>
-    public static string DescribeEnding(Policy.ProcessEnding ending) =>
-        ending.Kind == Policy.EndingKind.Exited ? "exit " + FormatExitStatus(ending.ExitCode) : ending.ToString();
+    public static string DescribeEnding(ProcessEnding ending) =>
+        ending.Kind == EndingKind.Exited ? "exit " + FormatExitStatus(ending.ExitCode) : ending.ToString();
 
     /// <summary>systemd's USEC_INFINITY: 2^64 - 1 microseconds.</summary>
     private const double UsecInfinity = 18446744073709551615d;

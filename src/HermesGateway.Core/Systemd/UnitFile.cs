@@ -4,21 +4,6 @@ using HermesGateway.Core.Errors;
 
 namespace HermesGateway.Core.Systemd;
 
-public enum DiagnosticSeverity
-{
-    /// <summary>systemd logs it and ignores the line or value.</summary>
-    Warning,
-
-    /// <summary>systemd refuses to load the unit (LoadState=bad-setting).</summary>
-    Fatal,
-}
-
-/// <summary>Something systemd would complain about when loading the unit.</summary>
-public sealed record UnitDiagnostic(DiagnosticSeverity Severity, string File, int Line, string? Section, string? Key, string Message)
-{
-    public override string ToString() => Line > 0 ? $"{File}:{Line}: {Message}" : $"{File}: {Message}";
-}
-
 /// <summary>One assignment as written, with where it was written.</summary>
 public sealed record UnitEntry(string Section, string Key, string Value, string File, int Line);
 

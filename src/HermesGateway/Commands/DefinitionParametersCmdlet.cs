@@ -83,7 +83,7 @@ public abstract class DefinitionParametersCmdlet : ExitContractCmdlet
     {
         var request = basis is null ? new DefinitionRequest() : DefinitionRequest.From(basis);
         string? Resolve(string? path) => path is null ? null : ResolveLiteralPath(path);
-        var platform = Platform ?? basis?.Platform ?? ServicePlatforms.Native;
+        var platform = Platform ?? basis?.Platform ?? ServiceFormats.Native;
         return request with
         {
             Platform = platform,

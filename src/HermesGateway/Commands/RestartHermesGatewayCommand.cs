@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Restart;
+using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
@@ -57,7 +58,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 
                 if (result.HandedOff)
                 {
-                    WriteWarning($"{service.Name}: this session runs inside the gateway, so the restart was handed to {result.Strategy["handed off to ".Length..]}; check with Get-HermesService {service.Name} (log: {result.HelperLog}).");
+                    WriteWarning($"{service.Name}: this session runs inside the gateway, so the restart was handed to {result.HelperJob}; check with Get-HermesService {service.Name} (log: {result.HelperLog}).");
                 }
 
                 if (PassThru || result.HandedOff)

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Policy;
 using HermesGateway.Core.Systemd;
 
@@ -113,8 +112,8 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
         IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName switch
         {
-            PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
-            LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceConfiguration.Read(p, Platform, SystemdVersion)),
+            PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
+            LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
             DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => ServiceFiles.ToConfiguration(d, SystemdVersion)),
             _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c),
         };

@@ -1,11 +1,3 @@
-using System.Globalization;
-using HermesGateway.Core.Conformance;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.E2e;
-using HermesGateway.Core.Tests.StubGateway;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace HermesGateway.Core.Tests.Conformance;

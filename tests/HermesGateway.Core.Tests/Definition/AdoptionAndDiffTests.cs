@@ -1,8 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>Adopting existing files (upstream's own) and the setting-level diff.</summary>
@@ -15,7 +10,7 @@ public sealed class AdoptionAndDiffTests
     [InlineData("ai.hermes.gateway.plist")]
     public void An_adopted_file_rewritten_from_its_definition_behaves_the_same_in_every_scenario(string file)
     {
-        var original = ServiceConfiguration.Read(Example(file));
+        var original = ServiceFormats.Read(Example(file));
         var adopted = ServiceFiles.Read(Example(file));
 
         var before = ExitPolicyEvaluator.Evaluate(original).Select(v => (v.Scenario, v.Ok, v.Revived, v.Delay, v.FinalState, v.Result));

@@ -1,9 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>

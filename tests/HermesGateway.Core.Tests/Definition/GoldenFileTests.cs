@@ -1,7 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>The profiles listed for -Profile completion: validly named directories under ~/.hermes/profiles.</summary>

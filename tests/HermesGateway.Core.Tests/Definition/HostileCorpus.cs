@@ -1,7 +1,4 @@
 using System.Collections.Immutable;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Tests.Definition;
 

@@ -1,10 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Differential;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.Definition;
 
@@ -205,7 +199,7 @@ internal static class Plistlib
             Assert.Fail("python3 (/usr/bin/python3) is needed as the independent plist reader and is missing.");
         }
 
-        var result = ProcessRunner.Run("/usr/bin/python3", ["-c", Script, .. paths], TimeSpan.FromSeconds(60));
+        var result = Programs.Run("/usr/bin/python3", ["-c", Script, .. paths], TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, $"plistlib refused a plist: {result.StandardError}");
         using var doc = JsonDocument.Parse(result.StandardOutput);
         return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);

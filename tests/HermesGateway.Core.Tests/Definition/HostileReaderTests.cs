@@ -1,7 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 public sealed class LaunchdDefinitionTests

@@ -1,7 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>Every golden plist is accepted by Python's plistlib with the same values our definition holds.</summary>

@@ -1,8 +1,3 @@
-using System.Text;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 /// <summary>

@@ -1,10 +1,4 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Differential;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace HermesGateway.Core.Tests.Definition;
@@ -70,22 +64,16 @@ public sealed class SystemdAcceptanceVerifyTests : IDisposable
         {
             var runtime = Directory.CreateDirectory(Path.Combine(dir.FullName, "xdg-runtime"));
             File.SetUnixFileMode(runtime.FullName, (UnixFileMode)0x1C0); // 0700
-            result = RunWithEnvironment(analyze!, ["--user", "verify", argument], ("XDG_RUNTIME_DIR", runtime.FullName));
+            result = Programs.Run(analyze!, ["--user", "verify", argument], TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = runtime.FullName });
         }
         else
         {
-            result = ProcessRunner.Run(analyze!, ["verify", argument], TimeSpan.FromSeconds(60));
+            result = Programs.Run(analyze!, ["verify", argument], TimeSpan.FromSeconds(60));
         }
 
         Assert.True(result.ExitCode == 0 && result.StandardError.Length == 0 && result.StandardOutput.Length == 0,
             $"systemd-analyze {(definition.Scope == ServiceScope.User ? "--user " : string.Empty)}verify {definition.FileName} exited {result.ExitCode}:\n" +
             $"{result.StandardError}{result.StandardOutput}\n--- unit ---\n{ServiceFiles.Render(definition)}");
-    }
-
-    private static ProcessResult RunWithEnvironment(string file, string[] arguments, (string Name, string Value) variable)
-    {
-        // ProcessRunner has no environment parameter; env(1) sets the one variable for the child.
-        return ProcessRunner.Run("/usr/bin/env", [$"{variable.Name}={variable.Value}", file, .. arguments], TimeSpan.FromSeconds(60));
     }
 
     public void Dispose() => dir.Delete(recursive: true);
@@ -319,7 +307,7 @@ public sealed class SystemdAcceptanceTests(SystemdSandbox sandbox, ITestOutputHe
     private static ProcessResult Run(SystemdSandbox sandbox, string[] arguments)
     {
         sandbox.EnsureUp();
-        return ProcessRunner.Run(SandboxPreconditions.Script!, arguments, TimeSpan.FromSeconds(30));
+        return Programs.Run(SandboxPreconditions.Script!, arguments, TimeSpan.FromSeconds(30));
     }
 
     /// <summary>useradd inside the sandbox (its /etc is copy-on-write); an existing account is fine.</summary>

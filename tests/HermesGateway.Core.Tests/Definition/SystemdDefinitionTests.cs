@@ -1,8 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Definition;
 
 public sealed class SystemdDefinitionTests

@@ -1,9 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Tests.Differential;
 

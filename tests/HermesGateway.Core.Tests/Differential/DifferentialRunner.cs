@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using HermesGateway.Core.Platform;
 
 namespace HermesGateway.Core.Tests.Differential;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using HermesGateway.Core.Systemd;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace HermesGateway.Core.Tests.Differential;

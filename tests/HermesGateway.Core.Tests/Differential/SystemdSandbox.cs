@@ -1,46 +1,4 @@
-using System.Diagnostics;
-using System.Text;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Differential;
-
-/// <summary>The result of one finished helper process.</summary>
-internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
-
-/// <summary>Runs helper programs with an argument list (never a command string) and a hard timeout.</summary>
-internal static class ProcessRunner
-{
-    public static ProcessResult Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        process.StandardInput.Close();
-
-        // Both streams are drained concurrently so a chatty child cannot block on a full pipe.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"{fileName} {string.Join(' ', info.ArgumentList)} did not finish within {timeout.TotalSeconds:0.#} s.");
-        }
-
-        process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-    }
-}
 
 /// <summary>Whether this machine can boot the sde2e sandbox, and where its script is.</summary>
 internal static partial class SandboxPreconditions
@@ -170,7 +128,7 @@ public sealed class SystemdSandbox : IDisposable
             root = Path.Combine("/tmp", "hermes-sde2e-" + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(root);
             up = true; // set before booting so Dispose tears down a half-booted manager too
-            var result = ProcessRunner.Run(script, ["up", StateDirectory], CommandTimeout);
+            var result = Programs.Run(script, ["up", StateDirectory], CommandTimeout);
             if (result.ExitCode != 0)
             {
                 throw new InvalidOperationException($"sde2e up failed ({result.ExitCode}): {result.StandardError}");
@@ -202,7 +160,7 @@ public sealed class SystemdSandbox : IDisposable
     private static ProcessResult Sde2e(string[] arguments)
     {
         var script = SandboxPreconditions.Script ?? throw new InvalidOperationException(SandboxPreconditions.SkipReason);
-        return ProcessRunner.Run(script, arguments, CommandTimeout);
+        return Programs.Run(script, arguments, CommandTimeout);
     }
 
     public void Dispose()
@@ -222,7 +180,7 @@ public sealed class SystemdSandbox : IDisposable
 
             try
             {
-                ProcessRunner.Run(SandboxPreconditions.Script!, ["down", StateDirectory], CommandTimeout);
+                Programs.Run(SandboxPreconditions.Script!, ["down", StateDirectory], CommandTimeout);
             }
             finally
             {

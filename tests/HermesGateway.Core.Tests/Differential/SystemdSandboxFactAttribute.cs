@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Differential;
 
 /// <summary>A fact that is reported as skipped (never as passed) when the sde2e sandbox cannot run here.</summary>

@@ -1,6 +1,3 @@
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Tests.Differential;
-using Xunit;
 using EngineResult = HermesGateway.Core.Platform.ProcessResult;
 
 namespace HermesGateway.Core.Tests.E2e;
@@ -52,7 +49,7 @@ public sealed class LifecycleSandbox : IDisposable
                 ["SDE2E_EXTRA_UNIT_PATH"] = SystemUnits + ":/etc/systemd/system",
                 ["SDE2E_EXTRA_USER_UNIT_PATH"] = UserUnits + ":/root/.config/systemd/user",
             };
-            var booted = RunWithEnvironment(script, ["up", State], env);
+            var booted = Programs.Run(script, ["up", State], Timeout, env);
             Check(booted, "sde2e up");
             ManagerPid = int.Parse(booted.StandardOutput.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
             var usermgr = Sde2e("usermgr", State).StandardOutput.Trim();
@@ -62,11 +59,11 @@ public sealed class LifecycleSandbox : IDisposable
         }
     }
 
-    internal static Differential.ProcessResult Sde2e(params string[] arguments) =>
-        Differential.ProcessRunner.Run(SandboxPreconditions.Script!, arguments, Timeout);
+    internal static ProcessResult Sde2e(params string[] arguments) =>
+        Programs.Run(SandboxPreconditions.Script!, arguments, Timeout);
 
     /// <summary>Runs a command inside the sandbox's namespaces (the user manager's runtime dir set for --user calls).</summary>
-    internal Differential.ProcessResult Exec(params string[] command) =>
+    internal ProcessResult Exec(params string[] command) =>
         Sde2e(["exec", State, "env", "XDG_RUNTIME_DIR=/run/user/0", .. command]);
 
     public ServiceEnvironment Environment => new()
@@ -97,7 +94,7 @@ public sealed class LifecycleSandbox : IDisposable
         {
             if (up && SandboxPreconditions.Script is { } script)
             {
-                Differential.ProcessRunner.Run(script, ["down", State], Timeout);
+                Programs.Run(script, ["down", State], Timeout);
             }
 
             try
@@ -114,38 +111,12 @@ public sealed class LifecycleSandbox : IDisposable
         }
     }
 
-    private static void Check(Differential.ProcessResult r, string what)
+    private static void Check(ProcessResult r, string what)
     {
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException($"{what} failed ({r.ExitCode}): {r.StandardError}{r.StandardOutput}");
         }
-    }
-
-    private static Differential.ProcessResult RunWithEnvironment(string file, string[] args, Dictionary<string, string> env)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env)
-        {
-            info.Environment[k] = v;
-        }
-
-        using var p = System.Diagnostics.Process.Start(info)!;
-        p.StandardInput.Close();
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(Timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} timed out");
-        }
-
-        return new Differential.ProcessResult(p.ExitCode, o.Result, e.Result);
     }
 }
 

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.E2e;
 
 /// <summary>

@@ -1,13 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Differential;
-using HermesGateway.Core.Tests.Service;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace HermesGateway.Core.Tests.E2e;

@@ -1,11 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Tests.StubGateway;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.FakeLaunchd;
 
 /// <summary>

@@ -1,18 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Tests.StubGateway;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.FakeLaunchd;
 
@@ -387,36 +377,8 @@ internal sealed class FakeLaunchctlRunner(string stateDir) : IProcessRunner
         return RunFake(stateDir, arguments, timeout);
     }
 
-    public static ProcessResult RunFake(string stateDir, IReadOnlyList<string> arguments, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(FakeLaunchctlLocation.Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["FAKE_LAUNCHD_STATE"] = stateDir;
-        psi.Environment["LC_ALL"] = "C";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("fake-launchctl did not start");
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill();
-            p.WaitForExit();
-            return new ProcessResult(-1, stdout.Result, stderr.Result, true);
-        }
-
-        p.WaitForExit();
-        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result, false);
-    }
+    public static ProcessResult RunFake(string stateDir, IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        new SystemProcessRunner(new Dictionary<string, string> { ["FAKE_LAUNCHD_STATE"] = stateDir }).Run(FakeLaunchctlLocation.Executable, arguments, timeout);
 }
 
 internal static partial class NativeIds

@@ -1,8 +1,3 @@
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.FakeLaunchd;
 
 /// <summary>

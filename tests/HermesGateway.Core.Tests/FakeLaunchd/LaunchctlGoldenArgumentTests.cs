@@ -1,10 +1,4 @@
 using System.Text.RegularExpressions;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.FakeLaunchd;
 

@@ -1,15 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Tests.StubGateway;
-using HermesGateway.Core.Tests.Service;
-using Xunit;
 using Xunit.Abstractions;
 using static HermesGateway.Core.Tests.FakeLaunchd.LaunchdRestartLab;
 

@@ -1,9 +1,3 @@
-using System.Globalization;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Tests.Service;
-using Xunit;
 using Xunit.Abstractions;
 using static HermesGateway.Core.Tests.FakeLaunchd.LaunchdRestartLab;
 
@@ -45,6 +39,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         Assert.Equal("handed off", r.FinalState);
         Assert.StartsWith($"handed off to {Label}.restart-", r.Strategy, StringComparison.Ordinal);
         var job = r.Strategy["handed off to ".Length..];
+        Assert.Equal(job, r.HelperJob);
         Assert.Contains($"submit -l {job} -o {r.HelperLog} -e {r.HelperLog} -- /bin/sh -c", string.Join('\n', lab.Changing()), StringComparison.Ordinal);
         // It runs, finishes, and is gone from launchd: nothing can run it a second time.
         FakeLaunchd.WaitFor(() => lab.Fake.Print(job).Loaded ? null : "removed", "the submitted helper removing its own job");

@@ -1,10 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Text;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.Launchd;
 

@@ -1,9 +1,4 @@
 using System.Collections.Immutable;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.Launchd;
 

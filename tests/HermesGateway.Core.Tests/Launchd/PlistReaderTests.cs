@@ -1,9 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Launchd;
 
 /// <summary>launchd.plist(5) XML as launchd would load it (docs/models.md §2.4).</summary>

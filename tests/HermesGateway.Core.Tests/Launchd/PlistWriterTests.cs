@@ -1,13 +1,6 @@
 using System.Collections.Immutable;
 using System.ComponentModel;
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.Launchd;
 

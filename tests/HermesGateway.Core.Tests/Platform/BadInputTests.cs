@@ -1,7 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Policy;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Platform;
 
 /// <summary>ServiceConfiguration.Read on files that are not units or plists: a stable error id, never another exception.</summary>
@@ -18,7 +14,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.PathNotFound, () => ServiceConfiguration.Read(Path.Combine(dir.Path, name)));
+        Expect.Error(HermesErrorIds.PathNotFound, () => ServiceFormats.Read(Path.Combine(dir.Path, name)));
     }
 
     [Theory]
@@ -26,7 +22,7 @@ public sealed class BadInputTests
     [InlineData("   ")]
     public void No_path_is_PathNotFound(string path)
     {
-        Expect.Error(HermesErrorIds.PathNotFound, () => ServiceConfiguration.Read(path));
+        Expect.Error(HermesErrorIds.PathNotFound, () => ServiceFormats.Read(path));
     }
 
     [Theory]
@@ -38,7 +34,7 @@ public sealed class BadInputTests
         using var dir = new TempDir();
         Directory.CreateDirectory(Path.Combine(dir.Path, name));
 
-        Expect.Error(HermesErrorIds.FileUnreadable, () => ServiceConfiguration.Read(Path.Combine(dir.Path, name)));
+        Expect.Error(HermesErrorIds.FileUnreadable, () => ServiceFormats.Read(Path.Combine(dir.Path, name)));
     }
 
     [Theory]
@@ -51,7 +47,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.FileEmpty, () => ServiceConfiguration.Read(dir.Write(name, text)));
+        Expect.Error(HermesErrorIds.FileEmpty, () => ServiceFormats.Read(dir.Write(name, text)));
     }
 
     public static TheoryData<string, byte[]> NotText() => new()
@@ -71,7 +67,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.FileNotText, () => ServiceConfiguration.Read(dir.WriteBytes(name, bytes)));
+        Expect.Error(HermesErrorIds.FileNotText, () => ServiceFormats.Read(dir.WriteBytes(name, bytes)));
     }
 
     [Theory]
@@ -82,7 +78,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.UnitMalformed, () => ServiceConfiguration.Read(dir.Write("gw.service", text)));
+        Expect.Error(HermesErrorIds.UnitMalformed, () => ServiceFormats.Read(dir.Write("gw.service", text)));
     }
 
     [Theory]
@@ -93,7 +89,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.PlatformUnknown, () => ServiceConfiguration.Read(dir.Write(name, text)));
+        Expect.Error(HermesErrorIds.PlatformUnknown, () => ServiceFormats.Read(dir.Write(name, text)));
     }
 
     [Fact]
@@ -101,7 +97,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.FileEmpty, () => ServiceConfiguration.Read(dir.Write("gw.conf", "  \n")));
+        Expect.Error(HermesErrorIds.FileEmpty, () => ServiceFormats.Read(dir.Write("gw.conf", "  \n")));
     }
 
     [Fact]
@@ -111,7 +107,7 @@ public sealed class BadInputTests
         var path = Path.Combine(dir.Path, "gw.bin");
         File.WriteAllBytes(path, [0x7F, 0x45, 0x4C, 0x46, 0x00, 0x01, 0xFF]);
 
-        Expect.Error(HermesErrorIds.FileNotText, () => ServiceConfiguration.Read(path));
+        Expect.Error(HermesErrorIds.FileNotText, () => ServiceFormats.Read(path));
     }
 
     [Theory]
@@ -123,7 +119,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Assert.Equal(platform, ServiceConfiguration.Read(dir.Write(name, text)).Platform);
+        Assert.Equal(platform, ServiceFormats.Read(dir.Write(name, text)).Platform);
     }
 
     [Fact]
@@ -131,7 +127,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Assert.Equal(ServicePlatform.Systemd, ServiceConfiguration.Read(dir.Write("gw.plist", Unit), ServicePlatform.Systemd).Platform);
+        Assert.Equal(ServicePlatform.Systemd, ServiceFormats.Read(dir.Write("gw.plist", Unit), ServicePlatform.Systemd).Platform);
     }
 
     [Fact]
@@ -139,7 +135,7 @@ public sealed class BadInputTests
     {
         using var dir = new TempDir();
 
-        Expect.Error(HermesErrorIds.PlistMalformed, () => ServiceConfiguration.Read(dir.WriteBytes("job", [.. "bplist00"u8, 0xD0, 0x08])));
+        Expect.Error(HermesErrorIds.PlistMalformed, () => ServiceFormats.Read(dir.WriteBytes("job", [.. "bplist00"u8, 0xD0, 0x08])));
     }
 
     [Theory]
@@ -151,7 +147,7 @@ public sealed class BadInputTests
         using var dir = new TempDir();
         var text = "[Service]\nExecStart=/bin/true\n" + new string('#', 1024 * 1024) + "\n";
 
-        Expect.Error(HermesErrorIds.FileTooLarge, () => ServiceConfiguration.Read(dir.Write(name, text)));
+        Expect.Error(HermesErrorIds.FileTooLarge, () => ServiceFormats.Read(dir.Write(name, text)));
     }
 
     [Fact]
@@ -161,7 +157,7 @@ public sealed class BadInputTests
         var head = "[Service]\nExecStart=/bin/true\n#";
         var text = head + new string('x', 1024 * 1024 - head.Length);
 
-        Assert.Equal(ServicePlatform.Systemd, ServiceConfiguration.Read(dir.Write("gw.service", text)).Platform);
+        Assert.Equal(ServicePlatform.Systemd, ServiceFormats.Read(dir.Write("gw.service", text)).Platform);
     }
 
     [Theory]
@@ -233,7 +229,7 @@ public sealed class BadInputTests
     {
         try
         {
-            var config = ServiceConfiguration.Read(path);
+            var config = ServiceFormats.Read(path);
             Assert.NotNull(config.Name);
             if (!config.LoadRefused)
             {

@@ -1,10 +1,3 @@
-using System.Text;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Platform;
 
 /// <summary>Values at the edges of what the readers accept must give verdicts or HermesExceptions, never crashes.</summary>
@@ -24,7 +17,7 @@ public sealed class ExtremeValueTests
             var text = $"[Unit]\nStartLimitIntervalSec={time}\n[Service]\nExecStart=/usr/bin/hermes gateway run\nRestart=always\nRestartSteps=5\n{key}={time}\n";
             foreach (var version in new[] { 252, 254 })
             {
-                var config = ServiceConfiguration.FromUnit(SystemdUnitReader.Parse(text, "/t/gw.service", version));
+                var config = new SystemdConfiguration(SystemdUnitReader.Parse(text, "/t/gw.service", version));
                 Assert.NotEmpty(ExitPolicyEvaluator.Evaluate(config));
                 foreach (var kind in Enum.GetValues<SupervisorEventKind>())
                 {

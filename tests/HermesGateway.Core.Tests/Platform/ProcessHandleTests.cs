@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Platform;
 
 /// <summary>A fact about Linux process handles (pidfds): reported as skipped, never passed, elsewhere.</summary>

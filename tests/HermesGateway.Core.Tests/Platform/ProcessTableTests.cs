@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Platform;
 
 /// <summary>
@@ -40,7 +36,7 @@ public sealed class ProcessTableTests
         {
             // /proc/<pid>/stat field 22, as the gateway writes it into gateway.pid and checks in its markers.
             Assert.NotNull(mine);
-            Assert.Equal(Core.Policy.ProcessStartTime.Parse(File.ReadAllText($"/proc/{Environment.ProcessId}/stat")), mine);
+            Assert.Equal(Core.Platform.ProcessStartTime.Parse(File.ReadAllText($"/proc/{Environment.ProcessId}/stat")), mine);
         }
         else
         {

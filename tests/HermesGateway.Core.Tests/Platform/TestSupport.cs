@@ -1,10 +1,3 @@
-using System.Globalization;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Platform;
 
 /// <summary>Endings written the way the spec tables write them: "exit 75", "kill SIGTERM", "core SIGSEGV".</summary>

@@ -1,9 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Policy;
 
 /// <summary>The gateway's exit contract (background.md, "The gateway's exit contract").</summary>
@@ -119,7 +113,7 @@ public sealed class ExitContractTests
     [MemberData(nameof(InvalidContracts))]
     public void Evaluate_refuses_an_invalid_contract(GatewayExitContract contract)
     {
-        var config = ServiceConfiguration.FromUnit(Units.Service("Restart=on-failure"));
+        var config = new SystemdConfiguration(Units.Service("Restart=on-failure"));
 
         Expect.Error(HermesErrorIds.ExitContractInvalid, () => ExitPolicyEvaluator.Evaluate(config, contract));
     }

@@ -1,10 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Policy;
 
 /// <summary>
@@ -136,7 +129,7 @@ public sealed class Hermes016ContractTests
     [Fact]
     public void Upstream_s_unit_revives_a_0_16_restart_only_through_Restart_always_after_RestartSec()
     {
-        var v = Assert.Single(ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service")),
+        var v = Assert.Single(ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service")),
             GatewayExitContract.Hermes016, scenarios: [LifecycleScenario.RestartCommand]));
 
         Assert.True(v.Revived);

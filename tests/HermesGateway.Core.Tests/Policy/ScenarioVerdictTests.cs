@@ -1,10 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Launchd;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Policy;
 
 /// <summary>ExitPolicyEvaluator: scenario verdicts for the upstream files, the three seed failures, and raw events.</summary>
@@ -12,9 +5,9 @@ public sealed class ScenarioVerdictTests
 {
     private static string Example(string name) => Path.Combine(AppContext.BaseDirectory, "examples", name);
 
-    private static ServiceConfiguration UnitConfig(string text) => ServiceConfiguration.FromUnit(SystemdUnitReader.Parse(text, "/test/hermes-gateway.service"));
+    private static SystemdConfiguration UnitConfig(string text) => new SystemdConfiguration(SystemdUnitReader.Parse(text, "/test/hermes-gateway.service"));
 
-    private static ServiceConfiguration PlistConfig(string dictBody) => ServiceConfiguration.FromJob(LaunchdJobReader.Parse(
+    private static LaunchdConfiguration PlistConfig(string dictBody) => new LaunchdConfiguration(LaunchdJobReader.Parse(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
         + "<plist version=\"1.0\"><dict><key>Label</key><string>ai.hermes.gateway</string><key>ProgramArguments</key><array><string>/usr/bin/hermes</string><string>gateway</string><string>run</string></array>"
         + dictBody + "</dict></plist>", "/test/ai.hermes.gateway.plist"));
@@ -63,7 +56,7 @@ public sealed class ScenarioVerdictTests
     [InlineData(LifecycleScenario.CrashLoop, true)]
     public void Upstream_unit_verdicts(LifecycleScenario scenario, bool ok)
     {
-        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(Example("hermes-gateway.service")));
+        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(Example("hermes-gateway.service")));
 
         Assert.Equal(ok, Assert.Single(verdicts, v => v.Scenario == scenario).Ok);
     }
@@ -82,7 +75,7 @@ public sealed class ScenarioVerdictTests
     [InlineData(LifecycleScenario.OnDemandOnlyRestart, false)]
     public void Upstream_plist_verdicts(LifecycleScenario scenario, bool ok)
     {
-        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(Example("ai.hermes.gateway.plist")));
+        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(Example("ai.hermes.gateway.plist")));
 
         Assert.Equal(ok, Assert.Single(verdicts, v => v.Scenario == scenario).Ok);
     }
@@ -90,7 +83,7 @@ public sealed class ScenarioVerdictTests
     [Fact]
     public void Upstream_plist_kills_the_drain_on_a_manager_stop_because_ExitTimeOut_is_shorter()
     {
-        var v = Verdict(ServiceConfiguration.Read(Example("ai.hermes.gateway.plist")), LifecycleScenario.ManagerStop);
+        var v = Verdict(ServiceFormats.Read(Example("ai.hermes.gateway.plist")), LifecycleScenario.ManagerStop);
 
         Assert.False(v.Ok);
         Assert.NotNull(v.Fix);
@@ -146,7 +139,7 @@ public sealed class ScenarioVerdictTests
     [Fact]
     public void Seed_c_upstream_unit_is_left_failed_by_systemctl_stop()
     {
-        var v = Verdict(ServiceConfiguration.Read(Example("hermes-gateway.service")), LifecycleScenario.ManagerStop);
+        var v = Verdict(ServiceFormats.Read(Example("hermes-gateway.service")), LifecycleScenario.ManagerStop);
 
         Assert.Equal("failed (failed)", v.FinalState);
         Assert.Equal("exit-code", v.Result);
@@ -250,7 +243,7 @@ public sealed class ScenarioVerdictTests
     [Fact]
     public void A_plist_launchd_refuses_fails_every_scenario()
     {
-        var config = ServiceConfiguration.FromJob(LaunchdJobReader.Parse("<plist version=\"1.0\"><dict><key>Label</key><string>x</string></dict></plist>", "/t/x.plist"));
+        var config = new LaunchdConfiguration(LaunchdJobReader.Parse("<plist version=\"1.0\"><dict><key>Label</key><string>x</string></dict></plist>", "/t/x.plist"));
 
         Assert.All(ExitPolicyEvaluator.Evaluate(config), v => Assert.False(v.Ok));
     }
@@ -278,7 +271,7 @@ public sealed class ScenarioVerdictTests
     [Fact]
     public void By_default_launchd_gets_every_scenario()
     {
-        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceConfiguration.Read(Example("ai.hermes.gateway.plist")));
+        var verdicts = ExitPolicyEvaluator.Evaluate(ServiceFormats.Read(Example("ai.hermes.gateway.plist")));
 
         Assert.Equal(Enum.GetValues<LifecycleScenario>().Order(), verdicts.Select(v => v.Scenario).Order());
     }

@@ -1,12 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
 using TestHost = HermesGateway.Core.Tests.Service.TestHost;
 
 namespace HermesGateway.Core.Tests.Security;

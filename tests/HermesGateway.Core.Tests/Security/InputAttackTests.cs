@@ -1,16 +1,3 @@
-using System.Text;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Differential;
-using HermesGateway.Core.Tests.E2e;
-using HermesGateway.Core.Tests.Platform;
-using HermesGateway.Core.Tests.Service;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Security;
 
 /// <summary>
@@ -316,8 +303,8 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         Assert.Null(env.DbusSessionBusAddress);
         Assert.Equal("/root/.config/systemd/user", env.UserUnitDirectory);
         var plain = ServiceEnvironment.FromProcess(0, "root", "/root", _ => null, Owner);
-        Assert.Equal(Core.Restart.RestartLock.Directory(plain), Core.Restart.RestartLock.Directory(env));
-        Assert.StartsWith(OperatingSystem.IsMacOS() ? "/var/run/" : "/run/", Core.Restart.RestartLock.Directory(env), StringComparison.Ordinal);
+        Assert.Equal(Core.Service.RestartLock.Directory(plain), Core.Service.RestartLock.Directory(env));
+        Assert.StartsWith(OperatingSystem.IsMacOS() ? "/var/run/" : "/run/", Core.Service.RestartLock.Directory(env), StringComparison.Ordinal);
 
         // Root's own session (machinectl shell root@, the sandbox) is kept; an ordinary user's is always theirs.
         var own = ServiceEnvironment.FromProcess(0, "root", "/root", n => n == "XDG_RUNTIME_DIR" ? "/run/user/0" : n == "DBUS_SESSION_BUS_ADDRESS" ? "unix:path=/run/user/0/bus" : null, Owner);

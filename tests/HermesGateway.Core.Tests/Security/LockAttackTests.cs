@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Tests.Platform;
-using HermesGateway.Core.Tests.Service;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Security;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using HermesGateway.Core.Platform;
-
 namespace HermesGateway.Core.Tests.Service;
 
 /// <summary>A process runner that records every call and answers from a script of canned replies.</summary>

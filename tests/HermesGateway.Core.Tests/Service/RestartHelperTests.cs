@@ -1,6 +1,3 @@
-using HermesGateway.Core.Restart;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Service;
 
 public sealed class RestartHelperTests

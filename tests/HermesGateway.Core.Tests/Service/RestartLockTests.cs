@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Service;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
-
 namespace HermesGateway.Core.Tests.Service;
 
 internal static class RestarterExtensions

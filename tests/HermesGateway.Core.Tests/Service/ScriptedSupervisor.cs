@@ -1,9 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-
 namespace HermesGateway.Core.Tests.Service;
 
 /// <summary>The two gateway processes a scripted supervisor knows: the one running, and the one a revival brings.</summary>
@@ -92,6 +86,8 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
     public ServicePlatform Platform => ServicePlatform.Systemd;
 
     public string SupervisorName => "systemd";
+
+    public string DeactivationText => "disable it";
 
     public string TransientJobKind => "systemd-run";
 

@@ -1,12 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Service;
 
 /// <summary>Install, uninstall, start and stop through the engine, with systemctl answered by a recording runner.</summary>

@@ -1,10 +1,3 @@
-using HermesGateway.Core.Definition;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
-using HermesGateway.Core.Systemd;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Service;
 
 /// <summary>

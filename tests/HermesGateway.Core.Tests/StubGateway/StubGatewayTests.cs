@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Xunit;
 
 namespace HermesGateway.Core.Tests.StubGateway;
 

@@ -1,9 +1,3 @@
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Systemd;
 
 /// <summary>docs/models.md §1.3: what systemctl stop / restart / kill and the OOM killer do, through SystemdModel.Apply.</summary>

@@ -1,9 +1,3 @@
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Systemd;
 
 /// <summary>docs/models.md §1.1: how an ending is classified (Result=, ExecMainCode=, ExecMainStatus=).</summary>

@@ -1,10 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Systemd;
 
 /// <summary>IgnoreSIGPIPE=, RestartSec=infinity and the bounds on run times and contract durations.</summary>
@@ -47,7 +40,7 @@ public sealed class SystemdNewerRulesTests
     [Fact]
     public void A_run_time_beyond_the_bound_is_refused()
     {
-        var config = ServiceConfiguration.FromUnit(Units.Service("Restart=on-failure"));
+        var config = new SystemdConfiguration(Units.Service("Restart=on-failure"));
         var tooLong = ExitPolicyEvaluator.MaxRunTime + TimeSpan.FromSeconds(1);
 
         Expect.Error(HermesErrorIds.EventInvalid, () => ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: 1, RunTime: tooLong)));

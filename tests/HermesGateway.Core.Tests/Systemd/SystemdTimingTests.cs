@@ -1,8 +1,3 @@
-using HermesGateway.Core.Policy;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Systemd;
 
 /// <summary>docs/models.md §1.4 (delays, NRestarts, the start limit) and §1.5 (resulting states).</summary>

@@ -1,9 +1,3 @@
-using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
-using HermesGateway.Core.Systemd;
-using HermesGateway.Core.Tests.Platform;
-using Xunit;
-
 namespace HermesGateway.Core.Tests.Systemd;
 
 /// <summary>

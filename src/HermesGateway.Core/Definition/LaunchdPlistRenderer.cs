@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Launchd;
 
-namespace HermesGateway.Core.Launchd;
+namespace HermesGateway.Core.Definition;
 
 /// <summary>Writes a definition as a launchd plist: fixed key order, the right plist types, deterministic.</summary>
 public static class LaunchdPlistRenderer

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
-using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Systemd;
 
-namespace HermesGateway.Core.Systemd;
+namespace HermesGateway.Core.Definition;
 
 /// <summary>Writes a definition as a unit file: fixed key order, every user value escaped, deterministic.</summary>
 public static class SystemdUnitRenderer
@@ -58,7 +58,7 @@ public static class SystemdUnitRenderer
     public const int LongLineMax = 1024 * 1024;
 
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
-    public const string InvocationIdVariable = "INVOCATION_ID";
+    public const string InvocationIdVariable = SystemdModel.InvocationIdVariable;
 
     public static string Render(ServiceDefinition d)
     {

@@ -1,7 +1,7 @@
-using System.Text.Json;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 
-namespace HermesGateway.Core.Restart;
+namespace HermesGateway.Core.Service;
 
 /// <summary>
 /// One restart at a time per service: an exclusive lock file. A caller that had to wait finds the result the other
@@ -36,9 +36,9 @@ public sealed class RestartLock : IDisposable
     public static string Directory(Platform.ServiceEnvironment environment) => Directory(environment.Uid, environment.XdgRuntimeDir, environment.Home);
 
     /// <summary>The lock's name for a service: its scope and name, so a user unit and a system unit of one name never share it.</summary>
-    public static string Key(Service.HermesService service) => Key(service.Scope, service.Name);
+    public static string Key(HermesService service) => Key(service.Scope, service.Name);
 
-    public static string Key(Definition.ServiceScope scope, string name) => scope.ToString().ToLowerInvariant() + "." + name;
+    public static string Key(ServiceScope scope, string name) => scope.ToString().ToLowerInvariant() + "." + name;
 
     /// <summary>Removes the lock and result files of a service (it was uninstalled), under its lock; false when a restart holds it.</summary>
     public static bool Forget(string directory, string key)
@@ -122,24 +122,6 @@ public sealed class RestartLock : IDisposable
     private static HermesException Unusable(string path, Exception e) =>
         new(HermesErrorIds.PermissionDenied, HermesErrorCategory.PermissionDenied,
             $"The restart lock {path} cannot be created or opened ({e.Message}); nothing was restarted.", path, e);
-
-    /// <summary>The result another caller recorded after <paramref name="since"/>, if any.</summary>
-    public RestartResult? ResultSince(DateTimeOffset since)
-    {
-        try
-        {
-            var result = JsonSerializer.Deserialize<RestartResult>(File.ReadAllText(ResultPath));
-            // A hand-off is not a finished restart: the helper it started must not join it.
-            return result is not null && result.FinishedAt > since && !result.HandedOff ? result : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    public void Record(RestartResult result) =>
-        Platform.AtomicFile.Write(ResultPath, JsonSerializer.Serialize(result), UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
     public void Dispose() => stream.Dispose();
 }

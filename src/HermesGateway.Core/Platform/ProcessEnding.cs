@@ -1,6 +1,4 @@
-using HermesGateway.Core.Platform;
-
-namespace HermesGateway.Core.Policy;
+namespace HermesGateway.Core.Platform;
 
 public enum EndingKind
 {

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Policy;
 
-namespace HermesGateway.Core.Launchd;
+namespace HermesGateway.Core.Definition;
 
 /// <summary>Reads a whole plist into a definition; keys the definition does not model are kept as written.</summary>
 public static class LaunchdDefinitionReader

@@ -1,10 +1,10 @@
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
 
-namespace HermesGateway.Core.Launchd;
+namespace HermesGateway.Core.Service;
 
 /// <summary>Installs, inspects, starts and stops gateway jobs through launchctl.</summary>
 public sealed class LaunchdServiceManager : IServiceManager
@@ -23,6 +23,8 @@ public sealed class LaunchdServiceManager : IServiceManager
     public ServicePlatform Platform => ServicePlatform.Launchd;
 
     public string SupervisorName => "launchd";
+
+    public string DeactivationText => "boot it out";
 
     public string TransientJobKind => "launchctl submit";
 

@@ -2,9 +2,9 @@ using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
-using HermesGateway.Core.Service;
+using HermesGateway.Core.Systemd;
 
-namespace HermesGateway.Core.Systemd;
+namespace HermesGateway.Core.Service;
 
 /// <summary>Installs, inspects, starts and stops gateway units through systemctl.</summary>
 public sealed class SystemdServiceManager : IServiceManager
@@ -26,6 +26,8 @@ public sealed class SystemdServiceManager : IServiceManager
     public ServiceEnvironment Account => environment;
 
     public string SupervisorName => "systemd";
+
+    public string DeactivationText => "disable it";
 
     public string TransientJobKind => "systemd-run";
 

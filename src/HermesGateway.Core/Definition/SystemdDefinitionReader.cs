@@ -1,10 +1,10 @@
 using System.Collections.Immutable;
-using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
 
-namespace HermesGateway.Core.Systemd;
+namespace HermesGateway.Core.Definition;
 
 /// <summary>
 /// Reads a whole unit (with its drop-ins) into a definition, so an existing installation — this module's or

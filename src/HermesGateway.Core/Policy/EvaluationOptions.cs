@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+
+namespace HermesGateway.Core.Policy;
+
+/// <summary>Knobs of the evaluation that are not in the unit or plist.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>The systemd version whose rules are modelled when none is given: Debian 12's, the one this module is proven on.</summary>
+    public const int DefaultSystemdVersion = 252;
+
+    public int SystemdVersion { get; init; } = DefaultSystemdVersion;
+
+    /// <summary>The longest wait that still counts as "revived at once".</summary>
+    public TimeSpan ReviveWithin { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The shortest delay between crash-loop attempts that counts as backing off.</summary>
+    public TimeSpan CrashLoopMinDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a crash loop is followed before it is called "never abandoned".</summary>
+    public TimeSpan CrashLoopHorizon { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many planned restarts the burst scenario makes, one after another.</summary>
+    public int RestartBurstCount { get; init; } = 6;
+
+    /// <summary>How long the gateway runs between restarts in the burst scenario.</summary>
+    public TimeSpan RestartBurstRunTime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the gateway has been running when a single event hits it.</summary>
+    public TimeSpan SteadyRunTime { get; init; } = TimeSpan.FromHours(1);
+
+    public LaunchdDomain LaunchdDomain { get; init; } = LaunchdDomain.GuiDefault;
+}
+
+public enum LaunchdDomainKind
+{
+    /// <summary>gui/&lt;uid&gt;: a logged-in Aqua session.</summary>
+    Gui,
+
+    /// <summary>user/&lt;uid&gt;: no GUI session.</summary>
+    User,
+
+    /// <summary>system: LaunchDaemons.</summary>
+    System,
+}
+
+/// <summary>Facts about the domain a job lives in that decide relaunches but are not in the plist.</summary>
+public sealed record LaunchdDomain
+{
+    public static LaunchdDomain GuiDefault { get; } = new();
+
+    public LaunchdDomainKind Kind { get; init; } = LaunchdDomainKind.Gui;
+
+    /// <summary>A GUI domain in on-demand-only mode (macOS update staged, login restore): KeepAlive spawns are pended.</summary>
+    public bool OnDemandOnly { get; init; }
+
+    public bool ShuttingDown { get; init; }
+
+    public ImmutableHashSet<string> ExistingPaths { get; init; } = ImmutableHashSet<string>.Empty;
+
+    public ImmutableHashSet<string> LoadedJobs { get; init; } = ImmutableHashSet<string>.Empty;
+}

@@ -1,0 +1,476 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
+
+namespace HermesGateway.Core.Systemd;
+
+/// <summary>Reads units and drop-ins into <see cref="SystemdUnit"/>, treating unknown keys and bad values as systemd does.</summary>
+public static class SystemdUnitReader
+{
+    public const int MinimumVersion = 240;
+    public const int DefaultVersion = EvaluationOptions.DefaultSystemdVersion;
+
+    private static readonly Lazy<ImmutableHashSet<string>> KnownKeys252 = new(LoadKnownKeys);
+
+    /// <summary>Keys added after 252 that the model understands, with the version that introduced them.</summary>
+    private static readonly Dictionary<string, int> NewerKeys = new(StringComparer.Ordinal)
+    {
+        ["Service.RestartSteps"] = 254,
+        ["Service.RestartMaxDelaySec"] = 254,
+        ["Service.RestartMode"] = 254,
+    };
+
+    public static void ValidateVersion(int version)
+    {
+        if (version < MinimumVersion || version > 999)
+        {
+            throw new HermesException(HermesErrorIds.SystemdVersionUnsupported, HermesErrorCategory.InvalidArgument,
+                $"systemd {version} is not modelled; give a version from {MinimumVersion} (Type=exec exists since 240) upwards.", version);
+        }
+    }
+
+    /// <summary>
+    /// Reads a unit file and its drop-ins: '&lt;unit&gt;.d/', the dash-prefix directories ('hermes-.service.d/' for
+    /// 'hermes-gateway.service') and the type directory 'service.d/', in any extra directories and beside the unit.
+    /// All are applied in file-name order; of two drop-ins with the same file name the one in the higher-priority
+    /// directory, and there the more specific name, wins (checked on systemd 252).
+    /// </summary>
+    public static SystemdUnit ReadFile(string path, int version = DefaultVersion, IEnumerable<string>? extraDropInDirectories = null)
+    {
+        ValidateVersion(version);
+        var full = System.IO.Path.GetFullPath(path);
+        var text = TextFiles.ReadText(full);
+        var name = System.IO.Path.GetFileName(full);
+        // Extra directories come in systemd's priority order and rank above the unit's own (e.g. /etc/systemd/system
+        // above /usr/lib/systemd/system, where the unit itself lives).
+        var searchDirs = (extraDropInDirectories ?? []).Select(System.IO.Path.GetFullPath).ToList();
+        searchDirs.Add(System.IO.Path.GetDirectoryName(full)!);
+
+        var byName = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var dir in searchDirs.Distinct().SelectMany(d => DropInDirectoryNames(name).Select(n => System.IO.Path.Combine(d, n))).Where(Directory.Exists))
+        {
+            foreach (var conf in Directory.EnumerateFiles(dir, "*.conf"))
+            {
+                byName.TryAdd(System.IO.Path.GetFileName(conf), conf);
+            }
+        }
+
+        var dropIns = byName.Values.Select(p => (p, ReadDropIn(p))).ToList();
+        return Parse(text, full, version, dropIns);
+    }
+
+    /// <summary>Drop-in directory names for a unit, most specific first: the unit, its dash prefixes, its type.</summary>
+    public static IEnumerable<string> DropInDirectoryNames(string unitName)
+    {
+        yield return unitName + ".d";
+        var dot = unitName.LastIndexOf('.');
+        if (dot <= 0)
+        {
+            yield break;
+        }
+
+        var stem = unitName[..dot];
+        var type = unitName[(dot + 1)..];
+        for (var dash = stem.LastIndexOf('-', stem.Length - 2 >= 0 ? stem.Length - 2 : 0); dash > 0; dash = stem.LastIndexOf('-', dash - 1))
+        {
+            yield return $"{stem[..(dash + 1)]}.{type}.d";
+        }
+
+        yield return type + ".d";
+    }
+
+    /// <summary>An empty drop-in is valid (systemd reads it as no settings), unlike an empty unit file.</summary>
+    private static string ReadDropIn(string path)
+    {
+        var bytes = TextFiles.ReadBytes(path);
+        return bytes.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? string.Empty : TextFiles.DecodeText(bytes, path);
+    }
+
+    public static SystemdUnit Parse(string text, string path, int version = DefaultVersion, IEnumerable<(string Path, string Text)>? dropIns = null)
+    {
+        ValidateVersion(version);
+        var documents = new List<UnitFileDocument> { UnitFileDocument.Parse(text, path) };
+        foreach (var (dropPath, dropText) in dropIns ?? [])
+        {
+            // A drop-in holding only comments (or nothing) is valid; only the unit file itself must have a section.
+            documents.Add(UnitFileDocument.Parse(dropText, dropPath, requireSection: false));
+        }
+
+        var diagnostics = ImmutableArray.CreateBuilder<UnitDiagnostic>();
+        var entries = ImmutableArray.CreateBuilder<UnitEntry>();
+        foreach (var doc in documents)
+        {
+            diagnostics.AddRange(doc.Diagnostics);
+            foreach (var section in doc.Sections.Distinct())
+            {
+                if (section is not ("Unit" or "Service" or "Install") && !section.StartsWith("X-", StringComparison.Ordinal))
+                {
+                    diagnostics.Add(new(DiagnosticSeverity.Warning, doc.Path, 0, section, null, $"Unknown section '{section}'. Ignoring."));
+                }
+            }
+
+            entries.AddRange(doc.Entries);
+        }
+
+        var settings = new SystemdServiceSettings();
+        var restartMaxDelaySet = false;
+        var restartStepsSet = false;
+        foreach (var e in entries)
+        {
+            if (e.Section is not ("Unit" or "Service" or "Install"))
+            {
+                continue;
+            }
+
+            if (!IsKnown(e.Section, e.Key, version))
+            {
+                diagnostics.Add(Warn(e, $"Unknown key name '{e.Key}' in section '{e.Section}', ignoring."));
+                continue;
+            }
+
+            settings = Apply(settings, e, version, diagnostics, ref restartMaxDelaySet, ref restartStepsSet);
+        }
+
+        settings = Verify(settings, path, version, restartMaxDelaySet, restartStepsSet, diagnostics);
+        return new SystemdUnit(System.IO.Path.GetFileName(path), path, documents.Skip(1).Select(d => d.Path).ToImmutableArray(), version, settings, entries.ToImmutable(), diagnostics.ToImmutable());
+    }
+
+    private static bool IsKnown(string section, string key, int version)
+    {
+        var id = section + "." + key;
+        if (NewerKeys.TryGetValue(id, out var since))
+        {
+            return version >= since;
+        }
+
+        return KnownKeys252.Value.Contains(id);
+    }
+
+    private static UnitDiagnostic Warn(UnitEntry e, string message) => new(DiagnosticSeverity.Warning, e.File, e.Line, e.Section, e.Key, message);
+
+    private static SystemdServiceSettings Apply(SystemdServiceSettings s, UnitEntry e, int version, ImmutableArray<UnitDiagnostic>.Builder diagnostics, ref bool restartMaxDelaySet, ref bool restartStepsSet)
+    {
+        var v = e.Value;
+        void Bad(string what) => diagnostics.Add(Warn(e, $"Failed to parse {what}, ignoring: {v}"));
+
+        switch (e.Section, e.Key)
+        {
+            case ("Service", "Type"):
+                var type = v switch
+                {
+                    "simple" => ServiceType.Simple, "exec" => ServiceType.Exec, "forking" => ServiceType.Forking,
+                    "oneshot" => ServiceType.Oneshot, "dbus" => ServiceType.Dbus, "notify" => ServiceType.Notify,
+                    "notify-reload" when version >= 253 => ServiceType.NotifyReload, "idle" => ServiceType.Idle,
+                    _ => (ServiceType?)null,
+                };
+                if (type is null)
+                {
+                    Bad("service type");
+                    return s;
+                }
+
+                return s with { Type = type.Value };
+
+            case ("Service", "Restart"):
+                var restart = v switch
+                {
+                    "no" => RestartPolicy.No, "on-success" => RestartPolicy.OnSuccess, "on-failure" => RestartPolicy.OnFailure,
+                    "on-abnormal" => RestartPolicy.OnAbnormal, "on-watchdog" => RestartPolicy.OnWatchdog,
+                    "on-abort" => RestartPolicy.OnAbort, "always" => RestartPolicy.Always, _ => (RestartPolicy?)null,
+                };
+                if (restart is null)
+                {
+                    Bad("service restart specifier");
+                    return s;
+                }
+
+                return s with { Restart = restart.Value };
+
+            case ("Service", "RestartSec"):
+                if (!SystemdValues.TryParseTimeSpan(v, out var restartSec))
+                {
+                    Bad("RestartSec= value");
+                    return s;
+                }
+
+                return s with { RestartSec = restartSec ?? TimeSpan.MaxValue };
+
+            case ("Service", "RestartSteps"):
+                if (v.Length == 0)
+                {
+                    restartStepsSet = false;
+                    return s with { RestartSteps = 0 };
+                }
+
+                if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var steps))
+                {
+                    Bad("RestartSteps= value");
+                    return s;
+                }
+
+                restartStepsSet = steps > 0;
+                return s with { RestartSteps = steps };
+
+            case ("Service", "RestartMaxDelaySec"):
+                if (v.Length == 0)
+                {
+                    restartMaxDelaySet = false;
+                    return s with { RestartMaxDelaySec = null };
+                }
+
+                if (!SystemdValues.TryParseTimeSpan(v, out var maxDelay))
+                {
+                    Bad("RestartMaxDelaySec= value");
+                    return s;
+                }
+
+                restartMaxDelaySet = maxDelay is not null;
+                return s with { RestartMaxDelaySec = maxDelay };
+
+            case ("Service", "RestartMode"):
+                if (v is not ("normal" or "direct" or "debug"))
+                {
+                    Bad("RestartMode= value");
+                }
+
+                return s;
+
+            case ("Service", "SuccessExitStatus"):
+                return s with { SuccessExitStatus = ApplyStatusList(s.SuccessExitStatus, e, diagnostics) };
+            case ("Service", "RestartPreventExitStatus"):
+                return s with { RestartPreventExitStatus = ApplyStatusList(s.RestartPreventExitStatus, e, diagnostics) };
+            case ("Service", "RestartForceExitStatus"):
+                return s with { RestartForceExitStatus = ApplyStatusList(s.RestartForceExitStatus, e, diagnostics) };
+
+            case ("Service", "RemainAfterExit"):
+                if (!SystemdValues.TryParseBoolean(v, out var remain))
+                {
+                    Bad("RemainAfterExit= value");
+                    return s;
+                }
+
+                return s with { RemainAfterExit = remain };
+
+            case ("Service", "IgnoreSIGPIPE"):
+                if (!SystemdValues.TryParseBoolean(v, out var ignorePipe))
+                {
+                    Bad("IgnoreSIGPIPE= value");
+                    return s;
+                }
+
+                return s with { IgnoreSigpipe = ignorePipe };
+
+            case ("Service", "SendSIGKILL"):
+                if (!SystemdValues.TryParseBoolean(v, out var sendKill))
+                {
+                    Bad("SendSIGKILL= value");
+                    return s;
+                }
+
+                return s with { SendSigkill = sendKill };
+
+            case ("Service", "TimeoutStopSec" or "TimeoutSec"):
+                if (!SystemdValues.TryParseTimeSpan(v, out var stop))
+                {
+                    Bad($"{e.Key}= value");
+                    return s;
+                }
+
+                // 0 traditionally meant "no timeout", like infinity.
+                return s with { TimeoutStopSec = stop == TimeSpan.Zero ? null : stop };
+
+            case ("Service", "KillSignal" or "RestartKillSignal" or "FinalKillSignal"):
+                if (!SystemdValues.TryParseSignal(v, out var sig))
+                {
+                    Bad("signal");
+                    return s;
+                }
+
+                return e.Key switch
+                {
+                    "KillSignal" => s with { KillSignal = sig },
+                    "RestartKillSignal" => s with { RestartKillSignal = sig },
+                    _ => s with { FinalKillSignal = sig },
+                };
+
+            case ("Service", "KillMode"):
+                var mode = v switch
+                {
+                    "control-group" => KillMode.ControlGroup, "mixed" => KillMode.Mixed, "process" => KillMode.Process,
+                    "none" => KillMode.None, _ => (KillMode?)null,
+                };
+                if (mode is null)
+                {
+                    Bad("kill mode specifier");
+                    return s;
+                }
+
+                if (mode == KillMode.None)
+                {
+                    diagnostics.Add(Warn(e, "Unit configured to use KillMode=none. This is unsafe, as it disables systemd's process lifecycle management for the service."));
+                }
+
+                return s with { KillMode = mode.Value };
+
+            case ("Service", "OOMPolicy"):
+                var oom = v switch { "continue" => OomPolicy.Continue, "stop" => OomPolicy.Stop, "kill" => OomPolicy.Kill, _ => (OomPolicy?)null };
+                if (oom is null)
+                {
+                    Bad("OOM policy");
+                    return s;
+                }
+
+                return s with { OomPolicy = oom.Value };
+
+            case ("Unit", "StartLimitIntervalSec" or "StartLimitInterval") or ("Service", "StartLimitInterval"):
+                if (!SystemdValues.TryParseTimeSpan(v, out var interval))
+                {
+                    Bad($"{e.Key}= value");
+                    return s;
+                }
+
+                return s with { StartLimitInterval = interval ?? TimeSpan.MaxValue };
+
+            case ("Unit" or "Service", "StartLimitBurst"):
+                if (!uint.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var burst))
+                {
+                    Bad("StartLimitBurst= value");
+                    return s;
+                }
+
+                return s with { StartLimitBurst = (int)Math.Min(burst, int.MaxValue) };
+
+            case ("Service", "ExecStart"):
+                if (v.Length == 0)
+                {
+                    return s with { ExecStart = [], ExecStartIgnoresFailure = false };
+                }
+
+                if (!CheckCommand(e, diagnostics, out var prefixes))
+                {
+                    return s;
+                }
+
+                return s with { ExecStart = s.ExecStart.Add(v), ExecStartIgnoresFailure = prefixes.Contains('-', StringComparison.Ordinal) };
+
+            case ("Service", "ExecStop"):
+                return v.Length == 0 ? s with { ExecStop = [] } : CheckCommand(e, diagnostics, out _) ? s with { ExecStop = s.ExecStop.Add(v) } : s;
+            case ("Service", "ExecStopPost"):
+                return v.Length == 0 ? s with { ExecStopPost = [] } : CheckCommand(e, diagnostics, out _) ? s with { ExecStopPost = s.ExecStopPost.Add(v) } : s;
+            case ("Service", "ExecReload"):
+                return v.Length == 0 ? s with { ExecReload = [] } : CheckCommand(e, diagnostics, out _) ? s with { ExecReload = s.ExecReload.Add(v) } : s;
+            case ("Service", "UnsetEnvironment"):
+                // Each word is a name (unset whatever value) or NAME=VALUE (unset only that assignment); empty resets.
+                return v.Length == 0 ? s with { UnsetEnvironment = [] } : s with { UnsetEnvironment = s.UnsetEnvironment.AddRange(v.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)) };
+
+            default:
+                return s;
+        }
+    }
+
+    private static bool CheckCommand(UnitEntry e, ImmutableArray<UnitDiagnostic>.Builder diagnostics, out string prefixes)
+    {
+        // config_parse_exec(): a command line it cannot use makes the unit unloadable, unless the '-' prefix says
+        // failures of this command are ignored; then it only warns (checked with systemd-analyze verify on 252).
+        var ok = SystemdValues.TrySplitCommandLine(e.Value, out prefixes, out var words);
+        var ignoresFailure = prefixes.Contains('-', StringComparison.Ordinal);
+        var severity = ignoresFailure ? DiagnosticSeverity.Warning : DiagnosticSeverity.Fatal;
+        var suffix = ignoresFailure ? ", ignoring" : string.Empty;
+        if (!ok)
+        {
+            diagnostics.Add(new(severity, e.File, e.Line, e.Section, e.Key, $"Invalid command line{suffix}: {e.Value}"));
+            return false;
+        }
+
+        var exe = words[0];
+        if (exe.Contains('/', StringComparison.Ordinal) && !exe.StartsWith('/'))
+        {
+            diagnostics.Add(new(severity, e.File, e.Line, e.Section, e.Key, $"Neither a valid executable name nor an absolute path{suffix}: {exe}"));
+            return false;
+        }
+
+        return true;
+    }
+
+    private static ExitStatusSet ApplyStatusList(ExitStatusSet current, UnitEntry e, ImmutableArray<UnitDiagnostic>.Builder diagnostics)
+    {
+        if (e.Value.Trim().Length == 0)
+        {
+            return ExitStatusSet.Empty;
+        }
+
+        var set = current;
+        foreach (var word in e.Value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!SystemdValues.TryParseExitStatusWord(word, out var code, out var signal))
+            {
+                diagnostics.Add(Warn(e, $"Failed to parse {e.Key}= value, ignoring: {word}"));
+                continue;
+            }
+
+            set = code is int c ? set.WithCode(c) : set.WithSignal(signal!.Value);
+        }
+
+        return set;
+    }
+
+    private static SystemdServiceSettings Verify(SystemdServiceSettings s, string path, int version, bool maxDelaySet, bool stepsSet, ImmutableArray<UnitDiagnostic>.Builder diagnostics)
+    {
+        void Fatal(string message) => diagnostics.Add(new(DiagnosticSeverity.Fatal, path, 0, "Service", null, message));
+
+        if (s.ExecStart.IsEmpty && s.ExecStop.IsEmpty)
+        {
+            Fatal("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
+        }
+        else if (s.Type != ServiceType.Oneshot && s.ExecStart.IsEmpty)
+        {
+            Fatal("Service has no ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.");
+        }
+        else if (s.Type != ServiceType.Oneshot && s.ExecStart.Length > 1)
+        {
+            Fatal("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.");
+        }
+
+        if (s.Type == ServiceType.Oneshot && s.Restart is RestartPolicy.Always or RestartPolicy.OnSuccess)
+        {
+            Fatal("Service has Restart= set to either always or on-success, which isn't allowed for Type=oneshot services. Refusing.");
+        }
+
+        if (s.Type == ServiceType.Oneshot && !s.RestartForceExitStatus.IsEmpty && version < 256)
+        {
+            Fatal("Service has RestartForceExitStatus= set, which isn't allowed for Type=oneshot services. Refusing.");
+        }
+
+        if (version >= 254)
+        {
+            if (stepsSet != maxDelaySet && (stepsSet || maxDelaySet))
+            {
+                diagnostics.Add(new(DiagnosticSeverity.Warning, path, 0, "Service", null,
+                    stepsSet ? "RestartSteps= is set but RestartMaxDelaySec= is not; ignoring RestartSteps=." : "RestartMaxDelaySec= is set but RestartSteps= is not; the delay does not grow."));
+                if (stepsSet)
+                {
+                    s = s with { RestartSteps = 0 };
+                }
+            }
+
+            if (s.RestartMaxDelaySec is { } max && max < s.RestartSec)
+            {
+                diagnostics.Add(new(DiagnosticSeverity.Warning, path, 0, "Service", null,
+                    "RestartMaxDelaySec= has a value smaller than RestartSec=, lowering RestartSec= to RestartMaxDelaySec=."));
+                s = s with { RestartSec = max };
+            }
+        }
+
+        return s;
+    }
+
+    private static ImmutableHashSet<string> LoadKnownKeys()
+    {
+        using var stream = typeof(SystemdUnitReader).Assembly.GetManifestResourceStream("HermesGateway.Core.Systemd.known-keys-252.txt")
+            ?? throw new InvalidOperationException("The systemd key table is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableHashSet(StringComparer.Ordinal);
+    }
+}
