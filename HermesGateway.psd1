@@ -58,6 +58,9 @@
 - Input that systemd would misread is refused or resolved: leading '-' in names ('--' before unit names), specifiers
   in hand-written units, lines and environment files systemd cannot load; backslashes in paths kept; exit statuses
   200-245 shown by name; Install -Start refuses a missing HERMES_HOME. The security suite: 71 attacks, 0 succeeded.
+- Results are values: Restart-HermesGateway's result names its Kind (Graceful, Escalated, Forced, Start, HandOff)
+  and the HelperJob it was handed to; an action declined by -WhatIf or at -Confirm returns nothing (Uninstall's
+  result lost its Removed flag). Engine objects for -InputObject come from [HermesGateway.Core.Definition.ServiceFormats]::Read.
 '@
         }
     }

@@ -456,7 +456,7 @@ internal sealed class RealBench
     private readonly GatewayRestarter restarter;
     private readonly SystemctlClient systemctl;
     private readonly string launcher;
-    private HermesService? service;
+    private ServiceIdentity? service;
 
     // The pause between restarts gets 0–0.5 s more at random (a fixed seed): with a fixed pause every restart would meet
     // the gateway's 0.5 s planned-stop-marker watcher at nearly the same phase, which systemctl restart's drain depends on.
@@ -507,7 +507,7 @@ internal sealed class RealBench
             Environment = [new EnvironmentVariable("HOME", home)],
         });
         installer.Install(new InstallRequest(definition, Start: true), host);
-        service = installer.Find(n => n == Module.Name).Single();
+        service = installer.Find(n => n == Module.Name).Single().Identity;
         Module.Settle(null);
     }
 

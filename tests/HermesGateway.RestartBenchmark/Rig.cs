@@ -73,7 +73,7 @@ internal sealed class Rig
     private readonly SystemctlClient systemctl;
     private readonly StubEventLog events;
     private readonly Func<TimeSpan?, ServiceDefinition, ServiceDefinition> shape;
-    private HermesService? service;
+    private ServiceIdentity? service;
     private (int Pid, double ForkAt) current;
 
     public Rig(Sandbox sandbox, SandboxRunner runner, LocalProcessTable processes, BenchHost host, Knobs knobs, string name, TimeSpan? restartSec)
@@ -133,11 +133,11 @@ internal sealed class Rig
         }));
         RestartSec = definition.Systemd!.RestartSec;
         installer.Install(new InstallRequest(definition, Start: true), host);
-        service = installer.Find(n => n == Name).Single();
+        service = installer.Find(n => n == Name).Single().Identity;
         current = Settle(null);
     }
 
-    public void Stop() => manager.StopService(Name, ServiceScope.User, Home, host);
+    public void Stop() => manager.StopService(service!, host);
 
     /// <summary>The cost of one 'systemctl --user show' of this unit through the runner (median of <paramref name="n"/>), in seconds.</summary>
     public double ShowCost(int n)

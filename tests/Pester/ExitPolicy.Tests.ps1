@@ -193,7 +193,7 @@ Describe 'Test-HermesExitPolicy pipeline' {
     }
 
     It 'takes engine configurations by -InputObject' {
-        $config = [HermesGateway.Core.Policy.ServiceConfiguration]::Read($goodUnit, $null, 252)
+        $config = [HermesGateway.Core.Definition.ServiceFormats]::Read($goodUnit, $null, 252)
         $config | Test-HermesExitPolicy | Should -BeTrue
     }
 

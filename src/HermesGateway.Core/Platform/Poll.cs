@@ -5,13 +5,17 @@ public static class Poll
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Checks <paramref name="condition"/> every 20 ms until it holds (true) or <paramref name="timeout"/> passes (false).</summary>
-    public static bool Until(Func<bool> condition, TimeSpan timeout, CancellationToken cancellation)
+    /// <summary>
+    /// Checks <paramref name="condition"/> every 20 ms until it holds (true) or <paramref name="timeout"/> passes on
+    /// <paramref name="clock"/> (false; the system clock when none is given).
+    /// </summary>
+    public static bool Until(Func<bool> condition, TimeSpan timeout, CancellationToken cancellation, TimeProvider? clock = null)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        clock ??= TimeProvider.System;
+        var start = clock.GetTimestamp();
         while (!condition())
         {
-            if (DateTime.UtcNow >= deadline)
+            if (clock.GetElapsedTime(start) >= timeout)
             {
                 return false;
             }

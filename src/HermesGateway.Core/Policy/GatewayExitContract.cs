@@ -280,6 +280,9 @@ public sealed record GatewayExitContract : IProcessBehavior
         _ => $"killed by {ending.Signal}{(ending.CoreDumped ? " (core dumped)" : string.Empty)}",
     };
 
+    /// <summary>An exit code with the contract's word for it, as a status shows the last ending: "75 (planned restart)".</summary>
+    public string DescribeExitCode(int code) => Describe(ProcessEnding.Exit(code))["exits ".Length..];
+
     /// <summary>The gateway's handlers: the restart signal drains and exits with the restart code, and so on.</summary>
     public SignalResponse OnSignal(UnixSignal signal, bool plannedStopMarked)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
@@ -15,27 +14,7 @@ namespace HermesGateway.Core.Restart;
 /// </summary>
 public sealed class GatewayRestarter
 {
-    /// <summary>How often the supervisor is asked while it brings the new process up (each ask is a systemctl/launchctl call).</summary>
-    private static readonly TimeSpan SupervisorPoll = TimeSpan.FromMilliseconds(10);
-
-    /// <summary>How often the state file is read while the new process starts (a small file read).</summary>
-    private static readonly TimeSpan HealthPoll = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>How often, while waiting for health, the supervisor is asked whether the candidate was replaced.</summary>
-    private static readonly TimeSpan SupervisorRecheck = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>Without a process handle: how often the old PID is checked during the drain (/proc reads cost microseconds).</summary>
-    private static readonly TimeSpan ExitPoll = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>With a process handle: the longest single block on it, so progress moves and Ctrl+C is honoured.</summary>
-    private static readonly TimeSpan DrainSlice = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The least time between two progress reports of the same step.</summary>
-    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(200);
-
     private readonly IServiceManager manager;
-    private readonly Stopwatch lastReport = new();
-    private string? lastReported;
     private readonly IProcessTable processes;
     private readonly string lockDirectory;
 
@@ -46,11 +25,9 @@ public sealed class GatewayRestarter
         this.lockDirectory = lockDirectory;
     }
 
-    /// <summary>Reports progress of long waits (Write-Progress); null when nobody listens.</summary>
-    public Action<string, double>? Progress { get; init; }
 
     /// <summary>What a restart of <paramref name="service"/> will do, as the one question asked before it (-WhatIf, -Confirm).</summary>
-    public string Plan(HermesService service, RestartOptions options)
+    public string Plan(ServiceIdentity service, RestartOptions options)
     {
         var supervisor = manager.SupervisorName;
         return options.Force
@@ -63,7 +40,7 @@ public sealed class GatewayRestarter
     /// Restarts the gateway; null when the host declines the restart (-WhatIf, or No at -Confirm), in which case nothing
     /// was touched. The restart is confirmed as a whole: its steps are not asked about one by one.
     /// </summary>
-    public RestartResult? Restart(HermesService service, RestartOptions options, IEngineHost host)
+    public RestartResult? Restart(ServiceIdentity service, RestartOptions options, IEngineHost host)
     {
         if (!host.ShouldProcess(service.Name, Plan(service, options)))
         {
@@ -73,8 +50,9 @@ public sealed class GatewayRestarter
         host = new ConfirmedHost(host);
 
         // Wall-clock facts (not the host's clock seam): they order this call against another process' restart.
-        var requested = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
+        var requested = host.Clock.GetUtcNow();
+        var clock = new ElapsedTimer(host.Clock);
+        var waits = new RestartWaits(manager, processes, host.Clock, service, host);
         var steps = new Trace();
         RunningGateway? old = null;
         RestartLock? restartLock = null;
@@ -106,10 +84,11 @@ public sealed class GatewayRestarter
             if (old is null)
             {
                 steps.Strategy = "start";
-                var t = Stopwatch.StartNew();
-                manager.StartService(service.Name, service.Scope, service.Path, host);
+                steps.Kind = RestartKind.Start;
+                var t = new ElapsedTimer(host.Clock);
+                manager.StartService(service, host);
                 steps.Add(new("start", t.Elapsed, "the gateway was not running"));
-                var (fresh, health) = WaitHealthy(service, null, options.Timeout, host);
+                var (fresh, health) = waits.Healthy(null, options.Timeout);
                 steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
                 result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
             }
@@ -118,6 +97,7 @@ public sealed class GatewayRestarter
                 // Our own process would die with the gateway (KillMode, the process group): hand the whole restart to a
                 // transient job outside its tree, which waits for the old PID, revives the gateway and checks it.
                 steps.Strategy = "hand-off";
+                steps.Kind = RestartKind.HandOff;
                 var command = options.HelperCommand ?? throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
                     $"This restart runs inside {service.Name}'s own process tree and has no helper command to hand off to.", service.Name);
                 // The supervisor opens the log for the helper (as root in system scope) and follows links: it lives in the
@@ -137,7 +117,6 @@ public sealed class GatewayRestarter
                 steps.Add(new("hand-off", clock.Elapsed, $"{helper} runs the restart outside the gateway; log: {log}"));
                 result = Result(service, old.Pid, null, $"handed off to {helper}", null, null, null, null, clock.Elapsed, 1, steps) with
                 {
-                    HandedOff = true,
                     HelperJob = helper,
                     HelperLog = log,
                     FinalState = "handed off",
@@ -145,11 +124,11 @@ public sealed class GatewayRestarter
             }
             else if (options.Force)
             {
-                result = Escalate(service, old, options, host, steps, clock, "forced: supervisor restart", attempts: 1, drain: null);
+                result = Escalate(service, old, options, host, waits, steps, clock, "forced: supervisor restart", attempts: 1, drain: null);
             }
             else
             {
-                result = Graceful(service, old, options, host, steps, clock);
+                result = Graceful(service, old, options, host, waits, steps, clock);
             }
         }
         catch (HermesException e) when (e.Target is not RestartResult)
@@ -176,7 +155,7 @@ public sealed class GatewayRestarter
 
         using (restartLock)
         {
-            result = result with { FinishedAt = DateTimeOffset.UtcNow, Waited = waited };
+            result = result with { FinishedAt = host.Clock.GetUtcNow(), Waited = waited };
             try
             {
                 restartLock.Record(result);
@@ -191,30 +170,30 @@ public sealed class GatewayRestarter
         return result;
     }
 
-    private RestartResult Graceful(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock)
+    private RestartResult Graceful(ServiceIdentity service, RunningGateway old, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock)
     {
         steps.Strategy = "signal";
         var signal = options.Contract.RestartSignal;
         var drainBudget = options.DrainTimeout ?? DrainBudget(service);
-        var drainClock = Stopwatch.StartNew();
+        var drainClock = new ElapsedTimer(host.Clock);
         using var handle = manager.SendSignal(service, old, signal, host);
-        if (!WaitExited(old, handle, drainBudget, host))
+        if (!waits.Exited(old, handle, drainBudget))
         {
             // Hung in its drain: the restart already waited the budget it was given, so the proven process is killed
             // rather than handed to the supervisor's stop, which would wait out TimeoutStopSec= (minutes) first.
             steps.Add(new("drain", drainClock.Elapsed, $"PID {old.Pid} still draining after {drainBudget.TotalSeconds:0.#} s"));
             host.WriteWarning($"{service.Name} (PID {old.Pid}) did not finish draining within {drainBudget.TotalSeconds:0.#} s; it is killed (SIGKILL, recorded by {manager.SupervisorName} as a failure) and started again.");
-            return Escalate(service, old, options, host, steps, clock, "signal, drain timeout, SIGKILL", attempts: 2, drain: drainClock.Elapsed, kill: true);
+            return Escalate(service, old, options, host, waits, steps, clock, "signal, drain timeout, SIGKILL", attempts: 2, drain: drainClock.Elapsed, kill: true);
         }
 
         var drain = drainClock.Elapsed;
         steps.Add(new("drain", drain, $"{signal} to PID {old.Pid}; it exited"));
-        var down = Stopwatch.StartNew();
+        var down = new ElapsedTimer(host.Clock);
         var how = manager.Revive(service, old, options.SupervisorGrace, host);
         steps.Strategy = $"signal, {how}";
         try
         {
-            var (fresh, supervisor, health) = WaitNewAndHealthy(service, old, options.Timeout, host);
+            var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout);
             steps.Add(new("supervisor", supervisor, $"{how}: new PID {fresh.Pid}"));
             steps.Add(new("health", health, "the gateway reports itself running"));
             return Result(service, old.Pid, fresh.Pid, $"signal, {how}", drain, supervisor, health, down.Elapsed, clock.Elapsed, 1, steps);
@@ -223,7 +202,7 @@ public sealed class GatewayRestarter
         {
             // Not back in time (a failed first start, a crash loop under a start limit): the supervisor's own restart.
             host.WriteWarning($"{service.Name} was not running again within {options.Timeout.TotalSeconds:0} s ({e.Message}); trying the supervisor's restart.");
-            return Escalate(service, manager.Identify(service, host.Cancellation) ?? old, options, host, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
+            return Escalate(service, manager.Identify(service, host.Cancellation) ?? old, options, host, waits, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
         }
     }
 
@@ -233,16 +212,17 @@ public sealed class GatewayRestarter
     /// gateway is brought back the way a planned restart is (reset-failed + start if the supervisor refused, as at a
     /// start limit), and its health is checked. Every step has its own bound: the call never waits out TimeoutStopSec=.
     /// </summary>
-    private RestartResult Escalate(HermesService service, RunningGateway old, RestartOptions options, IEngineHost host, Trace steps, Stopwatch clock, string strategy, int attempts, TimeSpan? drain, bool kill = false)
+    private RestartResult Escalate(ServiceIdentity service, RunningGateway old, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock, string strategy, int attempts, TimeSpan? drain, bool kill = false)
     {
         steps.Strategy = strategy;
+        steps.Kind = options.Force ? RestartKind.Forced : RestartKind.Escalated;
         steps.Attempts = attempts;
-        var t = Stopwatch.StartNew();
+        var t = new ElapsedTimer(host.Clock);
         if (!kill)
         {
             manager.HardRestart(service, host);
             var budget = options.DrainTimeout ?? DrainBudget(service);
-            if (IsStill(old) && !WaitExited(old, null, budget, host))
+            if (waits.IsStill(old) && !waits.Exited(old, null, budget))
             {
                 host.WriteWarning($"{service.Name} (PID {old.Pid}) did not stop within {budget.TotalSeconds:0.#} s of {manager.SupervisorName}'s restart; it is killed (SIGKILL).");
                 kill = true;
@@ -251,10 +231,10 @@ public sealed class GatewayRestarter
             }
         }
 
-        if (kill && IsStill(old))
+        if (kill && waits.IsStill(old))
         {
             using var handle = manager.SendSignal(service, old, UnixSignal.SIGKILL, host);
-            if (!WaitExited(old, handle, KillWait, host))
+            if (!waits.Exited(old, handle, KillWait))
             {
                 throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
                     $"{service.Name}: PID {old.Pid} is still alive {KillWait.TotalSeconds:0} s after SIGKILL (a process stuck in the kernel); it was not restarted.", service.Name);
@@ -266,7 +246,7 @@ public sealed class GatewayRestarter
         // The supervisor may already be bringing it back (its restart job, Restart=); else it is made to now.
         var how = manager.Revive(service, old with { SupervisorDelay = kill ? old.SupervisorDelay : null }, options.SupervisorGrace, host);
         steps.Strategy = strategy = $"{strategy}, {how}";
-        var (fresh, supervisor, health) = WaitNewAndHealthy(service, old, options.Timeout, host);
+        var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout);
         steps.Add(new("supervisor restart", t.Elapsed - health, $"new PID {fresh.Pid}"));
         steps.Add(new("health", health, "the gateway reports itself running"));
         return Result(service, old.Pid, fresh.Pid, strategy, drain, supervisor, health, t.Elapsed, clock.Elapsed, attempts, steps);
@@ -275,150 +255,20 @@ public sealed class GatewayRestarter
     /// <summary>How long a SIGKILLed process is given to disappear (it cannot resist; only a kernel wait holds it).</summary>
     private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
 
-    /// <summary>Waits for a gateway other than <paramref name="old"/> to run and report itself running.</summary>
-    private (RunningGateway Fresh, TimeSpan Supervisor, TimeSpan Health) WaitNewAndHealthy(HermesService service, RunningGateway old, TimeSpan timeout, IEngineHost host)
-    {
-        var clock = Stopwatch.StartNew();
-        var deadline = DateTime.UtcNow + timeout;
-        RunningGateway? fresh = null;
-        while (fresh is null)
-        {
-            var current = manager.Identify(service, host.Cancellation);
-            if (current is not null && (current.Pid != old.Pid || current.StartTime != old.StartTime))
-            {
-                fresh = current;
-                break;
-            }
-
-            Tick(service, "waiting for the supervisor", clock.Elapsed, timeout, deadline, host);
-        }
-
-        var supervisor = clock.Elapsed;
-        var (healthy, health) = WaitHealthy(service, fresh, deadline - DateTime.UtcNow, host);
-        return (healthy, supervisor, health);
-    }
-
-    /// <summary>
-    /// Waits until the gateway's state file names a running process that is the supervisor's: the candidate (or, with
-    /// none, the first one the supervisor reports), still alive with the start time it had then. The supervisor is asked
-    /// again now and then to follow a replacement (a failed first start); in between only the state file is read.
-    /// </summary>
-    private (RunningGateway Gateway, TimeSpan Health) WaitHealthy(HermesService service, RunningGateway? candidate, TimeSpan within, IEngineHost host)
-    {
-        var clock = Stopwatch.StartNew();
-        var deadline = DateTime.UtcNow + (within > TimeSpan.Zero ? within : TimeSpan.Zero);
-        TimeSpan? asked = null;
-        while (true)
-        {
-            // A live candidate: the supervisor is asked only now and then; none, or a dead one: as often as it is polled.
-            var due = candidate is not null && IsStill(candidate) ? SupervisorRecheck : SupervisorPoll;
-            if ((candidate is null && asked is null) || clock.Elapsed - (asked ?? TimeSpan.Zero) >= due)
-            {
-                asked = clock.Elapsed;
-                if (manager.Identify(service, host.Cancellation) is { } current && (candidate is null || current.Pid != candidate.Pid || current.StartTime != candidate.StartTime))
-                {
-                    candidate = current; // the first one seen, or it was replaced again: follow the newest
-                }
-            }
-
-            if (candidate is not null && ReportsRunning(service.HermesHome, candidate.Pid) && IsStill(candidate))
-            {
-                return (candidate, clock.Elapsed);
-            }
-
-            Tick(service, "waiting for the gateway to report itself running", clock.Elapsed, within, deadline, host, HealthPoll);
-        }
-    }
-
-    /// <summary>The process is alive and still the one that was identified (the same start time where it is known).</summary>
-    private bool IsStill(RunningGateway gateway) =>
-        processes.IsAlive(gateway.Pid) && (gateway.StartTime is null || processes.StartTime(gateway.Pid) == gateway.StartTime);
-
     /// <summary>The caller is the gateway, one of its descendants, or in the same cgroup (a terminal tool it spawned).</summary>
     private bool IsInside(RunningGateway gateway, int caller) =>
         ProcessTable.IsSelfOrAncestor(processes, gateway.Pid, caller)
         || (processes.ControlGroup(gateway.Pid) is { } theirs && theirs.EndsWith(".service", StringComparison.Ordinal) && processes.ControlGroup(caller) == theirs);
 
-    /// <summary>
-    /// Waits for the old process to exit: woken by the kernel through its handle where there is one, else by asking
-    /// every few milliseconds whether its PID still names it. The exit starts the downtime, so it is noticed at once.
-    /// </summary>
-    private bool WaitExited(RunningGateway old, IProcessHandle? handle, TimeSpan budget, IEngineHost host)
-    {
-        var deadline = DateTime.UtcNow + budget;
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            // The handle wakes us at the exit; the PID check stays as the fallback should the handle never tell.
-            if (handle?.HasExited == true || !IsStill(old))
-            {
-                return true;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                return false;
-            }
-
-            Report($"draining PID {old.Pid}", Math.Min(100, 100 * clock.Elapsed.TotalMilliseconds / Math.Max(1, budget.TotalMilliseconds)));
-            host.Cancellation.ThrowIfCancellationRequested();
-            if (handle is not null)
-            {
-                // Blocks until the exit, in slices short enough for progress and Ctrl+C.
-                handle.WaitForExit(left < DrainSlice ? left : DrainSlice);
-            }
-            else
-            {
-                Thread.Sleep(ExitPoll);
-            }
-        }
-    }
-
-    /// <summary>Progress for the host, at most every <see cref="ProgressEvery"/> (the waits poll far more often).</summary>
-    private void Report(string what, double percent)
-    {
-        if (Progress is null)
-        {
-            return;
-        }
-
-        lock (lastReport)
-        {
-            if (what == lastReported && lastReport.IsRunning && lastReport.Elapsed < ProgressEvery)
-            {
-                return;
-            }
-
-            lastReported = what;
-            lastReport.Restart();
-        }
-
-        Progress(what, percent);
-    }
-
-    private void Tick(HermesService service, string what, TimeSpan elapsed, TimeSpan timeout, DateTime deadline, IEngineHost host, TimeSpan? pause = null)
-    {
-        if (DateTime.UtcNow >= deadline)
-        {
-            throw new HermesException(HermesErrorIds.RestartTimeout, HermesErrorCategory.OperationTimeout,
-                $"{service.Name}: still {what} when the restart's time ran out ({elapsed.TotalSeconds:0.#} s into this step).", service.Name);
-        }
-
-        Report(what, Math.Min(100, 100 * elapsed.TotalMilliseconds / Math.Max(1, timeout.TotalMilliseconds)));
-        host.Cancellation.ThrowIfCancellationRequested();
-        Thread.Sleep(pause ?? SupervisorPoll);
-    }
-
     /// <summary>The gateway's gateway_state.json says "running" for this PID (no HERMES_HOME: the supervisor's word suffices).</summary>
     public static bool ReportsRunning(string? hermesHome, int pid) =>
         hermesHome is null || (GatewayStateFile.Read(hermesHome) is { State: "running" } s && s.Pid == pid);
 
-    private static TimeSpan DrainBudget(HermesService service) =>
-        service.Definition is { } d && d.DrainTimeout > TimeSpan.Zero && d.DrainTimeout < TimeSpan.FromDays(1) ? d.DrainTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
+    private static TimeSpan DrainBudget(ServiceIdentity service) =>
+        service.DrainTimeout is { } d && d > TimeSpan.Zero && d < TimeSpan.FromDays(1) ? d + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
 
     /// <summary>What a failed restart did and found: its steps so far, and the service's state after it.</summary>
-    private RestartResult Failed(HermesService service, RunningGateway? old, Trace steps, Stopwatch clock, IEngineHost host, HermesException error)
+    private RestartResult Failed(ServiceIdentity service, RunningGateway? old, Trace steps, ElapsedTimer clock, IEngineHost host, HermesException error)
     {
         string state;
         RunningGateway? now = null;
@@ -449,7 +299,7 @@ public sealed class GatewayRestarter
         return Result(service, old?.Pid, now is not null && old is not null && now.Pid != old.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with
         {
             FinalState = state,
-            FinishedAt = DateTimeOffset.UtcNow,
+            FinishedAt = host.Clock.GetUtcNow(),
         };
     }
 
@@ -460,6 +310,8 @@ public sealed class GatewayRestarter
 
         public DateTimeOffset Now => inner.Now;
 
+        public TimeProvider Clock => inner.Clock;
+
         public bool ShouldProcess(string target, string action)
         {
             inner.WriteVerbose($"{target}: {action}");
@@ -469,6 +321,8 @@ public sealed class GatewayRestarter
         public void WriteVerbose(string message) => inner.WriteVerbose(message);
 
         public void WriteWarning(string message) => inner.WriteWarning(message);
+
+        public void WriteProgress(string activity, string status, double percent) => inner.WriteProgress(activity, status, percent);
     }
 
     /// <summary>The steps taken so far, and the strategy and attempt they belong to.</summary>
@@ -477,15 +331,18 @@ public sealed class GatewayRestarter
         public string Strategy { get; set; } = "lock";
 
         public int Attempts { get; set; } = 1;
+
+        public RestartKind Kind { get; set; } = RestartKind.Graceful;
     }
 
-    private RestartResult Result(HermesService service, int? oldPid, int? newPid, string strategy, TimeSpan? drain, TimeSpan? supervisor, TimeSpan? health, TimeSpan? downtime, TimeSpan total, int attempts, List<RestartStep> steps) => new()
+    private RestartResult Result(ServiceIdentity service, int? oldPid, int? newPid, string strategy, TimeSpan? drain, TimeSpan? supervisor, TimeSpan? health, TimeSpan? downtime, TimeSpan total, int attempts, Trace steps) => new()
     {
         Name = service.Name,
         Platform = manager.Platform,
         OldPid = oldPid,
         NewPid = newPid,
         Strategy = strategy,
+        Kind = steps.Kind,
         Drain = drain,
         Supervisor = supervisor,
         Health = health,

@@ -5,6 +5,25 @@ namespace HermesGateway.Core.Restart;
 /// <summary>One step of a restart and how long it took.</summary>
 public sealed record RestartStep(string Name, TimeSpan Duration, string Detail);
 
+/// <summary>Which way a restart went; <see cref="RestartResult.Strategy"/> has the steps in words.</summary>
+public enum RestartKind
+{
+    /// <summary>The restart signal, the drain, the supervisor made to start it again, the new process healthy.</summary>
+    Graceful,
+
+    /// <summary>The graceful way did not end running (a hung drain, not back in time): the supervisor's restart or SIGKILL took over.</summary>
+    Escalated,
+
+    /// <summary>-Force: the supervisor's own restart as a planned stop, without a drain.</summary>
+    Forced,
+
+    /// <summary>It was not running: started.</summary>
+    Start,
+
+    /// <summary>Asked from inside the gateway's own process tree: handed to a transient job outside it.</summary>
+    HandOff,
+}
+
 /// <summary>What Restart-HermesGateway did: where the time went, and how it ended.</summary>
 public sealed record RestartResult
 {
@@ -21,6 +40,9 @@ public sealed record RestartResult
     /// systemctl restart", "forced: supervisor restart, systemd", "start", "handed off to &lt;unit&gt;", ...
     /// </summary>
     public required string Strategy { get; init; }
+
+    /// <summary>Which way it went, as a value to test: the kind of <see cref="Strategy"/>.</summary>
+    public RestartKind Kind { get; init; }
 
     public TimeSpan? Drain { get; init; }
 
@@ -45,8 +67,8 @@ public sealed record RestartResult
     /// <summary>This call waited for another call's restart to finish first (and then restarted itself, or joined it).</summary>
     public bool Waited { get; init; }
 
-    /// <summary>The restart was handed to a helper outside the gateway's process tree.</summary>
-    public bool HandedOff { get; init; }
+    /// <summary>The restart was handed to a helper outside the gateway's process tree (<see cref="Kind"/> is HandOff).</summary>
+    public bool HandedOff => Kind == RestartKind.HandOff;
 
     /// <summary>The transient job the restart was handed to (a systemd-run unit, a launchctl submit label).</summary>
     public string? HelperJob { get; init; }

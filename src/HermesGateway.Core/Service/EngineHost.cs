@@ -13,4 +13,12 @@ public interface IEngineHost
     CancellationToken Cancellation { get; }
 
     DateTimeOffset Now { get; }
+
+    /// <summary>The clock waits and deadlines are measured with; the system's unless the host has its own.</summary>
+    TimeProvider Clock => TimeProvider.System;
+
+    /// <summary>How a long step is going (Write-Progress): <paramref name="activity"/> names the action, <paramref name="status"/> the step.</summary>
+    void WriteProgress(string activity, string status, double percent)
+    {
+    }
 }

@@ -47,4 +47,12 @@ public sealed record HermesService
     public bool InstalledByModule { get; init; }
 
     public ServiceDefinition? Definition { get; init; }
+
+    /// <summary>The service as the engine's actions take it.</summary>
+    public ServiceIdentity Identity => new(Name, Platform, Scope, Path)
+    {
+        HermesHome = HermesHome,
+        User = Definition?.User,
+        DrainTimeout = Definition?.DrainTimeout,
+    };
 }

@@ -28,11 +28,7 @@ public static class InstalledGateways
         {
             try
             {
-                foreach (var (path, scope) in manager.Discover())
-                {
-                    // The name exactly as Find gives it, so what is offered is what -Name matches.
-                    found.Add(new InstalledGateway(System.IO.Path.GetFileNameWithoutExtension(path), manager.Platform, scope, path));
-                }
+                found.AddRange(In(manager));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -41,6 +37,27 @@ public static class InstalledGateways
         }
 
         return [.. found.OrderBy(g => g.Name, StringComparer.Ordinal).ThenBy(g => g.Path, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The gateway files in the directories of one supervisor, directory by directory (user scope first), by name within
+    /// one: this module's and upstream's, named after Hermes' own base name. The name is the file's, as -Name matches it.
+    /// </summary>
+    public static IEnumerable<InstalledGateway> In(IServiceManager manager)
+    {
+        var format = ServiceFormats.For(manager.Platform);
+        foreach (var (directory, scope) in manager.ServiceDirectories)
+        {
+            if (!Directory.Exists(directory))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(directory, format.BaseName + "*" + format.Extension).Order(StringComparer.Ordinal))
+            {
+                yield return new InstalledGateway(System.IO.Path.GetFileNameWithoutExtension(file), manager.Platform, scope, file);
+            }
+        }
     }
 
     /// <summary>Listing needs no systemctl or launchctl; running one would be a bug, so it is refused loudly.</summary>

@@ -3,6 +3,7 @@ using HermesGateway.Core.Errors;
 using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
+using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Service;
 
@@ -67,23 +68,12 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
-    public IEnumerable<(string Path, ServiceScope Scope)> Discover()
-    {
-        foreach (var (dir, scope) in new[] { (environment.LaunchAgentDirectory, ServiceScope.Agent), (environment.LaunchDaemonDirectory, ServiceScope.Daemon) })
-        {
-            if (!Directory.Exists(dir))
-            {
-                continue;
-            }
+    public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) => null;
 
-            foreach (var file in Directory.EnumerateFiles(dir, "ai.hermes.gateway*.plist").Order(StringComparer.Ordinal))
-            {
-                yield return (file, scope);
-            }
-        }
-    }
+    public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories =>
+        [(environment.LaunchAgentDirectory, ServiceScope.Agent), (environment.LaunchDaemonDirectory, ServiceScope.Daemon)];
 
-    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host)
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
     {
         var ct = host.Cancellation;
         var domain = Domain(definition.Scope, ct);
@@ -96,7 +86,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         var status = launchctl.Print(target, ct);
         if (status.Loaded && fileChanged && host.ShouldProcess(target, $"launchctl bootout {target}; launchctl bootstrap {domain} {path}"))
         {
-            StopService(definition.Name, definition.Scope, definition.HermesHome, host);
+            StopService(new ServiceIdentity(definition.Name, Platform, definition.Scope, path) { HermesHome = definition.HermesHome }, host);
             BootstrapWithRetry(domain, path, target, host);
         }
         else if (!status.Loaded && host.ShouldProcess(target, $"launchctl bootstrap {domain} {path}"))
@@ -110,11 +100,11 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
-    public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => StopService(name, scope, hermesHome, host);
-
-    public void Forget(ServiceScope scope, IEngineHost host)
+    /// <summary>The bootout of a planned stop unloads the job, and launchd forgets it then: nothing reads the file again.</summary>
+    public void Remove(ServiceIdentity service, Action removeFile, IEngineHost host)
     {
-        // launchd forgets a job at bootout; nothing reads the directory again.
+        StopService(service, host);
+        removeFile();
     }
 
     public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known)
@@ -135,13 +125,14 @@ public sealed class LaunchdServiceManager : IServiceManager
             State = s.Loaded ? s.State : "not loaded",
             Pid = s.Pid,
             Restarts = s.Runs is { } runs ? Math.Max(0, runs - 1) : null,
-            LastExit = s.LastTerminatingSignal ?? (s.LastExitCode is { } code ? contract.Describe(ProcessEnding.Exit(code)).Replace("exits ", string.Empty, StringComparison.Ordinal) : null),
+            LastExit = s.LastTerminatingSignal ?? (s.LastExitCode is { } code ? contract.DescribeExitCode(code) : null),
             Enabled = s.Loaded,
         };
     }
 
-    public void StartService(string name, ServiceScope scope, string path, IEngineHost host)
+    public void StartService(ServiceIdentity service, IEngineHost host)
     {
+        var (name, scope, path) = (service.Name, service.Scope, service.Path);
         var ct = host.Cancellation;
         var domain = Domain(scope, ct);
         var target = LaunchctlClient.Target(domain, name);
@@ -163,8 +154,9 @@ public sealed class LaunchdServiceManager : IServiceManager
     }
 
     /// <summary>Marks the stop as planned for the job's PID, boots the job out (so KeepAlive cannot respawn it) and waits for the process to go.</summary>
-    public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    public void StopService(ServiceIdentity service, IEngineHost host)
     {
+        var (name, scope, hermesHome) = (service.Name, service.Scope, service.HermesHome);
         var ct = host.Cancellation;
         var target = LaunchctlClient.Target(Domain(scope, ct), name);
         var status = launchctl.Print(target, ct);
@@ -178,28 +170,14 @@ public sealed class LaunchdServiceManager : IServiceManager
         var startTime = status.Pid is { } running ? processes.StartTime(running) : null;
         if (status.Pid is { } pid && hermesHome is not null)
         {
-            try
-            {
-                PlannedStopMarker.Write(hermesHome, pid, startTime, Environment.ProcessId, host.Now);
-            }
-            catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileWriteFailed or HermesErrorIds.PermissionDenied)
-            {
-                host.WriteWarning($"The planned-stop marker for {target} (PID {pid}) could not be written ({e.Message}); it is stopped anyway, and the gateway will see the stop as unplanned.");
-            }
+            PlannedStop.TryMark(hermesHome, pid, startTime, target, host);
         }
 
         launchctl.Bootout(target, ct);
         if (status.Pid is { } old)
         {
             bool Still() => processes.IsAlive(old) && (startTime is null || processes.StartTime(old) == startTime);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (Still() && DateTime.UtcNow < deadline)
-            {
-                ct.ThrowIfCancellationRequested();
-                Thread.Sleep(50);
-            }
-
-            if (Still())
+            if (!Poll.Until(() => !Still(), TimeSpan.FromSeconds(120), ct, host.Clock))
             {
                 throw new HermesException(HermesErrorIds.StopTimeout, HermesErrorCategory.OperationTimeout,
                     $"PID {old} of {target} is still running 120 s after bootout.", target);
@@ -207,13 +185,13 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
-    public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
+    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
     {
         var s = launchctl.Print(LaunchctlClient.Target(Domain(service.Scope, cancellation), service.Name), cancellation);
         return s.IsRunning && s.Pid is { } pid ? new RunningGateway(pid, processes.StartTime(pid)) : null;
     }
 
-    public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
+    public IProcessHandle? SendSignal(ServiceIdentity service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
         var job = LaunchctlClient.Target(Domain(service.Scope, host.Cancellation), service.Name);
         // launchd delivers it to the job's process, so no PID read earlier can have been reused in between. (macOS has
@@ -236,7 +214,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         return null;
     }
 
-    public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
+    public string Revive(ServiceIdentity service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
     {
         var ct = host.Cancellation;
         var domain = Domain(service.Scope, ct);
@@ -294,7 +272,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         return how.Count == 0 ? "launchd" : string.Join(", ", how);
     }
 
-    public void HardRestart(HermesService service, IEngineHost host)
+    public void HardRestart(ServiceIdentity service, IEngineHost host)
     {
         var ct = host.Cancellation;
         var domain = Domain(service.Scope, ct);
@@ -309,7 +287,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         {
             if (status.Pid is { } pid && service.HermesHome is { } home)
             {
-                PlannedStopMarker.Write(home, pid, processes.StartTime(pid), Environment.ProcessId, host.Now);
+                PlannedStop.TryMark(home, pid, processes.StartTime(pid), target, host);
             }
 
             try
@@ -332,9 +310,9 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
-    public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
+    public string HandOff(ServiceIdentity service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
-        var label = $"{service.Name}.restart-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var label = $"{service.Name}.restart-{host.Now:yyyyMMddHHmmssfff}";
         // launchctl submit keeps its job alive (OnDemand=false): left alone, launchd would run the restart again and
         // again. The job removes itself once the command has ended, whatever its outcome; the label and the command
         // reach the shell as arguments, never as script text.
@@ -358,7 +336,7 @@ public sealed class LaunchdServiceManager : IServiceManager
 
     private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
     {
-        var deadline = DateTime.UtcNow + BootstrapRetryFor;
+        var deadline = host.Now + BootstrapRetryFor;
         while (true)
         {
             try
@@ -366,7 +344,7 @@ public sealed class LaunchdServiceManager : IServiceManager
                 launchctl.Bootstrap(domain, path, host.Cancellation);
                 return;
             }
-            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && DateTime.UtcNow < deadline)
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && host.Now < deadline)
             {
                 // "Bootstrap failed: 5: Input/output error" while a booted-out job still drains, or when it is disabled.
                 if (launchctl.IsDisabled(domain, Path.GetFileNameWithoutExtension(path), host.Cancellation))

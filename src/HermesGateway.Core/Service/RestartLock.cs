@@ -36,7 +36,7 @@ public sealed class RestartLock : IDisposable
     public static string Directory(Platform.ServiceEnvironment environment) => Directory(environment.Uid, environment.XdgRuntimeDir, environment.Home);
 
     /// <summary>The lock's name for a service: its scope and name, so a user unit and a system unit of one name never share it.</summary>
-    public static string Key(HermesService service) => Key(service.Scope, service.Name);
+    public static string Key(ServiceIdentity service) => Key(service.Scope, service.Name);
 
     public static string Key(ServiceScope scope, string name) => scope.ToString().ToLowerInvariant() + "." + name;
 

@@ -14,12 +14,13 @@ public enum InstallOutcome
     Created,
     Updated,
     Unchanged,
-    NotPerformed,
 }
 
+/// <summary>What an install did. An action the host declined (-WhatIf, No at -Confirm) has no result: the engine returns null.</summary>
 public sealed record InstallResult(string Path, InstallOutcome Outcome, string? BackupPath, IReadOnlyList<SettingChange> Changes, HermesService? Service);
 
-public sealed record UninstallResult(string Path, bool Removed, string? BackupPath);
+/// <summary>What an uninstall did; null when the host declined it.</summary>
+public sealed record UninstallResult(string Path, string? BackupPath);
 
 /// <summary>
 /// Installs, removes, finds, starts and stops gateway services. Every side effect is asked for through the host
@@ -37,8 +38,9 @@ public sealed class ServiceInstaller
 
     public ServiceInstaller(params IServiceManager[] managers) => this.managers = managers;
 
-    public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment) =>
-        new(environment.IsMacOS ? new LaunchdServiceManager(runner, environment) : new SystemdServiceManager(runner, environment))
+    /// <summary>The installer for this machine's supervisor (launchd on macOS, systemd elsewhere) and the caller's lock folder.</summary>
+    public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null) =>
+        new(environment.IsMacOS ? new LaunchdServiceManager(runner, environment, processes) : new SystemdServiceManager(runner, environment, processes))
         {
             LockDirectory = RestartLock.Directory(environment),
         };
@@ -60,7 +62,7 @@ public sealed class ServiceInstaller
         ?? throw new HermesException(HermesErrorIds.PlatformUnknown, HermesErrorCategory.InvalidArgument,
             $"{platform} services are not managed on this machine.", platform);
 
-    public InstallResult Install(InstallRequest request, IEngineHost host)
+    public InstallResult? Install(InstallRequest request, IEngineHost host)
     {
         var d = request.Definition;
 
@@ -78,7 +80,7 @@ public sealed class ServiceInstaller
         if (unreadable is null && current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
         {
             host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
-            manager.Activate(d, path, fileChanged: false, request.Start, enableLinger: false, host);
+            manager.Activate(d, path, fileChanged: false, request.Start, host);
             return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
         }
 
@@ -118,7 +120,7 @@ public sealed class ServiceInstaller
 
         if (!host.ShouldProcess(path, action.ToString()))
         {
-            return new InstallResult(path, InstallOutcome.NotPerformed, null, changes, null);
+            return null;
         }
 
         var backup = exists && unitChanged ? AtomicFile.Backup(path, host.Now) : null;
@@ -143,7 +145,12 @@ public sealed class ServiceInstaller
             host.WriteVerbose($"{path} is unchanged; only the environment file {d.EnvironmentFile} was written.");
         }
 
-        manager.Activate(d, path, fileChanged: true, request.Start, request.EnableLinger, host);
+        if (request.EnableLinger && manager is IUserSessionKeeper keeper)
+        {
+            keeper.KeepUserServicesRunning(d.Scope, host);
+        }
+
+        manager.Activate(d, path, fileChanged: true, request.Start, host);
         return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
     }
 
@@ -201,7 +208,7 @@ public sealed class ServiceInstaller
         }
     }
 
-    public UninstallResult Uninstall(HermesService service, IEngineHost host)
+    public UninstallResult? Uninstall(ServiceIdentity service, IEngineHost host)
     {
         var manager = For(service.Platform);
         manager.CheckCanManage(service.Scope);
@@ -213,20 +220,22 @@ public sealed class ServiceInstaller
 
         if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {manager.DeactivationText}, and remove {path} (a backup is kept)"))
         {
-            return new UninstallResult(path, false, null);
+            return null;
         }
 
-        manager.Deactivate(service.Name, service.Scope, service.HermesHome, host);
-        var backup = AtomicFile.Backup(path, host.Now);
-        File.Delete(path);
-        host.WriteVerbose($"Removed {path}; kept {backup}.");
-        manager.Forget(service.Scope, host);
+        string? backup = null;
+        manager.Remove(service, () =>
+        {
+            backup = AtomicFile.Backup(path, host.Now);
+            File.Delete(path);
+            host.WriteVerbose($"Removed {path}; kept {backup}.");
+        }, host);
         if (LockDirectory is not null && !RestartLock.Forget(LockDirectory, RestartLock.Key(service)))
         {
             host.WriteWarning($"A restart of {service.Name} still holds its lock in {LockDirectory}; its lock and result files stay.");
         }
 
-        return new UninstallResult(path, true, backup);
+        return new UninstallResult(path, backup);
     }
 
     /// <summary>
@@ -249,35 +258,32 @@ public sealed class ServiceInstaller
         var found = new List<HermesService>();
         foreach (var manager in managers)
         {
-            foreach (var (path, scope) in manager.Discover())
+            foreach (var gateway in InstalledGateways.In(manager))
             {
-                var name = System.IO.Path.GetFileNameWithoutExtension(path);
-                if (nameFilter is not null && !nameFilter(name))
+                if (nameFilter is null || nameFilter(gateway.Name))
                 {
-                    continue;
+                    found.Add(Status(gateway.Path, gateway.Scope, manager));
                 }
-
-                found.Add(Status(path, scope, manager));
             }
         }
 
         return found;
     }
 
-    public void Start(HermesService service, IEngineHost host)
+    public void Start(ServiceIdentity service, IEngineHost host)
     {
         var manager = For(service.Platform);
         manager.CheckCanManage(service.Scope);
-        manager.StartService(service.Name, service.Scope, service.Path, host);
+        manager.StartService(service, host);
     }
 
-    public void Stop(HermesService service, IEngineHost host)
+    public void Stop(ServiceIdentity service, IEngineHost host)
     {
         var manager = For(service.Platform);
         manager.CheckCanManage(service.Scope);
         if (LockDirectory is null)
         {
-            manager.StopService(service.Name, service.Scope, service.HermesHome, host);
+            manager.StopService(service, host);
             return;
         }
 
@@ -289,12 +295,12 @@ public sealed class ServiceInstaller
             : (held, false));
         try
         {
-            manager.StopService(service.Name, service.Scope, service.HermesHome, locking);
+            manager.StopService(service, locking);
             if (locking.WaitedForRestart)
             {
                 host.WriteVerbose($"Waited for a restart of {service.Name} to finish; stopping the gateway it left.");
                 locking.Confirmed = true;
-                manager.StopService(service.Name, service.Scope, service.HermesHome, locking);
+                manager.StopService(service, locking);
             }
         }
         finally
@@ -319,6 +325,10 @@ public sealed class ServiceInstaller
         public CancellationToken Cancellation => inner.Cancellation;
 
         public DateTimeOffset Now => inner.Now;
+
+        public TimeProvider Clock => inner.Clock;
+
+        public void WriteProgress(string activity, string status, double percent) => inner.WriteProgress(activity, status, percent);
 
         public bool ShouldProcess(string target, string action)
         {
@@ -362,9 +372,7 @@ public sealed class ServiceInstaller
             text = File.ReadAllText(path);
             // Specifiers resolve as the manager that loads the file resolves them: the scope it was found in, and this
             // machine's account for a user unit.
-            adopted = ServiceFiles.ToDefinition(config, manager is SystemdServiceManager systemd
-                ? SpecifierContext.For(System.IO.Path.GetFileName(path), scope == ServiceScope.System, systemd.Account)
-                : null);
+            adopted = ServiceFiles.ToDefinition(config, manager.SpecifiersFor(path, scope));
         }
         catch (HermesException e)
         {

@@ -7,7 +7,7 @@ using HermesGateway.Core.Systemd;
 namespace HermesGateway.Core.Service;
 
 /// <summary>Installs, inspects, starts and stops gateway units through systemctl.</summary>
-public sealed class SystemdServiceManager : IServiceManager
+public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 {
     private readonly IProcessRunner runner;
     private readonly ServiceEnvironment environment;
@@ -56,29 +56,14 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
-    public IEnumerable<(string Path, ServiceScope Scope)> Discover()
+    public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) =>
+        SpecifierContext.For(System.IO.Path.GetFileName(path), scope == ServiceScope.System, Account);
+
+    public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories =>
+        [(environment.UserUnitDirectory, ServiceScope.User), (environment.SystemUnitDirectory, ServiceScope.System)];
+
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
     {
-        foreach (var (dir, scope) in new[] { (environment.UserUnitDirectory, ServiceScope.User), (environment.SystemUnitDirectory, ServiceScope.System) })
-        {
-            if (!Directory.Exists(dir))
-            {
-                continue;
-            }
-
-            foreach (var file in Directory.EnumerateFiles(dir, "hermes-gateway*.service").Order(StringComparer.Ordinal))
-            {
-                yield return (file, scope);
-            }
-        }
-    }
-
-    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host)
-    {
-        if (enableLinger && definition.Scope == ServiceScope.User)
-        {
-            EnableLinger(host);
-        }
-
         var scope = definition.Scope;
         var systemctl = Client(scope);
         var unit = definition.FileName;
@@ -113,40 +98,43 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
-    public void EnableLinger(IEngineHost host)
+    public void KeepUserServicesRunning(ServiceScope scope, IEngineHost host)
     {
+        if (scope != ServiceScope.User)
+        {
+            return;
+        }
+
         if (host.ShouldProcess(environment.UserName, $"loginctl enable-linger {environment.UserName}"))
         {
             Client(ServiceScope.User).EnableLinger(environment.UserName, host.Cancellation);
         }
     }
 
-    public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    public void Remove(ServiceIdentity service, Action removeFile, IEngineHost host)
     {
-        var unit = name + ".service";
+        var scope = service.Scope;
+        var unit = service.Name + ".service";
         var systemctl = Client(scope);
         var status = systemctl.Show(unit, host.Cancellation);
-        if (!status.IsLoaded)
+        if (status.IsLoaded)
         {
-            return;
+            if (status.ActiveState is "active" or "activating" or "reloading")
+            {
+                StopService(service, host);
+            }
+
+            if (systemctl.IsEnabled(unit, host.Cancellation) && host.ShouldProcess(unit, $"{Ctl(scope)} disable {unit}"))
+            {
+                systemctl.Disable(unit, now: false, host.Cancellation);
+            }
         }
 
-        if (status.ActiveState is "active" or "activating" or "reloading")
-        {
-            StopService(name, scope, hermesHome, host);
-        }
-
-        if (systemctl.IsEnabled(unit, host.Cancellation) && host.ShouldProcess(unit, $"{Ctl(scope)} disable {unit}"))
-        {
-            systemctl.Disable(unit, now: false, host.Cancellation);
-        }
-    }
-
-    public void Forget(ServiceScope scope, IEngineHost host)
-    {
+        // The file gone, systemd forgets the unit.
+        removeFile();
         if (host.ShouldProcess(Ctl(scope), $"{Ctl(scope)} daemon-reload"))
         {
-            Client(scope).DaemonReload(host.Cancellation);
+            systemctl.DaemonReload(host.Cancellation);
         }
     }
 
@@ -172,7 +160,7 @@ public sealed class SystemdServiceManager : IServiceManager
         string? lastExit = s.ExecMainCode switch
         {
             1 when SystemdValues.IsSystemdExitStatus(s.ExecMainStatus) => $"{SystemdValues.FormatExitStatus(s.ExecMainStatus)} (systemd could not set up the gateway's process; it never ran)",
-            1 => contract.Describe(ProcessEnding.Exit(s.ExecMainStatus)).Replace("exits ", string.Empty, StringComparison.Ordinal),
+            1 => contract.DescribeExitCode(s.ExecMainStatus),
             2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => sig.ToString(),
             _ => null,
         };
@@ -188,9 +176,10 @@ public sealed class SystemdServiceManager : IServiceManager
         };
     }
 
-    public void StartService(string name, ServiceScope scope, string path, IEngineHost host)
+    public void StartService(ServiceIdentity service, IEngineHost host)
     {
-        var unit = name + ".service";
+        var scope = service.Scope;
+        var unit = service.Name + ".service";
         var systemctl = Client(scope);
         var status = systemctl.Show(unit, host.Cancellation);
         if (!status.IsLoaded)
@@ -212,9 +201,10 @@ public sealed class SystemdServiceManager : IServiceManager
         systemctl.Start(unit, host.Cancellation);
     }
 
-    public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host)
+    public void StopService(ServiceIdentity service, IEngineHost host)
     {
-        var unit = name + ".service";
+        var (scope, hermesHome) = (service.Scope, service.HermesHome);
+        var unit = service.Name + ".service";
         var systemctl = Client(scope);
         var status = systemctl.Show(unit, host.Cancellation);
         if (!status.IsLoaded)
@@ -237,7 +227,7 @@ public sealed class SystemdServiceManager : IServiceManager
             {
                 // The PID comes from systemd itself (MainPID), so the marker can only name the service's process.
                 var startTime = processes.StartTime(status.MainPid);
-                if (TryMarkPlannedStop(hermesHome, status.MainPid, startTime, unit, host) is { } marker)
+                if (PlannedStop.TryMark(hermesHome, status.MainPid, startTime, unit, host) is { } marker)
                 {
                     host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
                     if (PlannedStopMarker.LetGatewayStop(hermesHome, status.MainPid, startTime, processes, MaxOwnStopWait, host.Cancellation))
@@ -259,27 +249,10 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
-    /// <summary>
-    /// Writes the planned-stop marker; when it cannot be written (a full disk, a folder in its place) the stop goes on
-    /// without it — a stop that could not be marked still stops — and says so. Null when nothing was written.
-    /// </summary>
-    private static string? TryMarkPlannedStop(string hermesHome, int pid, long? startTime, string unit, IEngineHost host)
-    {
-        try
-        {
-            return PlannedStopMarker.Write(hermesHome, pid, startTime, Environment.ProcessId, host.Now);
-        }
-        catch (HermesException e) when (e.ErrorId is HermesErrorIds.FileWriteFailed or HermesErrorIds.PermissionDenied)
-        {
-            host.WriteWarning($"The planned-stop marker for {unit} (PID {pid}) could not be written ({e.Message}); it is stopped anyway, and the gateway will see the stop as unplanned.");
-            return null;
-        }
-    }
-
     /// <summary>How long a stop the gateway began itself is waited for before systemd is asked to stop the unit anyway.</summary>
     private static readonly TimeSpan MaxOwnStopWait = TimeSpan.FromMinutes(5);
 
-    public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
+    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
     {
         var unit = service.Name + ".service";
         var s = Client(service.Scope).Show(unit, cancellation);
@@ -298,7 +271,7 @@ public sealed class SystemdServiceManager : IServiceManager
         return new RunningGateway(s.MainPid, processes.StartTime(s.MainPid)) { SupervisorDelay = s.RestartDelay };
     }
 
-    public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
+    public IProcessHandle? SendSignal(ServiceIdentity service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
         var unit = service.Name + ".service";
         if (!host.ShouldProcess(unit, $"send {signal} to PID {target.Pid}, {unit}'s main process"))
@@ -327,7 +300,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var systemctl = Client(service.Scope);
         try
         {
-            systemctl.Check(runner.Run("systemctl", systemctl.Arguments("kill", "--kill-who=main", "-s", signal.ToString(), "--", unit), systemctl.Timeout, host.Cancellation), unit);
+            systemctl.KillMainProcess(unit, signal, host.Cancellation);
         }
         catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && e.Message.Contains("No main process", StringComparison.OrdinalIgnoreCase))
         {
@@ -345,27 +318,40 @@ public sealed class SystemdServiceManager : IServiceManager
     /// </summary>
     public static readonly TimeSpan DirectRestartDelay = TimeSpan.FromMilliseconds(100);
 
-    public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
+    public string Revive(ServiceIdentity service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
     {
         var unit = service.Name + ".service";
         var systemctl = Client(service.Scope);
-        var deadline = DateTime.UtcNow + waitForSupervisor;
+        var deadline = host.Now + waitForSupervisor;
         // Whatever the exit was (75, a crash, 0), the unit is now waiting out RestartSec=, inactive or failed, and
         // 'systemctl restart' starts it in each of those states. Asked at once, it reaches systemd a few milliseconds
         // after the exit, far inside RestartSec=; should systemd's timer still win (a stalled machine), the jobs merge or
         // the fresh instance gets one more planned restart — the same race a look first would have, only later. A
         // refusal (the start limit) falls through to the loop below.
-        if (exited.SupervisorDelay >= DirectRestartDelay && host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
+        // The unit's own restart now instead of waiting out RestartSec=: true when done, false when systemd refused it
+        // (the start limit), null when the host declined it.
+        bool? RestartNow()
         {
+            if (!host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
+            {
+                return null;
+            }
+
             try
             {
                 systemctl.Restart(unit, host.Cancellation);
-                return "systemctl restart";
+                return true;
             }
             catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed)
             {
                 host.WriteVerbose($"{unit}: restart refused ({e.Message}); resetting it.");
+                return false;
             }
+        }
+
+        if (exited.SupervisorDelay >= DirectRestartDelay && RestartNow() == true)
+        {
+            return "systemctl restart";
         }
 
         while (true)
@@ -379,24 +365,20 @@ public sealed class SystemdServiceManager : IServiceManager
             // Waiting out RestartSec= would only add downtime to a restart that was planned: the unit's own restart now.
             // If systemd's timer wins the race, the two restart jobs merge, or the fresh instance gets one more planned
             // restart; the gateway is never left down.
-            if (s.SubState == "auto-restart" && host.ShouldProcess(unit, $"{Ctl(service.Scope)} restart {unit} (instead of waiting out RestartSec=)"))
+            if (s.SubState == "auto-restart" && RestartNow() is { } restarted)
             {
-                try
+                if (restarted)
                 {
-                    systemctl.Restart(unit, host.Cancellation);
                     return "systemctl restart";
                 }
-                catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed)
-                {
-                    // Refused (the start limit): fall through to reset-failed + start below.
-                    host.WriteVerbose($"{unit}: restart refused ({e.Message}); resetting it.");
-                    s = systemctl.Show(unit, host.Cancellation);
-                }
+
+                // Refused (the start limit): on to reset-failed + start below, on fresh facts.
+                s = systemctl.Show(unit, host.Cancellation);
             }
 
             // Waiting in auto-restart (RestartSec=) or starting: systemd is bringing it back.
             var restarting = s.SubState is "auto-restart" or "auto-restart-queued" or "start" or "start-pre" or "start-post" || s.ActiveState is "activating" or "reloading";
-            if (!restarting || DateTime.UtcNow >= deadline)
+            if (!restarting || host.Now >= deadline)
             {
                 if (!host.ShouldProcess(unit, $"{(s.ActiveState == "failed" ? $"{Ctl(service.Scope)} reset-failed {unit}; " : string.Empty)}{Ctl(service.Scope)} start {unit}"))
                 {
@@ -417,7 +399,7 @@ public sealed class SystemdServiceManager : IServiceManager
         }
     }
 
-    public void HardRestart(HermesService service, IEngineHost host)
+    public void HardRestart(ServiceIdentity service, IEngineHost host)
     {
         var unit = service.Name + ".service";
         var systemctl = Client(service.Scope);
@@ -429,7 +411,7 @@ public sealed class SystemdServiceManager : IServiceManager
         var s = systemctl.Show(unit, host.Cancellation);
         if (s.MainPid > 0 && service.HermesHome is { } home)
         {
-            TryMarkPlannedStop(home, s.MainPid, processes.StartTime(s.MainPid), unit, host);
+            PlannedStop.TryMark(home, s.MainPid, processes.StartTime(s.MainPid), unit, host);
         }
 
         if (s.ActiveState == "failed")
@@ -439,12 +421,12 @@ public sealed class SystemdServiceManager : IServiceManager
 
         // Queued, not waited for: the stop half can take as long as the gateway's drain (or TimeoutStopSec=), and the
         // restart's own bounds decide how long that may be. A refused start half (the start limit) is mended by Revive.
-        systemctl.Check(runner.Run("systemctl", systemctl.Arguments("restart", "--no-block", "--", unit), systemctl.Timeout, host.Cancellation), unit);
+        systemctl.QueueRestart(unit, host.Cancellation);
     }
 
-    public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
+    public string HandOff(ServiceIdentity service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
-        var unit = $"{service.Name}-restart-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var unit = $"{service.Name}-restart-{host.Now:yyyyMMddHHmmssfff}";
         string[] args =
         [
             .. service.Scope == ServiceScope.User ? new[] { "--user" } : [],

@@ -67,6 +67,13 @@ public sealed class SystemctlClient
 
     public void Restart(string unit, CancellationToken ct = default) => Check(Run(ct, "restart", "--", unit), unit);
 
+    /// <summary>systemctl restart --no-block: the restart job is queued, not waited for.</summary>
+    public void QueueRestart(string unit, CancellationToken ct = default) => Check(Run(ct, "restart", "--no-block", "--", unit), unit);
+
+    /// <summary>systemctl kill --kill-who=main: the signal to the main process systemd tracks, whatever its PID is now.</summary>
+    public void KillMainProcess(string unit, UnixSignal signal, CancellationToken ct = default) =>
+        Check(Run(ct, "kill", "--kill-who=main", "-s", signal.ToString(), "--", unit), unit);
+
     public void ResetFailed(string unit, CancellationToken ct = default) => Check(Run(ct, "reset-failed", "--", unit), unit);
 
     public bool IsEnabled(string unit, CancellationToken ct = default) =>

@@ -83,18 +83,22 @@ public static class SystemdNames
         _ => "exec-condition",
     };
 
-    public static bool TryParseResult(string text, out ServiceResult result)
+    public static bool TryParseResult(string text, out ServiceResult result) => TryParse(text, Of, out result);
+
+    /// <summary>The value systemd names <paramref name="text"/>, read with the same table <paramref name="name"/> writes with.</summary>
+    public static bool TryParse<T>(string text, Func<T, string> name, out T value)
+        where T : struct, Enum
     {
-        foreach (var r in Enum.GetValues<ServiceResult>())
+        foreach (var candidate in Enum.GetValues<T>())
         {
-            if (Of(r) == text)
+            if (name(candidate) == text)
             {
-                result = r;
+                value = candidate;
                 return true;
             }
         }
 
-        result = default;
+        value = default;
         return false;
     }
 
@@ -120,6 +124,8 @@ public static class SystemdNames
         KillMode.ControlGroup => "control-group",
         _ => k.ToString().ToLowerInvariant(),
     };
+
+    public static string Of(OomPolicy p) => p.ToString().ToLowerInvariant();
 }
 
 /// <summary>A list of exit statuses and signals, as SuccessExitStatus=, RestartPreventExitStatus= and RestartForceExitStatus= hold.</summary>

@@ -158,35 +158,23 @@ public static class SystemdUnitReader
         switch (e.Section, e.Key)
         {
             case ("Service", "Type"):
-                var type = v switch
-                {
-                    "simple" => ServiceType.Simple, "exec" => ServiceType.Exec, "forking" => ServiceType.Forking,
-                    "oneshot" => ServiceType.Oneshot, "dbus" => ServiceType.Dbus, "notify" => ServiceType.Notify,
-                    "notify-reload" when version >= 253 => ServiceType.NotifyReload, "idle" => ServiceType.Idle,
-                    _ => (ServiceType?)null,
-                };
-                if (type is null)
+                // notify-reload exists from 253.
+                if (!SystemdNames.TryParse<ServiceType>(v, SystemdNames.Of, out var type) || (type == ServiceType.NotifyReload && version < 253))
                 {
                     Bad("service type");
                     return s;
                 }
 
-                return s with { Type = type.Value };
+                return s with { Type = type };
 
             case ("Service", "Restart"):
-                var restart = v switch
-                {
-                    "no" => RestartPolicy.No, "on-success" => RestartPolicy.OnSuccess, "on-failure" => RestartPolicy.OnFailure,
-                    "on-abnormal" => RestartPolicy.OnAbnormal, "on-watchdog" => RestartPolicy.OnWatchdog,
-                    "on-abort" => RestartPolicy.OnAbort, "always" => RestartPolicy.Always, _ => (RestartPolicy?)null,
-                };
-                if (restart is null)
+                if (!SystemdNames.TryParse<RestartPolicy>(v, SystemdNames.Of, out var restart))
                 {
                     Bad("service restart specifier");
                     return s;
                 }
 
-                return s with { Restart = restart.Value };
+                return s with { Restart = restart };
 
             case ("Service", "RestartSec"):
                 if (!SystemdValues.TryParseTimeSpan(v, out var restartSec))
@@ -296,12 +284,7 @@ public static class SystemdUnitReader
                 };
 
             case ("Service", "KillMode"):
-                var mode = v switch
-                {
-                    "control-group" => KillMode.ControlGroup, "mixed" => KillMode.Mixed, "process" => KillMode.Process,
-                    "none" => KillMode.None, _ => (KillMode?)null,
-                };
-                if (mode is null)
+                if (!SystemdNames.TryParse<KillMode>(v, SystemdNames.Of, out var mode))
                 {
                     Bad("kill mode specifier");
                     return s;
@@ -312,17 +295,16 @@ public static class SystemdUnitReader
                     diagnostics.Add(Warn(e, "Unit configured to use KillMode=none. This is unsafe, as it disables systemd's process lifecycle management for the service."));
                 }
 
-                return s with { KillMode = mode.Value };
+                return s with { KillMode = mode };
 
             case ("Service", "OOMPolicy"):
-                var oom = v switch { "continue" => OomPolicy.Continue, "stop" => OomPolicy.Stop, "kill" => OomPolicy.Kill, _ => (OomPolicy?)null };
-                if (oom is null)
+                if (!SystemdNames.TryParse<OomPolicy>(v, SystemdNames.Of, out var oom))
                 {
                     Bad("OOM policy");
                     return s;
                 }
 
-                return s with { OomPolicy = oom.Value };
+                return s with { OomPolicy = oom };
 
             case ("Unit", "StartLimitIntervalSec" or "StartLimitInterval") or ("Service", "StartLimitInterval"):
                 if (!SystemdValues.TryParseTimeSpan(v, out var interval))

@@ -1,12 +1,37 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using HermesGateway.Core.Engine;
 using HermesGateway.Core.Errors;
 
 namespace HermesGateway.Commands;
 
-/// <summary>What every HermesGateway cmdlet shares: turning engine errors into ErrorRecords with stable ids.</summary>
-public abstract class HermesCmdlet : PSCmdlet
+/// <summary>
+/// What every HermesGateway cmdlet shares: the engine for this machine, built once per call; a host for it with Ctrl+C
+/// wired to cancellation; and engine errors turned into ErrorRecords with stable ids.
+/// </summary>
+public abstract class HermesCmdlet : PSCmdlet, IDisposable
 {
+    private readonly CancellationTokenSource stopping = new();
+    private GatewayEngine? engine;
+    private CmdletEngineHost? host;
+
+    /// <summary>The engine for this machine (the one composition of runner, environment, process table and clock).</summary>
+    internal GatewayEngine Engine => engine ??= GatewayEngine.ForThisMachine();
+
+    /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
+    internal CancellationToken Cancellation => stopping.Token;
+
+    /// <summary>The engine's view of this cmdlet: ShouldProcess, the streams, progress, Ctrl+C, the engine's clock.</summary>
+    internal CmdletEngineHost EngineHost => host ??= new CmdletEngineHost(this, Engine.Clock, stopping.Token);
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    public void Dispose()
+    {
+        stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     internal static ErrorRecord ToErrorRecord(HermesException e) =>
         new(e, e.ErrorId, e.Category switch
         {

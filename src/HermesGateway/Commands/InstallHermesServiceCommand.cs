@@ -9,10 +9,9 @@ namespace HermesGateway.Commands;
 /// <summary>Install-HermesService: writes the unit or plist (atomically, with a backup), then enables and loads it.</summary>
 [Cmdlet(VerbsLifecycle.Install, "HermesService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ParametersSet)]
 [OutputType(typeof(HermesService))]
-public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet, IDisposable
+public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
 {
     private const string DefinitionSet = "Definition";
-    private readonly CancellationTokenSource stopping = new();
 
     [Parameter(Mandatory = true, ParameterSetName = DefinitionSet, ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -39,9 +38,14 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet, ID
     {
         try
         {
-            var installer = ServiceInstaller.ForThisMachine(Core.Platform.SystemProcessRunner.Instance, Core.Platform.ServiceEnvironment.Current());
+            var installer = Engine.Installer;
             var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(Existing(installer)));
-            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable)), new CmdletEngineHost(this, stopping.Token));
+            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable)), EngineHost);
+            if (result is null)
+            {
+                return; // -WhatIf, or declined: nothing was written
+            }
+
             WriteVerbose($"{result.Path}: {result.Outcome}{(result.BackupPath is null ? string.Empty : $", backup {result.BackupPath}")}.");
             if (PassThru && result.Service is not null)
             {
@@ -54,14 +58,6 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet, ID
         }
     }
 
-    protected override void StopProcessing() => stopping.Cancel();
-
     /// <summary>Installing over an existing gateway keeps its identity (command, home, account) unless parameters say otherwise.</summary>
     private ServiceDefinition? Existing(ServiceInstaller installer) => installer.Existing(Name, Profile);
-
-    public void Dispose()
-    {
-        stopping.Dispose();
-        GC.SuppressFinalize(this);
-    }
 }

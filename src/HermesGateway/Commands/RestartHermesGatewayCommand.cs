@@ -1,8 +1,6 @@
 using System.Management.Automation;
 using HermesGateway.Core.Errors;
-using HermesGateway.Core.Platform;
 using HermesGateway.Core.Restart;
-using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
@@ -11,8 +9,6 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(RestartResult))]
 public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 {
-    private ProgressRecord? progress;
-
     /// <summary>How long the new gateway may take to report itself running.</summary>
     [Parameter]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -39,12 +35,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
         {
             try
             {
-                var environment = ServiceEnvironment.Current();
-                var restarter = new GatewayRestarter(Installer.For(service.Platform), LocalProcessTable.Instance, RestartLock.Directory(environment))
-                {
-                    Progress = (what, percent) => Report(service.Name, what, percent),
-                };
-                var result = restarter.Restart(service, new RestartOptions
+                var result = Engine.Restarter(service.Platform).Restart(service.Identity, new RestartOptions
                 {
                     Timeout = Timeout,
                     DrainTimeout = DrainTimeout,
@@ -72,12 +63,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
             }
             finally
             {
-                if (progress is not null)
-                {
-                    progress.RecordType = ProgressRecordType.Completed;
-                    WriteProgress(progress);
-                    progress = null;
-                }
+                EngineHost.CompleteProgress();
             }
         }
     }
@@ -87,12 +73,4 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
         Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty, "pwsh"),
         Path.Combine(Path.GetDirectoryName(typeof(RestartHermesGatewayCommand).Assembly.Location)!, "HermesGateway.psd1"),
         name);
-
-    private void Report(string name, string what, double percent)
-    {
-        progress ??= new ProgressRecord(1, $"Restarting {name}", what);
-        progress.StatusDescription = what;
-        progress.PercentComplete = (int)Math.Clamp(percent, 0, 100);
-        WriteProgress(progress);
-    }
 }

@@ -3,17 +3,10 @@ using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
-/// <summary>Cmdlets that change services: the engine, a host, and Ctrl+C wired to cancellation.</summary>
-public abstract class ServiceCmdlet : HermesCmdlet, IDisposable
+/// <summary>Cmdlets that act on installed services, chosen by name.</summary>
+public abstract class ServiceCmdlet : HermesCmdlet
 {
-    private readonly CancellationTokenSource stopping = new();
-    private ServiceInstaller? installer;
-
-    internal ServiceInstaller Installer => installer ??= ServiceInstaller.ForThisMachine(Core.Platform.SystemProcessRunner.Instance, Core.Platform.ServiceEnvironment.Current());
-
-    internal IEngineHost EngineHost => new CmdletEngineHost(this, stopping.Token);
-
-    protected override void StopProcessing() => stopping.Cancel();
+    internal ServiceInstaller Installer => Engine.Installer;
 
     /// <summary>The installed services with these names (wildcards allowed); a name that matches none is an error for that name.</summary>
     internal IEnumerable<HermesService> ByName(IEnumerable<string> names)
@@ -34,11 +27,5 @@ public abstract class ServiceCmdlet : HermesCmdlet, IDisposable
                 yield return s;
             }
         }
-    }
-
-    public void Dispose()
-    {
-        stopping.Dispose();
-        GC.SuppressFinalize(this);
     }
 }

@@ -8,5 +8,5 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(HermesService))]
 public sealed class StartHermesGatewayCommand : ServiceActionCmdlet
 {
-    private protected override void Act(HermesService service) => Installer.Start(service, EngineHost);
+    private protected override void Act(HermesService service) => Installer.Start(service.Identity, EngineHost);
 }

@@ -11,5 +11,5 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(HermesService))]
 public sealed class StopHermesGatewayCommand : ServiceActionCmdlet
 {
-    private protected override void Act(HermesService service) => Installer.Stop(service, EngineHost);
+    private protected override void Act(HermesService service) => Installer.Stop(service.Identity, EngineHost);
 }

@@ -13,10 +13,8 @@ namespace HermesGateway.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "HermesGatewayConformance")]
 [OutputType(typeof(GatewayConformanceReport))]
-public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposable
+public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet
 {
-    private readonly CancellationTokenSource stopping = new();
-
     /// <summary>The gateway's command: a path (relative to the current location) or a name found on PATH.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -39,8 +37,6 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 30;
 
-    protected override void StopProcessing() => stopping.Cancel();
-
     protected override void ProcessRecord()
     {
         var progress = new ProgressRecord(1, "Testing gateway conformance", "starting");
@@ -56,7 +52,7 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
                 Contract = Contract ?? GatewayExitContract.Hermes016,
                 ScenarioTimeout = TimeSpan.FromSeconds(TimeoutSec),
                 Scenarios = Scenario,
-                Cancellation = stopping.Token,
+                Cancellation = Cancellation,
             };
             progress.Activity = $"Testing gateway conformance: {request.Executable}";
             run = Task.Run(() =>
@@ -110,12 +106,6 @@ public sealed class TestHermesGatewayConformanceCommand : HermesCmdlet, IDisposa
                 // stopped by Ctrl+C: the host clears the progress bar itself
             }
         }
-    }
-
-    public void Dispose()
-    {
-        stopping.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>A bare name is looked up on PATH, as a shell would; anything else is a path from the current location.</summary>

@@ -31,8 +31,8 @@ public sealed class UninstallHermesServiceCommand : ServiceCmdlet
         {
             try
             {
-                var result = Installer.Uninstall(service, EngineHost);
-                if (PassThru && result.Removed)
+                var result = Installer.Uninstall(service.Identity, EngineHost);
+                if (PassThru && result is not null)
                 {
                     WriteObject(result);
                 }

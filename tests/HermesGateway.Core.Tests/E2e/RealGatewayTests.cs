@@ -54,7 +54,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             Assert.True(settled.IsRunning, settled.ToString());
 
             // Restart-HermesGateway's engine: signal, drain, systemd's restart, health of the new process — one new process.
-            var r = restarter.Run(installer.Find(n => n == definition.Name).Single(), new RestartOptions(), host);
+            var r = restarter.Run(installer.Find(n => n == definition.Name).Single().Identity, new RestartOptions(), host);
             output.WriteLine($"engine restart: {r.OldPid} -> {r.NewPid} via {r.Strategy}; drain {r.Drain?.TotalMilliseconds:0} ms, downtime {r.Downtime?.TotalMilliseconds:0} ms");
             Assert.Equal(("running", restarted.MainPid), (r.FinalState, r.OldPid));
             Assert.NotEqual(restarted.MainPid, r.NewPid);
@@ -64,7 +64,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
 
             // planned stop through the module: inactive, not failed, and the real gateway took it as planned: it says
             // "stopped" for its PID (after an unplanned SIGTERM it leaves "running" behind on purpose).
-            installer.Stop(installer.Find(n => n == definition.Name).Single(), host);
+            installer.Stop(installer.Find(n => n == definition.Name).Single().Identity, host);
             var stopped = systemctl.Show(unit);
             Assert.Equal("inactive", stopped.ActiveState);
             Assert.NotEqual("failed", stopped.SubState);
@@ -72,7 +72,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             Assert.False(File.Exists(Path.Combine(home, "gateway.pid")));
 
             // systemctl stop (no module involved): the unit's ExecStop= marks it planned in the same way
-            installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+            installer.Start(installer.Find(n => n == definition.Name).Single().Identity, host);
             var again = WaitHealthy(systemctl, unit, home, r.NewPid, "running after Start");
             string[] stop = scope == ServiceScope.User ? ["systemctl", "--user", "stop", unit] : ["systemctl", "stop", unit];
             Assert.Equal(0, sandbox.Exec(stop).ExitCode);
@@ -80,7 +80,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             Assert.Equal(("stopped", again.MainPid), GatewayState(home));
 
             // start, then an external SIGTERM (no marker): exit 1, revived
-            installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+            installer.Start(installer.Find(n => n == definition.Name).Single().Identity, host);
             var started = WaitHealthy(systemctl, unit, home, again.MainPid, "running after Start");
             Kill("TERM", started.MainPid);
             var afterTerm = WaitHealthy(systemctl, unit, home, started.MainPid, "revived after an external SIGTERM");
@@ -94,7 +94,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             // Never throws over the test's own failure: a service that cannot be found here is reported below.
             if (installer.Find(n => n == definition.Name) is [var installed, ..])
             {
-                installer.Uninstall(installed, host);
+                installer.Uninstall(installed.Identity, host);
             }
         }
 
@@ -167,7 +167,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
         {
             if (installer.Find(n => n == definition.Name) is [var installed, ..])
             {
-                installer.Uninstall(installed, host);
+                installer.Uninstall(installed.Identity, host);
             }
         }
 
@@ -221,7 +221,7 @@ public sealed class RealGatewayTests(LifecycleSandbox sandbox, ITestOutputHelper
             {
                 if (installer.Find(n => n == d.Name) is [var installed, ..])
                 {
-                    installer.Uninstall(installed, host);
+                    installer.Uninstall(installed.Identity, host);
                 }
             }
         }

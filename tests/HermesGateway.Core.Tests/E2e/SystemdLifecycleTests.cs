@@ -47,7 +47,7 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
 
         // install → running
         var secrets = new[] { new EnvironmentVariable("HERMES_TEST_SECRET", Secret) };
-        var installed = installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host);
+        var installed = installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host)!;
         Assert.Equal(InstallOutcome.Created, installed.Outcome);
         var first = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after install");
         output.WriteLine($"{scope}: running as PID {first.MainPid}");
@@ -70,13 +70,13 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         Assert.Equal(1, revived.NRestarts);
 
         // planned stop → inactive (dead), not failed; the stub saw its marker and exited 0
-        installer.Stop(installer.Find(n => n == definition.Name).Single(), host);
+        installer.Stop(installer.Find(n => n == definition.Name).Single().Identity, host);
         var stopped = systemctl.Show(unit);
         Assert.Equal(("inactive", "dead", "success"), (stopped.ActiveState, stopped.SubState, stopped.Result));
         Assert.Contains(Events(home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("pid").GetInt32() == revived.MainPid && e.GetProperty("code").GetInt32() == 0);
 
         // start again
-        installer.Start(installer.Find(n => n == definition.Name).Single(), host);
+        installer.Start(installer.Find(n => n == definition.Name).Single().Identity, host);
         var started = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after Start");
 
         // external SIGTERM (no marker) → the stub exits 1 → revived, recorded as a failure
@@ -88,7 +88,7 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         var path = installed.Path;
         var writtenAt = File.GetLastWriteTimeUtc(path);
         runner.Calls.Clear();
-        Assert.Equal(InstallOutcome.Unchanged, installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host).Outcome);
+        Assert.Equal(InstallOutcome.Unchanged, installer.Install(new InstallRequest(definition, Start: true, EnvironmentFileVariables: secrets), host)!.Outcome);
         Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(path));
         Assert.DoesNotContain(runner.Calls, c => c.Contains("daemon-reload", StringComparison.Ordinal) || c.Contains(" enable", StringComparison.Ordinal) || c.Contains(" start", StringComparison.Ordinal) || c.Contains(" stop", StringComparison.Ordinal));
         Assert.Equal(afterTerm.MainPid, systemctl.Show(unit).MainPid);
@@ -96,24 +96,24 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         // a hand edit is kept without -Force, and backed up with it
         File.AppendAllText(path, "# tuned by hand\n");
         var edited = File.ReadAllText(path);
-        var refused = Assert.Throws<HermesException>(() => installer.Install(new InstallRequest(definition), host));
+        var refused = Assert.Throws<HermesException>(() => installer.Install(new InstallRequest(definition), host)!);
         Assert.Equal(HermesErrorIds.FileChangedByHand, refused.ErrorId);
         Assert.Equal(edited, File.ReadAllText(path));
-        var forced = installer.Install(new InstallRequest(definition, Force: true), host);
+        var forced = installer.Install(new InstallRequest(definition, Force: true), host)!;
         Assert.Equal(InstallOutcome.Updated, forced.Outcome);
         Assert.Equal(edited, File.ReadAllText(forced.BackupPath!));
 
         // -WhatIf: nothing on disk, nothing in systemd
         var beforeWhatIf = (File.ReadAllText(path), Directory.GetFiles(Path.GetDirectoryName(path)!).Length, systemctl.Show(unit));
         var whatIf = new TestHost(whatIf: true);
-        Assert.Equal(InstallOutcome.NotPerformed, installer.Install(new InstallRequest(definition with { StopTimeout = TimeSpan.FromSeconds(120) }, Start: true), whatIf).Outcome);
-        Assert.False(installer.Uninstall(installer.Find(n => n == definition.Name).Single(), whatIf).Removed);
-        installer.Stop(installer.Find(n => n == definition.Name).Single(), whatIf);
+        Assert.Null(installer.Install(new InstallRequest(definition with { StopTimeout = TimeSpan.FromSeconds(120) }, Start: true), whatIf));
+        Assert.Null(installer.Uninstall(installer.Find(n => n == definition.Name).Single().Identity, whatIf));
+        installer.Stop(installer.Find(n => n == definition.Name).Single().Identity, whatIf);
         Assert.Equal(beforeWhatIf, (File.ReadAllText(path), Directory.GetFiles(Path.GetDirectoryName(path)!).Length, systemctl.Show(unit)));
 
         // uninstall: a planned stop, no unit left, the backup kept
-        var removed = installer.Uninstall(installer.Find(n => n == definition.Name).Single(), host);
-        Assert.True(removed.Removed);
+        var removed = installer.Uninstall(installer.Find(n => n == definition.Name).Single().Identity, host);
+        Assert.NotNull(removed);
         Assert.False(File.Exists(path));
         Assert.True(File.Exists(removed.BackupPath));
         var gone = systemctl.Show(unit);

@@ -12,7 +12,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
 {
     private sealed record Rig(ServiceInstaller Installer, GatewayRestarter Restarter, SystemctlClient Systemctl, ServiceDefinition Definition, string Home, SandboxRunner Runner)
     {
-        public HermesService Service => Installer.Find(n => n == Definition.Name).Single();
+        public ServiceIdentity Service => Installer.Find(n => n == Definition.Name).Single().Identity;
 
         public void Control(string json) => File.WriteAllText(Path.Combine(Home, "stub-control.json"), json);
     }

@@ -38,7 +38,7 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
         var target = $"{fake.Gui}/{d.Name}";
 
         // Install: the plist under ~/Library/LaunchAgents, then bootstrap into gui/<uid>; RunAtLoad starts the stub.
-        var installed = installer.Install(new InstallRequest(d), host);
+        var installed = installer.Install(new InstallRequest(d), host)!;
         Assert.Equal(InstallOutcome.Created, installed.Outcome);
         Assert.Equal(Path.Combine(environment.Home, "Library", "LaunchAgents", "ai.hermes.gateway.plist"), installed.Path);
         Assert.Contains(runner.Calls, c => c.SequenceEqual(["bootstrap", fake.Gui, installed.Path]));
@@ -52,14 +52,14 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
 
         // Reinstall of the identical definition: nothing that changes launchd state is called.
         runner.ClearCalls();
-        var again = installer.Install(new InstallRequest(d), host);
+        var again = installer.Install(new InstallRequest(d), host)!;
         Assert.Equal(InstallOutcome.Unchanged, again.Outcome);
         Assert.DoesNotContain(runner.Calls, c => ChangingVerbs.Contains(c[0]));
         Assert.Equal(running.Pid, fake.Print(d.Name).Pid);
 
         // Stop: the planned-stop marker names the job's PID, bootout, the process is gone, the stub exited 0.
         runner.ClearCalls();
-        installer.Stop(service, host);
+        installer.Stop(service.Identity, host);
         Assert.Contains(runner.Calls, c => c.SequenceEqual(["bootout", target]));
         Assert.False(ProcessTable.IsAlive(running.Pid!.Value));
         Assert.False(fake.Print(d.Name).Loaded);
@@ -72,14 +72,14 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
 
         // Start: bootstrap again (bootout forgot the job); RunAtLoad starts it, so no kickstart is needed.
         runner.ClearCalls();
-        installer.Start(Assert.Single(installer.Find()), host);
+        installer.Start(Assert.Single(installer.Find()).Identity, host);
         Assert.Contains(runner.Calls, c => c[0] == "bootstrap");
         var restarted = fake.WaitForStub(d.Name, home, notPid: running.Pid);
         Assert.Equal("running", Assert.Single(installer.Find()).State);
 
         // Uninstall: planned stop + bootout, plist removed, backup kept, the job unknown to launchd.
-        var removed = installer.Uninstall(Assert.Single(installer.Find()), host);
-        Assert.True(removed.Removed);
+        var removed = installer.Uninstall(Assert.Single(installer.Find()).Identity, host);
+        Assert.NotNull(removed);
         Assert.False(File.Exists(installed.Path));
         Assert.True(File.Exists(removed.BackupPath));
         Assert.False(ProcessTable.IsAlive(restarted.Pid!.Value));
@@ -108,7 +108,7 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
         fake.SignalJob(first.Pid!.Value, 9);
         FakeLaunchd.WaitFor(() => fake.Print(d.Name) is { IsRunning: false, Loaded: true } s ? s : null, "the job loaded but not running");
         runner.ClearCalls();
-        installer.Start(Assert.Single(installer.Find()), host);
+        installer.Start(Assert.Single(installer.Find()).Identity, host);
         Assert.Equal([$"kickstart {target}"], runner.Calls.Where(c => ChangingVerbs.Contains(c[0])).Select(c => string.Join(' ', c)));
         fake.WaitForStub(d.Name, home, notPid: first.Pid);
     }
@@ -124,7 +124,7 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
         var user = "user/" + fake.Uid;
         Assert.Contains(runner.Calls, c => c.SequenceEqual(["bootstrap", user, Path.Combine(environment.LaunchAgentDirectory, "ai.hermes.gateway.plist")]));
         FakeLaunchd.WaitFor(() => new LaunchctlClient(runner).Print($"{user}/{d.Name}") is { IsRunning: true } s ? s : null, "the job running in user/<uid>");
-        installer.Uninstall(Assert.Single(installer.Find()), host);
+        installer.Uninstall(Assert.Single(installer.Find()).Identity, host);
         Assert.Equal(113, fake.Launchctl("print", $"{user}/{d.Name}").ExitCode);
     }
 }

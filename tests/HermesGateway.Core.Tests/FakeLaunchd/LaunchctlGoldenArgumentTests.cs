@@ -20,13 +20,15 @@ public sealed partial class LaunchctlGoldenArgumentTests
     private const string Label = "ai.hermes.gateway";
     private const string Plist = "/Users/h/Library/LaunchAgents/ai.hermes.gateway.plist";
 
+    private static readonly ServiceIdentity Job = new(Label, ServicePlatform.Launchd, ServiceScope.Agent, Plist);
+
     private static readonly ServiceEnvironment Mac = new() { Home = "/Users/h", Uid = 501, UserName = "h", IsMacOS = true };
 
     [Fact]
     public void Install_of_a_new_disabled_job_enables_then_bootstraps()
     {
         var launchctl = new CannedLaunchctl { Disabled = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -41,7 +43,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Install_with_start_kickstarts_when_the_load_did_not_start_it()
     {
         var launchctl = new CannedLaunchctl { StartsAtLoad = false };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: true, enableLinger: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: true, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -57,7 +59,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Install_of_a_changed_file_over_a_loaded_job_boots_it_out_and_bootstraps_again()
     {
         var launchctl = new CannedLaunchctl { Loaded = true, Running = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -74,7 +76,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Reinstall_of_an_unchanged_loaded_job_only_reads()
     {
         var launchctl = new CannedLaunchctl { Loaded = true, Running = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: false, start: false, enableLinger: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: false, start: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -87,7 +89,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Start_of_a_booted_out_job_bootstraps_it()
     {
         var launchctl = new CannedLaunchctl();
-        Manager(launchctl).StartService(Label, ServiceScope.Agent, Plist, new TestHost());
+        Manager(launchctl).StartService(Job, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -101,7 +103,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Start_of_a_loaded_idle_job_kickstarts_it()
     {
         var launchctl = new CannedLaunchctl { Loaded = true };
-        Manager(launchctl).StartService(Label, ServiceScope.Agent, Plist, new TestHost());
+        Manager(launchctl).StartService(Job, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -120,11 +122,11 @@ public sealed partial class LaunchctlGoldenArgumentTests
             var manager = Manager(launchctl);
             if (uninstall)
             {
-                manager.Deactivate(Label, ServiceScope.Agent, hermesHome: null, new TestHost());
+                manager.Remove(Job, () => { }, new TestHost());
             }
             else
             {
-                manager.StopService(Label, ServiceScope.Agent, hermesHome: null, new TestHost());
+                manager.StopService(Job, new TestHost());
             }
 
             AssertGolden(launchctl,
@@ -148,7 +150,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
         var manager = new LaunchdServiceManager(launchctl, Mac, table) { BootstrapRetryFor = TimeSpan.Zero };
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        manager.StopService(Label, ServiceScope.Agent, hermesHome: null, new TestHost());
+        manager.StopService(Job, new TestHost());
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
     }
@@ -171,7 +173,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
     public void Without_a_GUI_session_every_call_names_user_uid()
     {
         var launchctl = new CannedLaunchctl { NoGuiSession = true };
-        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, enableLinger: false, new TestHost());
+        Manager(launchctl).Activate(Definition(), Plist, fileChanged: true, start: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print", "gui/501"],
@@ -190,7 +192,7 @@ public sealed partial class LaunchctlGoldenArgumentTests
         {
             Platform = ServicePlatform.Launchd, Scope = ServiceScope.Daemon, Executable = "/opt/hermes/bin/hermes", HermesHome = "/var/lib/hermes", User = "hermes",
         });
-        new LaunchdServiceManager(launchctl, root, NoProcesses.Instance).Activate(d, "/Library/LaunchDaemons/ai.hermes.gateway.plist", fileChanged: true, start: false, enableLinger: false, new TestHost());
+        new LaunchdServiceManager(launchctl, root, NoProcesses.Instance).Activate(d, "/Library/LaunchDaemons/ai.hermes.gateway.plist", fileChanged: true, start: false, new TestHost());
         AssertGolden(launchctl,
         [
             ["print-disabled", "system"],

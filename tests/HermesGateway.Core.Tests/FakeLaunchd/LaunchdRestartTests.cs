@@ -47,7 +47,9 @@ public sealed class LaunchdRestartTests : IDisposable
     [FakeLaunchdFact]
     public void A_gateway_that_hangs_in_drain_is_killed_and_kickstarted_after_the_drain_timeout()
     {
-        var rig = lab.Install("{\"mode\": \"hang_in_drain\"}", stopTimeout: TimeSpan.FromSeconds(2));
+        // A throttle longer than the test: launchd's own relaunch after the SIGKILL (due at once once the run outlasted
+        // the throttle, as it does on a loaded machine) cannot beat the kickstart this test is about.
+        var rig = lab.Install("{\"mode\": \"hang_in_drain\"}", throttleInterval: 120, stopTimeout: TimeSpan.FromSeconds(2));
         var old = lab.Healthy(rig, null);
         rig.Control("{\"mode\": \"normal\"}"); // the next run behaves
         lab.Runner.ClearCalls();
@@ -57,6 +59,7 @@ public sealed class LaunchdRestartTests : IDisposable
         lab.Log(r, rig.Home);
         lab.AssertRestarted(rig, r, old);
         Assert.Equal("signal, drain timeout, SIGKILL, kickstart", r.Strategy);
+        Assert.Equal(RestartKind.Escalated, r.Kind);
         Assert.Equal(2, r.Attempts);
         // The restart's drain budget is spent: the proven process is killed at once (not a SIGTERM that waits out
         // ExitTimeOut), and kickstart brings the job back without the throttle; the job stays loaded.
@@ -315,7 +318,7 @@ internal sealed class LaunchdRestartLab : IDisposable
 /// <summary>The stub installed as the job, and the engine that restarts it.</summary>
 internal sealed record RestartRig(ServiceInstaller Installer, LaunchdServiceManager Manager, GatewayRestarter Restarter, ServiceDefinition Definition, string Home)
 {
-    public HermesService Service => Installer.Find(n => n == Definition.Name).Single();
+    public ServiceIdentity Service => Installer.Find(n => n == Definition.Name).Single().Identity;
 
     public void Control(string json) => File.WriteAllText(Path.Combine(Home, "stub-control.json"), json);
 }

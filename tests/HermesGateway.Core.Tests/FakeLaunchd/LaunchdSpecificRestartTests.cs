@@ -40,6 +40,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
         Assert.StartsWith($"handed off to {Label}.restart-", r.Strategy, StringComparison.Ordinal);
         var job = r.Strategy["handed off to ".Length..];
         Assert.Equal(job, r.HelperJob);
+        Assert.Equal(RestartKind.HandOff, r.Kind);
         Assert.Contains($"submit -l {job} -o {r.HelperLog} -e {r.HelperLog} -- /bin/sh -c", string.Join('\n', lab.Changing()), StringComparison.Ordinal);
         // It runs, finishes, and is gone from launchd: nothing can run it a second time.
         FakeLaunchd.WaitFor(() => lab.Fake.Print(job).Loaded ? null : "removed", "the submitted helper removing its own job");
@@ -130,6 +131,7 @@ public sealed class LaunchdSpecificRestartTests : IDisposable
 
         lab.Log(r, rig.Home);
         Assert.Equal(("start", "running", (int?)null), (r.Strategy, r.FinalState, r.OldPid));
+        Assert.Equal(RestartKind.Start, r.Kind);
         var now = lab.Healthy(rig, notPid: old);
         Assert.Equal(now, r.NewPid);
         Assert.Contains($"bootstrap {lab.Fake.Gui} {rig.Service.Path}", lab.Changing());

@@ -160,7 +160,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var runner = FreshUnit();
         var d = ServiceDefinitionFactory.Create(Request(Path.Combine(dir.Path, "nowhere", ".hermes")));
 
-        Expect.Error(HermesErrorIds.HermesHomeMissing, () => Installer(runner, env).Install(new InstallRequest(d, Start: true), new TestHost()));
+        Expect.Error(HermesErrorIds.HermesHomeMissing, () => Installer(runner, env).Install(new InstallRequest(d, Start: true), new TestHost())!);
 
         Assert.False(File.Exists(Path.Combine(env.UserUnitDirectory, d.FileName)));
         Assert.Empty(runner.Calls);
@@ -174,7 +174,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var host = new TestHost();
         var d = ServiceDefinitionFactory.Create(Request(Path.Combine(dir.Path, "later", ".hermes")));
 
-        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d), host);
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d), host)!;
 
         Assert.Equal(InstallOutcome.Created, result.Outcome);
         Assert.Contains(host.Warnings, w => w.Contains("200/CHDIR", StringComparison.Ordinal) && w.Contains(d.HermesHome!, StringComparison.Ordinal));
@@ -197,7 +197,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var path = Path.Combine(sandbox.SystemUnits, d.FileName);
 
         // -Start: refused before anything is written or asked of systemd.
-        Expect.Error(HermesErrorIds.HermesHomeMissing, () => installer.Install(new InstallRequest(d, Start: true), new TestHost()));
+        Expect.Error(HermesErrorIds.HermesHomeMissing, () => installer.Install(new InstallRequest(d, Start: true), new TestHost())!);
         Assert.False(File.Exists(path));
         Assert.Empty(runner.Calls);
 
@@ -229,7 +229,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         }
         finally
         {
-            installer.Uninstall(installer.Find(n => n == d.Name).Single(), new TestHost());
+            installer.Uninstall(installer.Find(n => n == d.Name).Single().Identity, new TestHost());
         }
     }
 
@@ -347,7 +347,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var runner = FreshUnit();
         var d = ServiceDefinitionFactory.Create(Request()) with { Name = "--root=." };
 
-        Expect.Error(HermesErrorIds.NameInvalid, () => Installer(runner, env).Install(new InstallRequest(d), new TestHost()));
+        Expect.Error(HermesErrorIds.NameInvalid, () => Installer(runner, env).Install(new InstallRequest(d), new TestHost())!);
         Assert.Empty(runner.Calls);
     }
 
@@ -410,7 +410,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var refused = Assert.Throws<HermesException>(() => Installer(FreshUnit(), env).Install(new InstallRequest(d), new TestHost()));
         Assert.Equal(bytes, File.ReadAllBytes(path));
 
-        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, Force: true), new TestHost());
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, Force: true), new TestHost())!;
 
         Assert.Contains("-Force", refused.Message, StringComparison.Ordinal);
         Assert.Equal(InstallOutcome.Updated, result.Outcome);
@@ -481,7 +481,7 @@ public sealed class InputAttackTests(LifecycleSandbox sandbox) : IDisposable
         var chunk = new string('s', 1024 * 1024);
         var variables = Enumerable.Range(0, 64).Select(i => new EnvironmentVariable($"S{i}", chunk)).ToList();
 
-        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => Installer(runner, env).Install(new InstallRequest(d, EnvironmentFileVariables: variables), new TestHost()));
+        Expect.Error(HermesErrorIds.ValueNotRepresentable, () => Installer(runner, env).Install(new InstallRequest(d, EnvironmentFileVariables: variables), new TestHost())!);
 
         Assert.False(File.Exists(envFile));
         Assert.False(File.Exists(Path.Combine(env.UserUnitDirectory, d.FileName)));

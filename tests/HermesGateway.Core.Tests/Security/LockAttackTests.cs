@@ -34,17 +34,8 @@ public sealed class LockAttackTests : IDisposable
         });
     }
 
-    private HermesService Service(ServiceScope scope = ServiceScope.System) => new()
-    {
-        Name = "hermes-gateway",
-        Platform = ServicePlatform.Systemd,
-        Scope = scope,
-        Path = "/x/hermes-gateway.service",
-        State = "active",
-        Drift = "none",
-        Policy = "ok",
-        HermesHome = Path.Combine(dir.Path, "home"),
-    };
+    private ServiceIdentity Service(ServiceScope scope = ServiceScope.System) =>
+        new("hermes-gateway", ServicePlatform.Systemd, scope, "/x/hermes-gateway.service") { HermesHome = Path.Combine(dir.Path, "home") };
 
     [RootFact]
     [Trait("Category", "Attack")]

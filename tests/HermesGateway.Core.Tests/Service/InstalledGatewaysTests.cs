@@ -153,6 +153,8 @@ public sealed class InstalledGatewaysTests : IDisposable
     [Fact]
     public void A_directory_that_cannot_be_read_keeps_what_was_listed_and_the_other_supervisors_listing()
     {
+        var first = Touch(UserUnits, "hermes-gateway-first.service");
+        FailingDiscovery.Readable = UserUnits;
         var failing = DispatchProxy.Create<IServiceManager, FailingDiscovery>();
         var launchd = new LaunchdServiceManager(new RecordingRunner(), Environment(macOS: true));
         var agent = Touch(Agents, "ai.hermes.gateway.plist", "<plist/>");
@@ -162,27 +164,38 @@ public sealed class InstalledGatewaysTests : IDisposable
         Assert.Equal(
             [
                 new InstalledGateway("ai.hermes.gateway", ServicePlatform.Launchd, ServiceScope.Agent, agent),
-                new InstalledGateway("hermes-gateway-first", ServicePlatform.Systemd, ServiceScope.User, "/u/hermes-gateway-first.service"),
+                new InstalledGateway("hermes-gateway-first", ServicePlatform.Systemd, ServiceScope.User, first),
             ],
             listed);
     }
 
     public void Dispose() => dir.Dispose();
 
-    /// <summary>A supervisor whose discovery lists one unit, then hits a directory it may not read.</summary>
+    /// <summary>A supervisor whose discovery lists one readable directory, then hits one it may not read.</summary>
     public class FailingDiscovery : DispatchProxy
     {
+        public static string Readable { get; set; } = "/nonexistent";
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.Name switch
         {
             "get_Platform" => ServicePlatform.Systemd,
-            nameof(IServiceManager.Discover) => Discover(),
+            "get_" + nameof(IServiceManager.ServiceDirectories) => new ThenDenied(),
             _ => throw new NotSupportedException(targetMethod?.Name),
         };
 
-        private static IEnumerable<(string Path, ServiceScope Scope)> Discover()
+        private sealed class ThenDenied : IReadOnlyList<(string Directory, ServiceScope Scope)>
         {
-            yield return ("/u/hermes-gateway-first.service", ServiceScope.User);
-            throw new UnauthorizedAccessException("Access to the path '/etc/systemd/system' is denied.");
+            public int Count => 2;
+
+            public (string Directory, ServiceScope Scope) this[int index] => throw new NotSupportedException();
+
+            public IEnumerator<(string Directory, ServiceScope Scope)> GetEnumerator()
+            {
+                yield return (Readable, ServiceScope.User);
+                throw new UnauthorizedAccessException("Access to the path '/etc/systemd/system' is denied.");
+            }
+
+            System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
         }
     }
 }

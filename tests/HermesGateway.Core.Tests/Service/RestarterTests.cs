@@ -12,17 +12,7 @@ public sealed class RestarterTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private HermesService Service => new()
-    {
-        Name = "hermes-gateway",
-        Platform = ServicePlatform.Systemd,
-        Scope = ServiceScope.User,
-        Path = "/x/hermes-gateway.service",
-        State = "active",
-        Drift = "none",
-        Policy = "ok",
-        HermesHome = dir.Path,
-    };
+    private ServiceIdentity Service => new("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User, "/x/hermes-gateway.service") { HermesHome = dir.Path };
 
     private void ReportsRunning(int pid) =>
         File.WriteAllText(Path.Combine(dir.Path, "gateway_state.json"), $"{{\"gateway_state\": \"running\", \"pid\": {pid}}}");
@@ -40,6 +30,7 @@ public sealed class RestarterTests : IDisposable
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
         Assert.Equal("signal, scripted revival", r.Strategy);
+        Assert.Equal(RestartKind.Graceful, r.Kind);
         Assert.Equal(OldPid, r.OldPid);
         Assert.Equal(NewPid, r.NewPid);
         Assert.Equal(1, r.Attempts);
@@ -74,6 +65,7 @@ public sealed class RestarterTests : IDisposable
         var r = new GatewayRestarter(manager, table, Path.Combine(dir.Path, "locks")).Run(Service, new RestartOptions { Force = true }, host);
 
         Assert.Equal(NewPid, r.NewPid);
+        Assert.Equal(RestartKind.Forced, r.Kind);
         Assert.StartsWith("Restart hermes-gateway through systemd's own restart as a planned stop", Assert.Single(host.Asked), StringComparison.Ordinal);
         Assert.True(manager.StepsAllowed > 0); // the steps asked the host the restarter gave them, and went ahead
     }

@@ -93,7 +93,7 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
 
     public bool IdentifyFails { get; init; }
 
-    public RunningGateway? Identify(HermesService service, CancellationToken cancellation)
+    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
     {
         Calls++;
         if (IdentifyFails)
@@ -108,7 +108,7 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
     /// <summary>Signals sent to the gateway.</summary>
     public int Signals { get; private set; }
 
-    public IProcessHandle? SendSignal(HermesService service, RunningGateway target, UnixSignal signal, IEngineHost host)
+    public IProcessHandle? SendSignal(ServiceIdentity service, RunningGateway target, UnixSignal signal, IEngineHost host)
     {
         Calls++;
         Signals++;
@@ -117,7 +117,7 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
         return Handle;
     }
 
-    public string Revive(HermesService service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
+    public string Revive(ServiceIdentity service, RunningGateway exited, TimeSpan waitForSupervisor, IEngineHost host)
     {
         Calls++;
         Step(host, "scripted revival");
@@ -125,7 +125,7 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
         return "scripted revival";
     }
 
-    public void HardRestart(HermesService service, IEngineHost host)
+    public void HardRestart(ServiceIdentity service, IEngineHost host)
     {
         Calls++;
         Step(host, "scripted supervisor restart");
@@ -137,24 +137,24 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
 
     public void CheckCanManage(ServiceScope scope) => throw new NotSupportedException();
 
-    public IEnumerable<(string Path, ServiceScope Scope)> Discover() => throw new NotSupportedException();
+    public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) => throw new NotSupportedException();
 
-    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, bool enableLinger, IEngineHost host) => throw new NotSupportedException();
+    public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories => throw new NotSupportedException();
 
-    public void Deactivate(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => throw new NotSupportedException();
+    public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host) => throw new NotSupportedException();
+
+    public void Remove(ServiceIdentity service, Action removeFile, IEngineHost host) => throw new NotSupportedException();
 
     public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known) => throw new NotSupportedException();
 
-    public void StartService(string name, ServiceScope scope, string path, IEngineHost host) => throw new NotSupportedException();
+    public void StartService(ServiceIdentity service, IEngineHost host) => throw new NotSupportedException();
 
-    public void StopService(string name, ServiceScope scope, string? hermesHome, IEngineHost host) => throw new NotSupportedException();
-
-    public void Forget(ServiceScope scope, IEngineHost host) => throw new NotSupportedException();
+    public void StopService(ServiceIdentity service, IEngineHost host) => throw new NotSupportedException();
 
     /// <summary>The log a hand-off was given (null: none was made).</summary>
     public string? HandOffLog { get; private set; }
 
-    public string HandOff(HermesService service, IReadOnlyList<string> command, string log, IEngineHost host)
+    public string HandOff(ServiceIdentity service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
         Calls++;
         HandOffLog = log;

@@ -35,7 +35,7 @@ public sealed class SystemdInstallTests : IDisposable
     public void A_first_install_writes_the_unit_0644_reloads_and_enables_it()
     {
         var runner = FreshUnit();
-        var result = Installer(runner, Environment()).Install(new InstallRequest(Definition()), new TestHost());
+        var result = Installer(runner, Environment()).Install(new InstallRequest(Definition()), new TestHost())!;
 
         var path = Path.Combine(dir.Path, "home", ".config", "systemd", "user", "hermes-gateway.service");
         Assert.Equal(path, result.Path);
@@ -53,7 +53,7 @@ public sealed class SystemdInstallTests : IDisposable
     {
         var runner = FreshUnit();
         Directory.CreateDirectory(Definition(ServiceScope.System).HermesHome!); // -Start refuses a HERMES_HOME that does not exist
-        var result = Installer(runner, Environment(uid: 0)).Install(new InstallRequest(Definition(ServiceScope.System), Start: true), new TestHost());
+        var result = Installer(runner, Environment(uid: 0)).Install(new InstallRequest(Definition(ServiceScope.System), Start: true), new TestHost())!;
 
         Assert.StartsWith(Path.Combine(dir.Path, "etc", "systemd", "system"), result.Path, StringComparison.Ordinal);
         Assert.Contains("systemctl daemon-reload", runner.Calls);
@@ -74,7 +74,7 @@ public sealed class SystemdInstallTests : IDisposable
         Thread.Sleep(20);
 
         var host = new TestHost();
-        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, EnvironmentFileVariables: [new("API_KEY", "two")]), host);
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(d, EnvironmentFileVariables: [new("API_KEY", "two")]), host)!;
 
         Assert.Equal(InstallOutcome.Updated, result.Outcome);
         Assert.Null(result.BackupPath);
@@ -96,7 +96,7 @@ public sealed class SystemdInstallTests : IDisposable
             .On((f, a) => a.Contains("is-enabled"), stdout: "enabled\n")
             .On((f, a) => f == "loginctl", stdout: "yes\n");
 
-        var result = Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost());
+        var result = Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost())!;
 
         Assert.Equal(InstallOutcome.Unchanged, result.Outcome);
         Assert.Equal(written, File.GetLastWriteTimeUtc(path));
@@ -111,7 +111,7 @@ public sealed class SystemdInstallTests : IDisposable
         Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
 
         var longer = Definition() with { StopTimeout = TimeSpan.FromSeconds(120) };
-        var result = Installer(FreshUnit(), env).Install(new InstallRequest(longer), new TestHost());
+        var result = Installer(FreshUnit(), env).Install(new InstallRequest(longer), new TestHost())!;
 
         Assert.Equal(InstallOutcome.Updated, result.Outcome);
         Assert.NotNull(result.BackupPath);
@@ -139,11 +139,11 @@ public sealed class SystemdInstallTests : IDisposable
         var before = File.ReadAllText(path);
         var runner = FreshUnit();
 
-        Expect.Error(HermesErrorIds.FileChangedByHand, () => Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost()));
+        Expect.Error(HermesErrorIds.FileChangedByHand, () => Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost())!);
         Assert.Equal(before, File.ReadAllText(path));
         Assert.Empty(runner.Calls);
 
-        var forced = Installer(FreshUnit(), env).Install(new InstallRequest(Definition(), Force: true), new TestHost());
+        var forced = Installer(FreshUnit(), env).Install(new InstallRequest(Definition(), Force: true), new TestHost())!;
         Assert.Equal(before, File.ReadAllText(forced.BackupPath!));
         Assert.True(FileStamp.IsUntouched(File.ReadAllText(path)));
     }
@@ -159,7 +159,7 @@ public sealed class SystemdInstallTests : IDisposable
 
         var result = Installer(runner, env).Install(new InstallRequest(Definition(), Force: true), host);
 
-        Assert.Equal(InstallOutcome.NotPerformed, result.Outcome);
+        Assert.Null(result);
         Assert.Equal(upstream, File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(env.UserUnitDirectory));
         Assert.DoesNotContain(runner.Calls, c => !c.Contains(" show ", StringComparison.Ordinal) && !c.Contains("is-enabled", StringComparison.Ordinal));
@@ -175,7 +175,7 @@ public sealed class SystemdInstallTests : IDisposable
         var runner = FreshUnit();
         Expect.Error(HermesErrorIds.NotRoot, () => Installer(runner, Environment(uid: 1000)).Install(new InstallRequest(Definition(ServiceScope.System)), new TestHost()));
         var noBus = Environment() with { DbusSessionBusAddress = null, XdgRuntimeDir = null };
-        Expect.Error(HermesErrorIds.NoUserBus, () => Installer(runner, noBus).Install(new InstallRequest(Definition()), new TestHost()));
+        Expect.Error(HermesErrorIds.NoUserBus, () => Installer(runner, noBus).Install(new InstallRequest(Definition()), new TestHost())!);
         Assert.Empty(runner.Calls);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "home", ".config", "systemd")));
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "etc")));
@@ -203,7 +203,7 @@ public sealed class SystemdInstallTests : IDisposable
         var runner = new RecordingRunner()
             .On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show("active", "running", System.Environment.ProcessId, "enabled"))
             .On((f, a) => a.Contains("stop"), stdout: string.Empty);
-        var service = Installer(runner, env).Find().Single();
+        var service = Installer(runner, env).Find().Single().Identity;
 
         Installer(runner, env).Stop(service, new TestHost());
 
@@ -223,11 +223,11 @@ public sealed class SystemdInstallTests : IDisposable
             .On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show("inactive", "dead", 0, "enabled"))
             .On((f, a) => a.Contains("is-enabled"), stdout: "enabled\n");
         var installer = Installer(runner, env);
-        var service = installer.Find().Single();
+        var service = installer.Find().Single().Identity;
 
         var result = installer.Uninstall(service, new TestHost());
 
-        Assert.True(result.Removed);
+        Assert.NotNull(result);
         Assert.False(File.Exists(service.Path));
         Assert.True(File.Exists(result.BackupPath));
         Assert.Equal(["systemctl --user disable -- hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));

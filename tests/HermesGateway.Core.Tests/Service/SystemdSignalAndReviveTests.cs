@@ -18,16 +18,7 @@ public sealed class SystemdSignalAndReviveTests
         UserName = "hermes",
     };
 
-    private static readonly HermesService Service = new()
-    {
-        Name = "hermes-gateway",
-        Platform = ServicePlatform.Systemd,
-        Scope = ServiceScope.User,
-        Path = "/home/hermes/.config/systemd/user/hermes-gateway.service",
-        State = "active",
-        Drift = "none",
-        Policy = "ok",
-    };
+    private static readonly ServiceIdentity Service = new("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User, "/home/hermes/.config/systemd/user/hermes-gateway.service");
 
     private static readonly RunningGateway Target = new(Pid, Started);
 
