@@ -3,7 +3,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using HermesGateway.Core.Launchd;
+using HermesGateway.Core.Policy;
 
 namespace HermesGateway.FakeLaunchctl;
 

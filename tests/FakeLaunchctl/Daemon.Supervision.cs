@@ -4,7 +4,6 @@
 using System.Globalization;
 using HermesGateway.Core.Launchd;
 using HermesGateway.Core.Platform;
-using HermesGateway.Core.Policy;
 
 namespace HermesGateway.FakeLaunchctl;
 

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using HermesGateway.Core.Policy;
+using HermesGateway.Core.Platform;
 
 namespace HermesGateway.FakeLaunchctl;
 
