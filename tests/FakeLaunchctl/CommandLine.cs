@@ -101,6 +101,9 @@ internal sealed record Command(Verb Verb, DomainTarget Domain, ServiceTarget? Se
     public static DomainTarget CallerSession(bool noGuiSession) =>
         new(noGuiSession ? LaunchdDomainKind.User : LaunchdDomainKind.Gui, Native.GetEuid());
 
+    /// <summary>The same command aimed at another domain, its service target with it (submit and remove, in the caller's session).</summary>
+    public Command InDomain(DomainTarget domain) => this with { Domain = domain, Service = Service! with { Domain = domain } };
+
     public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["bootstrap"] = "Usage: launchctl bootstrap <domain-target> [service-path, service-path2, ...]",

@@ -74,24 +74,20 @@ internal static class DaemonClient
     public static ProcessStartInfo DaemonCommand(string stateDir)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1");
-        psi.ArgumentList.Add("sh");
-        psi.ArgumentList.Add(Path.Combine(stateDir, StateDirectory.LogFile));
-        if (File.Exists("/usr/bin/setsid"))
-        {
-            psi.ArgumentList.Add("/usr/bin/setsid");
-        }
-
-        psi.ArgumentList.Add(self);
+        var daemon = new List<string> { self };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            psi.ArgumentList.Add(typeof(DaemonClient).Assembly.Location);
+            daemon.Add(typeof(DaemonClient).Assembly.Location);
         }
 
-        psi.ArgumentList.Add(Daemon.Verb);
-        psi.ArgumentList.Add(stateDir);
+        daemon.Add(Daemon.Verb);
+        daemon.Add(stateDir);
+        var psi = new ProcessStartInfo(ShellExec.Shell) { UseShellExecute = false };
+        foreach (var a in ShellExec.Arguments("log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1", [Path.Combine(stateDir, StateDirectory.LogFile)], daemon))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         psi.Environment[StateDirectory.EnvironmentVariable] = stateDir;
         return psi;
     }

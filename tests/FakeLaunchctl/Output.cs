@@ -52,6 +52,93 @@ internal static class Output
         return sb.ToString();
     }
 
+    /// <summary>print &lt;domain&gt;/&lt;label&gt;: launchctl's stable fields, then the double's own "fake ..." lines.</summary>
+    public static string Service(Job j)
+    {
+        static string Ms(DateTime? t) => t is { } v ? new DateTimeOffset(v).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : "-";
+        var s = j.Definition.Settings;
+        var doc = j.Definition.Document;
+        var sb = new StringBuilder(Output.Header).Append('\n');
+        void Line(string text) => sb.Append('\t').Append(text).Append('\n');
+        sb.Append(j.Target).Append(" = {\n");
+        Line($"active count = {(j.Instance is null ? "0" : "1")}");
+        Line($"path = {j.PlistPath}");
+        Line($"type = {(j.Domain.Kind == LaunchdDomainKind.System ? "LaunchDaemon" : "LaunchAgent")}");
+        Line($"state = {(j.Instance is not null ? "running" : j.State == JobState.SpawnScheduled ? "spawn scheduled" : "not running")}");
+        sb.Append('\n');
+        Line($"program = {s.Program ?? (s.ProgramArguments.IsEmpty ? "(none)" : s.ProgramArguments[0])}");
+        Line("arguments = {");
+        foreach (var a in s.ProgramArguments)
+        {
+            Line("\t" + a);
+        }
+
+        Line("}");
+        sb.Append('\n');
+        if (doc["WorkingDirectory"] is PlistString wd)
+        {
+            Line($"working directory = {wd.Value}");
+        }
+
+        if (doc["StandardOutPath"] is PlistString so)
+        {
+            Line($"stdout path = {so.Value}");
+        }
+
+        if (doc["StandardErrorPath"] is PlistString se)
+        {
+            Line($"stderr path = {se.Value}");
+        }
+
+        Line("environment = {");
+        foreach (var (k, v) in JobProcess.Environment(j).Where(e => e.Key != "PATH" || doc["EnvironmentVariables"] is PlistDict))
+        {
+            Line($"\t{k} => {v}");
+        }
+
+        Line("}");
+        sb.Append('\n');
+        Line($"domain = {j.Domain.Name}");
+        Line($"runs = {j.Runs.ToString(CultureInfo.InvariantCulture)}");
+        if (j.Instance is { } i)
+        {
+            Line($"pid = {i.Pid.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        Line(Output.LastExit(j.LastEnding, j.LastExConfig));
+        sb.Append('\n');
+        Line($"minimum runtime = {s.ThrottleInterval.ToString(CultureInfo.InvariantCulture)}");
+        Line($"exit timeout = {(s.ExitTimeOut ?? LaunchdJobSettings.AssumedDefaultExitTimeOut).ToString(CultureInfo.InvariantCulture)}");
+        var properties = new List<string>();
+        if (s.KeepAlive.KeepsAlive)
+        {
+            properties.Add("keepalive");
+        }
+
+        if (s.RunAtLoad)
+        {
+            properties.Add("runatload");
+        }
+
+        if (s.LaunchOnlyOnce)
+        {
+            properties.Add("launch only once");
+        }
+
+        Line($"properties = {(properties.Count == 0 ? "(none)" : string.Join(" | ", properties))}");
+        sb.Append('\n');
+        Line("fake (test double) fields, in ms since the epoch:");
+        Line($"fake state = {(j.BootingOut ? "booting out" : j.RestartAfterStop ? "kickstart -k in progress" : j.State switch { JobState.Pending => "pending spawn (" + j.PendingReason + ")", JobState.SpawnScheduled => "spawn scheduled", JobState.Running => "running", _ => "not running" })}");
+        Line($"fake last spawn at = {Ms(j.LastSpawnAt)}");
+        Line($"fake last exit at = {Ms(j.LastExitAt)}");
+        Line($"fake last ran for = {(j.LastRanFor is { } r ? ((long)r.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) : "-")}");
+        Line($"fake respawn delay = {(j.LastDelay is { } d ? ((long)d.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) : "-")}");
+        Line($"fake spawn at = {Ms(j.SpawnAt)}");
+        Line($"fake decision = {j.Decision}");
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
     /// <summary>"Killed: 9": the Darwin name and number, as launchctl prints a terminating signal.</summary>
     public static string SignalText(UnixSignal s)
     {

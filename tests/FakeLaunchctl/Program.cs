@@ -54,8 +54,7 @@ internal static class Program
         var config = DomainConfig.Read(state);
         if (command.Verb is Verb.Submit or Verb.Remove && config.NoGuiSession)
         {
-            var session = Command.CallerSession(noGuiSession: true);
-            command = command with { Domain = session, Service = command.Service! with { Domain = session } };
+            command = command.InDomain(Command.CallerSession(noGuiSession: true));
         }
 
         if (command.Domain.Kind == LaunchdDomainKind.Gui && config.NoGuiSession)

@@ -66,6 +66,9 @@ internal static class StateDirectory
     }
 }
 
+/// <summary>A process the fake started: PID plus /proc start time, so a reused PID is never mistaken for it.</summary>
+internal sealed record ProcessRecord(string Domain, string Label, int Pid, long? StartTicks);
+
 /// <summary>launchctl enable/disable: the per-domain override database, which persists (like launchd's across boots).</summary>
 internal static class DisabledDatabase
 {

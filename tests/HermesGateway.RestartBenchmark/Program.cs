@@ -268,21 +268,17 @@ namespace HermesGateway.RestartBenchmark
         {
             var inv = CultureInfo.InvariantCulture;
             var o = new StringBuilder();
-            string Ms(double seconds) => double.IsNaN(seconds) ? "–" : (seconds * 1000).ToString(Math.Abs(seconds) < 0.1 ? "0.0" : "0", inv);
-            string Pair(IReadOnlyList<double> v) => $"{Ms(Stats.Median(v))} / {Ms(Stats.P95(v))}";
+            string Pair(IReadOnlyList<double> v) => $"{ReportText.Ms(Stats.Median(v))} / {ReportText.Ms(Stats.P95(v))}";
             string Ratio(IReadOnlyList<double> alt, IReadOnlyList<double> ours, Func<IReadOnlyList<double>, double> f) =>
                 alt.Count == 0 ? "–" : (f(alt) / f(ours)).ToString("0.00", inv) + "×";
             string Ratios(IReadOnlyList<double> alt, IReadOnlyList<double> ours) => $"{Ratio(alt, ours, Stats.Median)} / {Ratio(alt, ours, Stats.P95)}";
 
-            var cpu = File.Exists("/proc/cpuinfo")
-                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-                : null;
-            o.AppendLine(inv, $"Restart benchmark: systemd 252 in sde2e (user units), stub gateway (drain_seconds={knobs.DrainSeconds:0.###}, start_seconds={knobs.StartSeconds:0.###}), {restarts} restarts per method and unit, interleaved, {knobs.GapSeconds:0.#} s between restarts.");
-            o.AppendLine(inv, $"Machine: {Environment.ProcessorCount} cores{(cpu is null ? string.Empty : ", " + cpu)}; {RuntimeInformation.OSDescription}. One 'systemctl --user show' into the sandbox (nsenter) costs {Ms(showCost)} ms (median).");
-            o.AppendLine("Times in ms, median / p95 (nearest rank). Downtime: the old PID's exit → the new PID reports itself running (the stub's own event times). Total: the command → the method knows the new PID is running. Ratios: the method ÷ ours (above 1: slower than ours).");
-            o.AppendLine();
-            o.AppendLine("| unit | method | downtime | of it: exit→new process (systemd fork / launchd delay) | total | downtime ÷ ours | total ÷ ours |");
-            o.AppendLine("|---|---|---|---|---|---|---|");
+            ReportText.AppendOpening(
+                o,
+                string.Create(inv, $"Restart benchmark: systemd 252 in sde2e (user units), stub gateway (drain_seconds={knobs.DrainSeconds:0.###}, start_seconds={knobs.StartSeconds:0.###}), {restarts} restarts per method and unit, interleaved, {knobs.GapSeconds:0.#} s between restarts."),
+                showCost,
+                "Times in ms, median / p95 (nearest rank). Downtime: the old PID's exit → the new PID reports itself running (the stub's own event times). Total: the command → the method knows the new PID is running. Ratios: the method ÷ ours (above 1: slower than ours).");
+            ReportText.AppendTableHead(o, "unit", "method", "downtime", "of it: exit→new process (systemd fork / launchd delay)", "total", "downtime ÷ ours", "total ÷ ours");
             foreach (var c in results)
             {
                 var ours = c.Samples["ours"];
@@ -292,7 +288,7 @@ namespace HermesGateway.RestartBenchmark
                 void Row(string method, IReadOnlyList<double> down, IReadOnlyList<double> gap, IReadOnlyList<double> total) =>
                     o.AppendLine(inv, $"| {unit} | {method} | {Pair(down)} | {Pair(gap)} | {Pair(total)} | {Ratios(down, oursDown)} | {Ratios(total, oursTotal)} |");
                 void Measured(string method, List<Sample> l) =>
-                    Row(method, l.Select(s => s.Downtime).ToList(), l.Select(s => s.SupervisorGap).ToList(), l.Select(s => s.Total).ToList());
+                    Row(method, l.Select(s => s.Downtime).ToList(), l.Select(s => s.ExitToFork).ToList(), l.Select(s => s.Total).ToList());
                 Measured("**ours** (Restart-HermesGateway engine: SIGUSR1, drain wait, systemd revives, health)", ours);
                 Measured("(a) `systemctl restart` (SIGTERM stop + start; no graceful restart: exit 1)", c.Samples["systemctl restart"]);
                 Measured("(b) upstream: SIGUSR1, poll PID exit every 0.5 s, then unit + state file every 1 s (auto-restart) / 2 s", c.Samples["upstream"]);
@@ -309,15 +305,14 @@ namespace HermesGateway.RestartBenchmark
             o.AppendLine();
             o.AppendLine("Where the time goes (ms, median / p95). Our overhead = total − stub drain − stub start-up = command→signal + exit→fork + running→done (the engine does not wait out RestartSec=: it has systemd restart the unit at once). Target: ≤ 50 ms median.");
             o.AppendLine();
-            o.AppendLine("| unit | stub drain (signal→exit) | stub start-up (fork→running) | of it: fork→first event | exit→fork (systemd) | **our overhead** | of it: command→signal | of it: exit→fork | of it: running→engine returns | our downtime − start-up | systemctl calls / restart | time in them |");
-            o.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            ReportText.AppendTableHead(o, "unit", "stub drain (signal→exit)", "stub start-up (fork→running)", "of it: fork→first event", "exit→fork (systemd)", "**our overhead**", "of it: command→signal", "of it: exit→fork", "of it: running→engine returns", "our downtime − start-up", "systemctl calls / restart", "time in them");
             foreach (var c in results)
             {
                 var ours = c.Samples["ours"];
                 const double rs = 0; // nothing waits out RestartSec= any more
                 List<double> L(Func<Sample, double> f) => ours.Select(f).ToList();
                 var calls = ours.Select(s => (double)s.Calls).ToList();
-                o.AppendLine(inv, $"| {c.Label} | {Pair(L(s => s.Drain))} | {Pair(L(s => s.StartUp))} | {Pair(L(s => s.StartedAt - s.ForkAt))} | {Pair(L(s => s.SupervisorGap))} | **{Pair(L(s => s.Total - s.Drain - s.StartUp - rs))}** | {Pair(L(s => s.ToSignal))} | {Pair(L(s => s.SupervisorGap - rs))} | {Pair(L(s => s.Detection))} | {Pair(L(s => s.Downtime - s.StartUp - rs))} | {Stats.Median(calls):0} / {Stats.P95(calls):0} | {Pair(L(s => s.CallSeconds))} |");
+                o.AppendLine(inv, $"| {c.Label} | {Pair(L(s => s.Drain))} | {Pair(L(s => s.StartUp))} | {Pair(L(s => s.StartedAt - s.ForkAt))} | {Pair(L(s => s.ExitToFork))} | **{Pair(L(s => s.Overhead - rs))}** | {Pair(L(s => s.ToSignal))} | {Pair(L(s => s.ExitToFork - rs))} | {Pair(L(s => s.Detection))} | {Pair(L(s => s.Downtime - s.StartUp - rs))} | {Stats.Median(calls):0} / {Stats.P95(calls):0} | {Pair(L(s => s.CallSeconds))} |");
             }
 
             o.AppendLine();

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using HermesGateway.Core.Definition;
@@ -33,26 +32,13 @@ internal sealed record RealSample(
     double CallSeconds,
     double ActedAt,
     string? Strategy,
-    double EngineFinishedAt)
+    double EngineFinishedAt) : RestartTimeline(CommandAt, SignalAt, ExitAt, ForkAt, DoneAt)
 {
-    public double Total => DoneAt - CommandAt;
-
-    /// <summary>The gateway's own stop: the stop request (signal) → the process' exit.</summary>
-    public double Drain => ExitAt - SignalAt;
-
-    /// <summary>The gateway's own start-up: systemd's fork of it → its "running" is readable (gateway_state.json renamed into place).</summary>
-    public double StartUp => VisibleAt - ForkAt;
+    /// <summary>The new process' "running" is readable (gateway_state.json renamed into place): the end of its start-up.</summary>
+    public override double ReadyAt => VisibleAt;
 
     /// <summary>Inside the start-up: the gateway's updated_at of "running" → the file in place (its fsync'd temp-file write).</summary>
     public double StateWrite => VisibleAt - RunningAt;
-
-    public double Overhead => Total - Drain - StartUp;
-
-    public double ToSignal => SignalAt - CommandAt;
-
-    public double ExitToFork => ForkAt - ExitAt;
-
-    public double Detection => DoneAt - VisibleAt;
 
     /// <summary>Engine only: "running" in place → its health check saw it (the result's FinishedAt, taken before the result is recorded for joining callers).</summary>
     public double EngineSaw => EngineFinishedAt - VisibleAt;
@@ -737,12 +723,8 @@ internal static class RealReport
     {
         var inv = CultureInfo.InvariantCulture;
         var o = new StringBuilder();
-        string Ms(double seconds) => double.IsNaN(seconds) ? "–" : (seconds * 1000).ToString(Math.Abs(seconds) < 0.1 ? "0.0" : "0", inv);
-        string Med(List<RealSample> l, Func<RealSample, double> f) => Ms(Stats.Median(l.Select(f).ToList()));
-        string P90(List<RealSample> l, Func<RealSample, double> f) => Ms(Stats.P90(l.Select(f).ToList()));
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
+        string Med(List<RealSample> l, Func<RealSample, double> f) => ReportText.Ms(Stats.Median(l.Select(f).ToList()));
+        string P90(List<RealSample> l, Func<RealSample, double> f) => ReportText.Ms(Stats.P90(l.Select(f).ToList()));
         var labels = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [RealBench.EnginePath] = "**ours**: Restart-HermesGateway's engine, module default unit (SIGUSR1 to MainPID, drain wait, `systemctl restart` at the exit, health check)",
@@ -750,12 +732,12 @@ internal static class RealReport
             [RealBench.ShortcutPath] = "the gateway's own systemd shortcut, upstream's unit `hermes-gateway` (SIGUSR1 to MainPID, exit 0, its `systemd-run --user` helper restarts the unit)",
         };
 
-        o.AppendLine(inv, $"Real-gateway restart benchmark: Hermes Agent 0.16.0 (`hermes gateway run`, no platform configured) under systemd 252 in sde2e (user units), {restarts} measured restarts per path after one unmeasured round, interleaved, {gapSeconds:0.#}–{gapSeconds + 0.5:0.#} s (random) between restarts; both units in the same sandbox.");
-        o.AppendLine(inv, $"Machine: {Environment.ProcessorCount} cores{(cpu is null ? string.Empty : ", " + cpu)}; {RuntimeInformation.OSDescription}. One 'systemctl --user show' into the sandbox (nsenter) costs {Ms(showCost)} ms (median).");
-        o.AppendLine("Times in ms, medians unless marked; p90 is nearest rank. Total: the command → the path knows the new PID reports \"running\" (ours: the engine returns; the others: an ideal observer, the moment the gateway's \"running\" is readable). Gateway drain: the stop request (the signal; for systemctl restart, the start of the stop) → the old process' exit (the kernel's, via a pidfd). Gateway start-up: systemd's fork of the new process → its gateway_state.json saying \"running\" for its PID is in place (inotify; the gateway writes a temp file, fsyncs, renames). Overhead = total − drain − start-up.");
-        o.AppendLine();
-        o.AppendLine("| path | total | gateway drain | gateway start-up | **overhead** | overhead p90 |");
-        o.AppendLine("|---|---|---|---|---|---|");
+        ReportText.AppendOpening(
+            o,
+            string.Create(inv, $"Real-gateway restart benchmark: Hermes Agent 0.16.0 (`hermes gateway run`, no platform configured) under systemd 252 in sde2e (user units), {restarts} measured restarts per path after one unmeasured round, interleaved, {gapSeconds:0.#}–{gapSeconds + 0.5:0.#} s (random) between restarts; both units in the same sandbox."),
+            showCost,
+            "Times in ms, medians unless marked; p90 is nearest rank. Total: the command → the path knows the new PID reports \"running\" (ours: the engine returns; the others: an ideal observer, the moment the gateway's \"running\" is readable). Gateway drain: the stop request (the signal; for systemctl restart, the start of the stop) → the old process' exit (the kernel's, via a pidfd). Gateway start-up: systemd's fork of the new process → its gateway_state.json saying \"running\" for its PID is in place (inotify; the gateway writes a temp file, fsyncs, renames). Overhead = total − drain − start-up.");
+        ReportText.AppendTableHead(o, "path", "total", "gateway drain", "gateway start-up", "**overhead**", "overhead p90");
         foreach (var p in RealBench.Paths)
         {
             var l = samples[p];
@@ -765,8 +747,7 @@ internal static class RealReport
         o.AppendLine();
         o.AppendLine("Where the overhead goes (ms, median / p90):");
         o.AppendLine();
-        o.AppendLine("| path | command → stop request | exit → systemd's fork | \"running\" in place → path done | systemctl calls into the sandbox / restart | time in them | not overhead, in the start-up: the gateway's state write (updated_at → in place) |");
-        o.AppendLine("|---|---|---|---|---|---|---|");
+        ReportText.AppendTableHead(o, "path", "command → stop request", "exit → systemd's fork", "\"running\" in place → path done", "systemctl calls into the sandbox / restart", "time in them", "not overhead, in the start-up: the gateway's state write (updated_at → in place)");
         foreach (var p in RealBench.Paths)
         {
             var l = samples[p];
@@ -781,7 +762,7 @@ internal static class RealReport
         {
             var l = samples[p];
             var strategies = string.Join(", ", l.Where(s => s.Strategy is not null).GroupBy(s => s.Strategy!, StringComparer.Ordinal).Select(g => $"'{g.Key}' ×{g.Count()}"));
-            o.AppendLine(inv, $"- {p}: measured {l.Count}, failed {failures[p]}; total min–max {Ms(l.Select(s => s.Total).DefaultIfEmpty(double.NaN).Min())}–{Ms(l.Select(s => s.Total).DefaultIfEmpty(double.NaN).Max())} ms; overhead min–max {Ms(l.Select(s => s.Overhead).DefaultIfEmpty(double.NaN).Min())}–{Ms(l.Select(s => s.Overhead).DefaultIfEmpty(double.NaN).Max())} ms{(strategies.Length == 0 ? string.Empty : "; engine strategies: " + strategies)}.");
+            o.AppendLine(inv, $"- {p}: measured {l.Count}, failed {failures[p]}; total min–max {ReportText.Ms(l.Select(s => s.Total).DefaultIfEmpty(double.NaN).Min())}–{ReportText.Ms(l.Select(s => s.Total).DefaultIfEmpty(double.NaN).Max())} ms; overhead min–max {ReportText.Ms(l.Select(s => s.Overhead).DefaultIfEmpty(double.NaN).Min())}–{ReportText.Ms(l.Select(s => s.Overhead).DefaultIfEmpty(double.NaN).Max())} ms{(strategies.Length == 0 ? string.Empty : "; engine strategies: " + strategies)}.");
         }
 
         var sc = samples[RealBench.SystemctlPath];

@@ -34,25 +34,15 @@ internal sealed record Sample(
     double RunningAt,
     int Calls,
     double CallSeconds,
-    RestartResult? Engine)
+    RestartResult? Engine) : RestartTimeline(CommandAt, SignalAt, ExitAt, ForkAt, DoneAt)
 {
-    /// <summary>The stub's own drain: from handling the signal to its exit.</summary>
-    public double Drain => ExitAt - SignalAt;
-
-    /// <summary>The stub's own start-up: from systemd's fork to "running" (interpreter, imports, start_seconds).</summary>
-    public double StartUp => RunningAt - ForkAt;
+    /// <summary>
+    /// The stub's "running": its start-up runs from systemd's fork to here (interpreter, imports, start_seconds); its
+    /// drain, from handling the signal to its exit.
+    /// </summary>
+    public override double ReadyAt => RunningAt;
 
     public double Downtime => RunningAt - ExitAt;
-
-    public double Total => DoneAt - CommandAt;
-
-    public double ToSignal => SignalAt - CommandAt;
-
-    /// <summary>From the old process' exit to systemd's fork of the new one (RestartSec= plus systemd's own latency).</summary>
-    public double SupervisorGap => ForkAt - ExitAt;
-
-    /// <summary>From the stub's "running" to the method knowing it (its polling).</summary>
-    public double Detection => DoneAt - RunningAt;
 
     /// <summary>How long the old instance had run when it got the signal (for the launchd throttle model).</summary>
     public double RanBeforeSignal => SignalAt - OldForkAt;

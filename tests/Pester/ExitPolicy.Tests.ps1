@@ -245,28 +245,21 @@ Describe 'Test-HermesExitPolicy errors' {
         { Test-HermesExitPolicy -Path (Join-Path $TestDrive 'nope.service') -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPathNotFound,*'
     }
 
-    It 'reports an empty file as HermesFileEmpty' {
-        $f = Join-Path $TestDrive 'empty.service'
-        Set-Content $f ''
-        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileEmpty,*'
-    }
+    It 'reports <What> as <ErrorId>' -ForEach @(
+        @{ What = 'an empty file'; File = 'empty.service'; Content = ''; ErrorId = 'HermesFileEmpty' }
+        @{ What = 'binary garbage'; File = 'garbage.service'; Content = [byte[]](0, 159, 146, 150, 0, 255, 1, 2); ErrorId = 'HermesFileNotText' }
+        @{ What = 'a malformed plist'; File = 'bad.plist'; Content = '<plist version="1.0"><dict><key>Label</key></dict></plist>'; ErrorId = 'HermesPlistMalformed' }
+        @{ What = 'a file of no known kind'; File = 'mystery.txt'; Content = 'hello world'; ErrorId = 'HermesPlatformUnknown' }
+    ) {
+        $f = Join-Path $TestDrive $File
+        if ($Content -is [byte[]]) {
+            [System.IO.File]::WriteAllBytes($f, $Content)
+        }
+        else {
+            Set-Content $f $Content
+        }
 
-    It 'reports binary garbage as HermesFileNotText' {
-        $f = Join-Path $TestDrive 'garbage.service'
-        [System.IO.File]::WriteAllBytes($f, [byte[]](0, 159, 146, 150, 0, 255, 1, 2))
-        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesFileNotText,*'
-    }
-
-    It 'reports a malformed plist as HermesPlistMalformed' {
-        $f = Join-Path $TestDrive 'bad.plist'
-        Set-Content $f '<plist version="1.0"><dict><key>Label</key></dict></plist>'
-        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPlistMalformed,*'
-    }
-
-    It 'reports a file of no known kind as HermesPlatformUnknown' {
-        $f = Join-Path $TestDrive 'mystery.txt'
-        Set-Content $f 'hello world'
-        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId 'HermesPlatformUnknown,*'
+        { Test-HermesExitPolicy -Path $f -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
     }
 
     It 'reports event parameters without -Event as HermesEventInvalid' {

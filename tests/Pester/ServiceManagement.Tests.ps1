@@ -11,6 +11,18 @@ BeforeAll {
     $script:testHome = $env:HOME
     $script:unitDir = Join-Path $testHome '.config/systemd/user'
     $script:agentDir = Join-Path $testHome 'Library/LaunchAgents'
+
+    # What Get-HermesService must say of upstream's one definition on either platform; returns it for the rest.
+    function Get-UpstreamServiceJudged([string] $Name, [string] $Platform, [string] $Scope) {
+        $s = @(Get-HermesService)
+        $s.Count | Should -Be 1
+        $s[0].Name | Should -Be $Name
+        $s[0].Platform | Should -Be $Platform
+        $s[0].Scope | Should -Be $Scope
+        $s[0].Drift | Should -Not -Be 'none'
+        $s[0].Policy | Should -Match '^\d+/\d+ ok$'
+        $s[0]
+    }
 }
 
 AfterAll {
@@ -83,17 +95,11 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
     }
 
     It 'Get-HermesService finds upstream''s unit and judges it' {
-        $s = @(Get-HermesService)
-        $s.Count | Should -Be 1
-        $s[0] | Should -BeOfType ([HermesGateway.Core.Service.HermesService])
-        $s[0].Name | Should -Be 'hermes-gateway'
-        $s[0].Platform | Should -Be 'Systemd'
-        $s[0].Scope | Should -Be 'User'
-        $s[0].InstalledByModule | Should -BeFalse
-        $s[0].Drift | Should -Not -Be 'none'
-        ($s[0].DriftChanges | Where-Object Setting -EQ 'ExecStop').Kind | Should -Be 'Added'
-        $s[0].Policy | Should -Match '^\d+/\d+ ok$'
-        $s[0].State | Should -BeLike 'unknown*'
+        $s = Get-UpstreamServiceJudged -Name hermes-gateway -Platform Systemd -Scope User
+        $s | Should -BeOfType ([HermesGateway.Core.Service.HermesService])
+        $s.InstalledByModule | Should -BeFalse
+        ($s.DriftChanges | Where-Object Setting -EQ 'ExecStop').Kind | Should -Be 'Added'
+        $s.State | Should -BeLike 'unknown*'
     }
 
     It 'Get-HermesService filters by name with wildcards and reports a missing exact name as HermesServiceNotFound' {
@@ -201,13 +207,7 @@ Describe 'Service cmdlets on launchd' -Skip:(-not $IsMacOS) {
     }
 
     It 'Get-HermesService finds upstream''s agent and judges it' {
-        $s = @(Get-HermesService)
-        $s.Count | Should -Be 1
-        $s[0].Name | Should -Be 'ai.hermes.gateway'
-        $s[0].Platform | Should -Be 'Launchd'
-        $s[0].Scope | Should -Be 'Agent'
-        $s[0].Drift | Should -Not -Be 'none'
-        $s[0].Policy | Should -Match '^\d+/\d+ ok$'
+        Get-UpstreamServiceJudged -Name ai.hermes.gateway -Platform Launchd -Scope Agent | Out-Null
     }
 
     It 'Install-HermesService -WhatIf over it writes nothing' {

@@ -193,6 +193,16 @@ def atomic_write_json(path, data):
     os.replace(temp, path)
 
 
+def flush_and_exit(code):
+    """Flushes stdout and stderr where they still can be, then ends the process at once: no handlers, no atexit."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
 class Stub:
     def __init__(self, home, argv, profile, supervised):
         self.home = home
@@ -375,12 +385,7 @@ class Stub:
             self.remove_pid_file()
             self.event("exit", code=code, reason=reason)
         finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                pass
-            os._exit(code)
+            flush_and_exit(code)
 
     def crash(self, core_dump):
         """Dies of a real SIGSEGV: no faulthandler, default disposition, nothing written after the event."""
@@ -497,6 +502,22 @@ def sleep_until_next(stub, deadlines):
             pass
 
 
+def next_deadlines(knobs, stopping, starting, began, running_since, drain_until):
+    """The run loops' deadlines: the end of start-up and a running stub's crash or exit (none of them once a stop or
+    restart began), and the end of the drain."""
+    deadlines = []
+    if not stopping and starting:
+        deadlines.append(began + knobs["start_seconds"])
+    if not stopping and running_since is not None:
+        if knobs["mode"] == "crash":
+            deadlines.append(running_since + knobs["crash_after_seconds"])
+        if knobs["mode"] == "exit":
+            deadlines.append(running_since + knobs["exit_after_seconds"])
+    if drain_until is not None:
+        deadlines.append(drain_until)
+    return deadlines
+
+
 def run(stub, knobs, fail_this_start, fail_left):
     mode = knobs["mode"]
     hang = mode == "hang_in_drain"
@@ -575,17 +596,8 @@ def run(stub, knobs, fail_this_start, fail_left):
             stub.finish(outcome[0], outcome[1])
 
         # Sleep until the next deadline, a signal (wakeup fd) or the watcher (same pipe).
-        deadlines = []
-        if outcome is None and stub.state == "starting":
-            deadlines.append(began + knobs["start_seconds"])
-        if outcome is None and running_since is not None:
-            if mode == "crash":
-                deadlines.append(running_since + knobs["crash_after_seconds"])
-            if mode == "exit":
-                deadlines.append(running_since + knobs["exit_after_seconds"])
-        if drain_until is not None:
-            deadlines.append(drain_until)
-        sleep_until_next(stub, deadlines)
+        sleep_until_next(stub, next_deadlines(knobs, outcome is not None, stub.state == "starting", began,
+                                              running_since, drain_until))
 
 
 # ------------------------------------------------------------------------------------------ contract hermes-0.16
@@ -778,38 +790,37 @@ def restart_exit_code_016():
     return 0
 
 
-def read_json_object_016(path):
-    """status.py _read_json_file: None when absent, unreadable, empty, not JSON or not an object."""
+NOT_JSON = object()
+
+
+def read_json_text_016(path):
+    """What status.py's two readers share: (the stripped text, its JSON value); (None, None) when the file is absent,
+    unreadable or empty, (text, NOT_JSON) when the text is not JSON."""
     if not os.path.exists(path):
-        return None
+        return None, None
     try:
         with open(path, encoding="utf-8") as handle:
             raw = handle.read().strip()
     except (OSError, UnicodeDecodeError):
-        return None
+        return None, None
     if not raw:
-        return None
+        return None, None
     try:
-        payload = json.loads(raw)
+        return raw, json.loads(raw)
     except ValueError:
-        return None
+        return raw, NOT_JSON
+
+
+def read_json_object_016(path):
+    """status.py _read_json_file: None when absent, unreadable, empty, not JSON or not an object."""
+    _, payload = read_json_text_016(path)
     return payload if isinstance(payload, dict) else None
 
 
 def read_pid_record_016(path):
     """status.py _read_pid_record: a JSON object, or a bare integer PID."""
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not raw:
-        return None
-    try:
-        payload = json.loads(raw)
-    except ValueError:
+    raw, payload = read_json_text_016(path)
+    if payload is NOT_JSON:
         try:
             return {"pid": int(raw)}
         except ValueError:
@@ -1109,6 +1120,37 @@ class Stub016(Stub):
 
     # ---- markers (status.py:807-862 and 948-1007)
 
+    def fresh_marker_target_016(self, name, kind, by, record):
+        """The checks both marker readers make on a parsed marker: (target_pid, target_start_time) when it is
+        well-formed and fresh; None, after deleting it and logging why, when it is malformed or stale."""
+        try:
+            target_pid = int(record["target_pid"])
+            target_start = record.get("target_start_time")
+            written_at = record.get("written_at") or ""
+        except (KeyError, TypeError, ValueError):
+            deleted = self.unlink_quietly(name)
+            self.event("marker", kind=kind, by=by, matched=False,
+                       reason="malformed: target_pid missing or not an integer", deleted=deleted)
+            return None
+        if marker_is_stale_016(written_at):
+            deleted = self.unlink_quietly(name)
+            self.event("marker", kind=kind, by=by, matched=False,
+                       reason="stale: written_at older than 60 s, without a timezone or not an ISO time",
+                       deleted=deleted)
+            return None
+        return target_pid, target_start
+
+    def marker_names_self_016(self, target_pid, target_start):
+        """(matched, reason): a marker names this process when its PID is ours and, where both are known, so is the
+        process start time."""
+        if target_pid != self.pid:
+            return False, "names pid %d" % target_pid
+        our_start = process_start_time(self.pid)
+        if target_start is not None and our_start is not None:
+            matched = target_start == our_start
+            return matched, "names this process" if matched else "start time %r is not %d" % (target_start, our_start)
+        return True, "names this process (pid only)"
+
     def consume_marker_016(self, name, by):
         """status.py _consume_pid_marker_for_self: True when the marker names this process. A parseable marker is
         deleted whether or not it matches; an unparsable, empty or non-object one is left on disk."""
@@ -1121,29 +1163,10 @@ class Stub016(Stub):
                     reason = "absent" if not os.path.exists(path) else "unparsable, empty or not an object: left alone"
                     self.event("marker", kind=kind, by=by, matched=False, reason=reason, deleted=False)
                     return False
-                try:
-                    target_pid = int(record["target_pid"])
-                    target_start = record.get("target_start_time")
-                    written_at = record.get("written_at") or ""
-                except (KeyError, TypeError, ValueError):
-                    deleted = self.unlink_quietly(name)
-                    self.event("marker", kind=kind, by=by, matched=False,
-                               reason="malformed: target_pid missing or not an integer", deleted=deleted)
+                target = self.fresh_marker_target_016(name, kind, by, record)
+                if target is None:
                     return False
-                if marker_is_stale_016(written_at):
-                    deleted = self.unlink_quietly(name)
-                    self.event("marker", kind=kind, by=by, matched=False,
-                               reason="stale: written_at older than 60 s, without a timezone or not an ISO time",
-                               deleted=deleted)
-                    return False
-                our_start = process_start_time(self.pid)
-                if target_pid != self.pid:
-                    matched, reason = False, "names pid %d" % target_pid
-                elif target_start is not None and our_start is not None:
-                    matched = target_start == our_start
-                    reason = "names this process" if matched else "start time %r is not %d" % (target_start, our_start)
-                else:
-                    matched, reason = True, "names this process (pid only)"
+                matched, reason = self.marker_names_self_016(*target)
                 deleted = self.unlink_quietly(name)  # status.py:857-860: consumed whether or not it matches
                 self.event("marker", kind=kind, by=by, matched=matched, reason=reason, deleted=deleted)
                 return matched
@@ -1159,27 +1182,11 @@ class Stub016(Stub):
             record = read_json_object_016(path)
             if not record:
                 return False
-            try:
-                target_pid = int(record["target_pid"])
-                target_start = record.get("target_start_time")
-                written_at = record.get("written_at") or ""
-            except (KeyError, TypeError, ValueError):
-                deleted = self.unlink_quietly(PLANNED_STOP_MARKER)
-                self.event("marker", kind="planned-stop", by="watcher", matched=False,
-                           reason="malformed: target_pid missing or not an integer", deleted=deleted)
+            target = self.fresh_marker_target_016(PLANNED_STOP_MARKER, "planned-stop", "watcher", record)
+            if target is None:
                 return False
-            if marker_is_stale_016(written_at):
-                deleted = self.unlink_quietly(PLANNED_STOP_MARKER)
-                self.event("marker", kind="planned-stop", by="watcher", matched=False,
-                           reason="stale: written_at older than 60 s, without a timezone or not an ISO time",
-                           deleted=deleted)
-                return False
-            if target_pid != self.pid:
-                return False
-            our_start = process_start_time(self.pid)
-            if target_start is not None and our_start is not None:
-                return target_start == our_start
-            return True
+            matched, _ = self.marker_names_self_016(*target)
+            return matched
 
     def watch_markers_016(self, interval):
         """run.py _run_planned_stop_watcher: while running and not draining, a planned-stop marker naming this
@@ -1228,12 +1235,7 @@ class Stub016(Stub):
         """The last record, then the exit. No watchdog in 0.16: nothing else ends the process."""
         self.watcher_stop.set()
         self.event("exit", code=code, reason=reason)
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        os._exit(code)
+        flush_and_exit(code)
 
     def end_without_teardown(self, code, reason):
         """A return from start_gateway before or without runner.stop(): atexit removes gateway.pid, the lock is
@@ -1378,17 +1380,8 @@ def run_016(stub, knobs, fail_this_start, fail_left):
         if stop_reason is not None and drain_until is not None and now >= drain_until:
             stub.finish_stop(stop_reason)
 
-        deadlines = []
-        if stop_reason is None and stub.state == "starting":
-            deadlines.append(began + knobs["start_seconds"])
-        if stop_reason is None and running_since is not None:
-            if mode == "crash":
-                deadlines.append(running_since + knobs["crash_after_seconds"])
-            if mode == "exit":
-                deadlines.append(running_since + knobs["exit_after_seconds"])
-        if drain_until is not None:
-            deadlines.append(drain_until)
-        sleep_until_next(stub, deadlines)
+        sleep_until_next(stub, next_deadlines(knobs, stop_reason is not None, stub.state == "starting", began,
+                                              running_since, drain_until))
 
 
 def main_016(argv):
@@ -1438,24 +1431,35 @@ def main_016(argv):
         stub.event("exit", code=1, reason="gateway already running (PID %d)" % other)
         return 1
 
+    loaded = queue_signals_then_load_knobs(stub, home)  # 0.16 has no SIGHUP handler either
+    if loaded is None:
+        return EX_STUB_USAGE
+    knobs, fail_this_start, fail_left = loaded
+    knobs["contract"] = CONTRACT_016
+    stub.echo = knobs["echo"]
+    run_016(stub, knobs, fail_this_start, fail_left)
+    return 0  # not reached: run_016() ends the process
+
+
+def queue_signals_then_load_knobs(stub, home):
+    """How both contracts begin a run. Handlers first (before any file says this process exists): they only queue the
+    signal number and wake the loop; SIGHUP keeps its default, since the gateway has no handler for it and dies of it.
+    Then the knobs: load_knobs's (knobs, fail_this_start, fail_next_starts_left), or None once a bad knob is
+    reported."""
     def on_signal(signum, _frame):
         stub.pending_signals.append(signum)
 
     signal.set_wakeup_fd(stub.wake_w, warn_on_full_buffer=False)
     for signum in SIGNAL_NAMES:
         signal.signal(signum, on_signal)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # no SIGHUP handler in 0.16 either
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
     try:
-        knobs, fail_this_start, fail_left = load_knobs(home)
+        return load_knobs(home)
     except (StubError, OSError) as error:
         stub.event("stub_error", message=str(error))
         sys.stderr.write("stub-gateway: %s\n" % error)
-        return EX_STUB_USAGE
-    knobs["contract"] = CONTRACT_016
-    stub.echo = knobs["echo"]
-    run_016(stub, knobs, fail_this_start, fail_left)
-    return 0  # not reached: run_016() ends the process
+        return None
 
 
 def main(argv):
@@ -1480,21 +1484,10 @@ def main(argv):
     os.makedirs(home, exist_ok=True)
     stub = Stub(home, list(argv), profile, is_supervised(external_supervisor))
 
-    # Handlers first (before any file says this process exists); they only queue the signal number.
-    def on_signal(signum, _frame):
-        stub.pending_signals.append(signum)
-
-    signal.set_wakeup_fd(stub.wake_w, warn_on_full_buffer=False)
-    for signum in SIGNAL_NAMES:
-        signal.signal(signum, on_signal)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # the gateway has no SIGHUP handler: it dies of it
-
-    try:
-        knobs, fail_this_start, fail_left = load_knobs(home)
-    except (StubError, OSError) as error:
-        stub.event("stub_error", message=str(error))
-        sys.stderr.write("stub-gateway: %s\n" % error)
+    loaded = queue_signals_then_load_knobs(stub, home)
+    if loaded is None:
         return EX_STUB_USAGE
+    knobs, fail_this_start, fail_left = loaded
     stub.echo = knobs["echo"]
     run(stub, knobs, fail_this_start, fail_left)
     return 0  # not reached: run() ends the process

@@ -244,6 +244,15 @@ internal static class DifferentialCatalog
             Add(name, unit ?? [], service, payload, [], ignoreFailure, watch);
         }
 
+        // One case per payload, in the order given, all with the same [Service] lines.
+        void EndsEach(string service, params Payload[] payloads)
+        {
+            foreach (var payload in payloads)
+            {
+                Ends(service, payload);
+            }
+        }
+
         void On(string service, Payload payload, params Trigger[] triggers)
         {
             var events = string.Join(" then ", triggers.Select(t => t.ToEvent().Describe()));
@@ -259,26 +268,13 @@ internal static class DifferentialCatalog
         }
 
         // Every Restart= value against a clean exit, an exit code, a clean signal and an unclean signal.
-        Ends("Restart=no", Payload.Exits(3));
-        Ends("Restart=no", Payload.Exits(0));
-        Ends("Restart=no", Payload.Dies(UnixSignal.SIGSEGV));
-        Ends("Restart=on-success", Payload.Exits(0));
-        Ends("Restart=on-success", Payload.Exits(3));
-        Ends("Restart=on-success", Payload.Dies(UnixSignal.SIGTERM));
-        Ends("Restart=on-failure", Payload.Exits(3));
-        Ends("Restart=on-failure", Payload.Exits(0));
-        Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGKILL));
-        Ends("Restart=on-abnormal", Payload.Exits(3));
-        Ends("Restart=on-abnormal", Payload.Dies(UnixSignal.SIGKILL));
-        Ends("Restart=on-abnormal", Payload.Dies(UnixSignal.SIGTERM));
-        Ends("Restart=on-watchdog", Payload.Dies(UnixSignal.SIGKILL));
-        Ends("Restart=on-watchdog", Payload.Exits(3));
-        Ends("Restart=on-abort", Payload.Dies(UnixSignal.SIGSEGV));
-        Ends("Restart=on-abort", Payload.Exits(3));
-        Ends("Restart=on-abort", Payload.Dies(UnixSignal.SIGTERM));
-        Ends("Restart=always", Payload.Exits(0));
-        Ends("Restart=always", Payload.Exits(3));
-        Ends("Restart=always", Payload.Dies(UnixSignal.SIGTERM));
+        EndsEach("Restart=no", Payload.Exits(3), Payload.Exits(0), Payload.Dies(UnixSignal.SIGSEGV));
+        EndsEach("Restart=on-success", Payload.Exits(0), Payload.Exits(3), Payload.Dies(UnixSignal.SIGTERM));
+        EndsEach("Restart=on-failure", Payload.Exits(3), Payload.Exits(0), Payload.Dies(UnixSignal.SIGKILL));
+        EndsEach("Restart=on-abnormal", Payload.Exits(3), Payload.Dies(UnixSignal.SIGKILL), Payload.Dies(UnixSignal.SIGTERM));
+        EndsEach("Restart=on-watchdog", Payload.Dies(UnixSignal.SIGKILL), Payload.Exits(3));
+        EndsEach("Restart=on-abort", Payload.Dies(UnixSignal.SIGSEGV), Payload.Exits(3), Payload.Dies(UnixSignal.SIGTERM));
+        EndsEach("Restart=always", Payload.Exits(0), Payload.Exits(3), Payload.Dies(UnixSignal.SIGTERM));
 
         // Clean signals (SIGHUP, SIGINT, SIGTERM, SIGPIPE) against unclean ones.
         Ends("Restart=on-failure", Payload.Dies(UnixSignal.SIGHUP));
