@@ -170,7 +170,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         var startTime = status.Pid is { } running ? processes.StartTime(running) : null;
         if (status.Pid is { } pid && hermesHome is not null)
         {
-            PlannedStop.TryMark(hermesHome, pid, startTime, target, host);
+            PlannedStop.MarkAndLetStop(hermesHome, pid, startTime, target, processes, host);
         }
 
         launchctl.Bootout(target, ct);

@@ -1,4 +1,5 @@
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Service;
@@ -21,6 +22,28 @@ internal static class PlannedStop
         {
             host.WriteWarning($"The planned-stop marker for {what} (PID {pid}) could not be written ({e.Message}); it is stopped anyway, and the gateway will see the stop as unplanned.");
             return null;
+        }
+    }
+
+    /// <summary>How long a stop the gateway began itself is waited for before the supervisor is asked to stop it anyway.</summary>
+    public static readonly TimeSpan MaxOwnStopWait = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Marks the stop of <paramref name="pid"/> as planned and, when the gateway takes the marker and stops by itself
+    /// (Hermes 0.16 does within about 0.5 s), waits for that stop to end, so the supervisor's own stop (SIGTERM) does
+    /// not hit it midway, which would make it exit 1. Under any supervisor, before its stop.
+    /// </summary>
+    public static void MarkAndLetStop(string hermesHome, int pid, long? startTime, string what, IProcessTable processes, IEngineHost host)
+    {
+        if (TryMark(hermesHome, pid, startTime, what, host) is not { } marker)
+        {
+            return;
+        }
+
+        host.WriteVerbose($"Planned-stop marker for PID {pid} written to {marker}.");
+        if (PlannedStopMarker.LetGatewayStop(hermesHome, pid, startTime, processes, MaxOwnStopWait, host.Cancellation))
+        {
+            host.WriteVerbose($"PID {pid} took the marker and stopped by itself.");
         }
     }
 }

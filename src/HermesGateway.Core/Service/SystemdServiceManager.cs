@@ -226,15 +226,7 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
             else
             {
                 // The PID comes from systemd itself (MainPID), so the marker can only name the service's process.
-                var startTime = processes.StartTime(status.MainPid);
-                if (PlannedStop.TryMark(hermesHome, status.MainPid, startTime, unit, host) is { } marker)
-                {
-                    host.WriteVerbose($"Planned-stop marker for PID {status.MainPid} written to {marker}.");
-                    if (PlannedStopMarker.LetGatewayStop(hermesHome, status.MainPid, startTime, processes, MaxOwnStopWait, host.Cancellation))
-                    {
-                        host.WriteVerbose($"PID {status.MainPid} took the marker and stopped by itself.");
-                    }
-                }
+                PlannedStop.MarkAndLetStop(hermesHome, status.MainPid, processes.StartTime(status.MainPid), unit, processes, host);
             }
         }
 
@@ -248,9 +240,6 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
             systemctl.ResetFailed(unit, host.Cancellation);
         }
     }
-
-    /// <summary>How long a stop the gateway began itself is waited for before systemd is asked to stop the unit anyway.</summary>
-    private static readonly TimeSpan MaxOwnStopWait = TimeSpan.FromMinutes(5);
 
     public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
     {
