@@ -61,6 +61,9 @@
 - Results are values: Restart-HermesGateway's result names its Kind (Graceful, Escalated, Forced, Start, HandOff)
   and the HelperJob it was handed to; an action declined by -WhatIf or at -Confirm returns nothing (Uninstall's
   result lost its Removed flag). Engine objects for -InputObject come from [HermesGateway.Core.Definition.ServiceFormats]::Read.
+- A service installed under a name of your choosing (-Name relay-gateway) is found again by Get-HermesService and
+  every cmdlet that selects by -Name: the module recognises its own files by their checksum line, reading only the
+  head of a regular file (never a link or a FIFO) in the unit and agent folders.
 '@
         }
     }

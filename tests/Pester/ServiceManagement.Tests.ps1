@@ -200,6 +200,29 @@ Describe 'Service cmdlets on systemd' -Skip:(-not $IsLinux) {
     }
 }
 
+Describe 'Every service the module installed is found again' -Skip:$IsMacOS {
+    It 'finds a unit installed with a custom -Name, and not a hand-written unit beside it' {
+        # The unit as Install-HermesService -Name relay-gateway writes it: rendered, with the module's checksum line.
+        $d = New-HermesServiceDefinition -Name relay-gateway -Executable /usr/local/bin/hermes
+        $relay = Join-Path $unitDir 'relay-gateway.service'
+        $nginx = Join-Path $unitDir 'nginx.service'
+        New-Item -ItemType Directory -Path $unitDir -Force | Out-Null
+        [HermesGateway.Core.Service.FileStamp]::Apply($d.Render(), 'Systemd') | Set-Content -LiteralPath $relay -NoNewline
+        "[Service]`nExecStart=/usr/sbin/nginx`n" | Set-Content -LiteralPath $nginx -NoNewline
+        try {
+            $s = @(Get-HermesService -Name relay-gateway -ErrorAction Stop)
+            $s.Count | Should -Be 1
+            $s[0].Path | Should -Be $relay
+            $s[0].InstalledByModule | Should -BeTrue
+            (Get-HermesService).Name | Should -Contain 'relay-gateway'
+            { Get-HermesService -Name nginx -ErrorAction Stop } | Should -Throw -ErrorId 'HermesServiceNotFound,*'
+        }
+        finally {
+            Remove-Item -LiteralPath $relay, $nginx
+        }
+    }
+}
+
 Describe 'Service cmdlets on launchd' -Skip:(-not $IsMacOS) {
     BeforeAll {
         New-Item -ItemType Directory -Path $agentDir -Force | Out-Null

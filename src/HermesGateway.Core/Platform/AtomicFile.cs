@@ -122,6 +122,34 @@ public static partial class AtomicFile
         }
     }
 
+    /// <summary>
+    /// The first bytes (at most <paramref name="count"/>) of <paramref name="path"/> when it is a regular file (not a
+    /// link, not a FIFO or device) in a directory that is not a link; null otherwise. For a look at a file's head in a
+    /// directory another account owns: nothing is followed, and nothing can make the read block.
+    /// </summary>
+    public static byte[]? ReadRegularHead(string path, int count)
+    {
+        try
+        {
+            var (dir, name) = Split(path);
+            using var directory = NativeFiles.OpenDirectory(dir);
+            using var file = NativeFiles.TryOpenRead(directory, name);
+            if (file is null)
+            {
+                return null;
+            }
+
+            _ = NativeFiles.Size(file, path); // refuses what cannot be sought: a FIFO, a socket
+            var head = new byte[count];
+            var read = RandomAccess.Read(file, head, 0);
+            return head[..read];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The names <see cref="Backup(string, DateTimeOffset, UnixFileMode?, int)"/> gives, and the "-N" ones of earlier versions.</summary>
     public static bool IsBackupOf(string fileName, string backupName) =>
         backupName.Length > fileName.Length + 1 && backupName.StartsWith(fileName + ".", StringComparison.Ordinal)

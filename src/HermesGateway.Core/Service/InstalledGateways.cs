@@ -8,8 +8,9 @@ namespace HermesGateway.Core.Service;
 public sealed record InstalledGateway(string Name, ServicePlatform Platform, ServiceScope Scope, string Path);
 
 /// <summary>
-/// The installed gateways that <see cref="ServiceInstaller.Find"/> would return, from the directory listings alone:
-/// no file is parsed and no supervisor is asked for a state, so this is fast enough for tab completion.
+/// The installed gateways that <see cref="ServiceInstaller.Find"/> would return, from the directory listings and at
+/// most the first few KiB of a file not named after Hermes (for the module's checksum line): no file is parsed and no
+/// supervisor is asked for a state, so this is fast enough for tab completion.
 /// </summary>
 public static class InstalledGateways
 {
@@ -41,7 +42,8 @@ public static class InstalledGateways
 
     /// <summary>
     /// The gateway files in the directories of one supervisor, directory by directory (user scope first), by name within
-    /// one: this module's and upstream's, named after Hermes' own base name. The name is the file's, as -Name matches it.
+    /// one: upstream's, named after Hermes' own base name, and every file this module wrote, whatever its name (its
+    /// checksum line says so). The name is the file's, as -Name matches it.
     /// </summary>
     public static IEnumerable<InstalledGateway> In(IServiceManager manager)
     {
@@ -53,12 +55,26 @@ public static class InstalledGateways
                 continue;
             }
 
-            foreach (var file in Directory.EnumerateFiles(directory, format.BaseName + "*" + format.Extension).Order(StringComparer.Ordinal))
+            foreach (var file in Directory.EnumerateFiles(directory, "*" + format.Extension).Order(StringComparer.Ordinal))
             {
-                yield return new InstalledGateway(System.IO.Path.GetFileNameWithoutExtension(file), manager.Platform, scope, file);
+                var name = System.IO.Path.GetFileNameWithoutExtension(file);
+                if (name.StartsWith(format.BaseName, StringComparison.Ordinal) || WrittenByThisModule(file))
+                {
+                    yield return new InstalledGateway(name, manager.Platform, scope, file);
+                }
             }
         }
     }
+
+    /// <summary>How much of a file's head is read to find the checksum line (near the top: line 2 of a unit, 3 of a plist).</summary>
+    private const int StampSearch = 4096;
+
+    /// <summary>
+    /// Whether the file carries this module's checksum line. Only the head of a regular file is read, never through a
+    /// link and never blocking (a FIFO planted in another account's unit folder is passed over).
+    /// </summary>
+    private static bool WrittenByThisModule(string file) =>
+        AtomicFile.ReadRegularHead(file, StampSearch) is { } head && FileStamp.HasStamp(System.Text.Encoding.UTF8.GetString(head));
 
     /// <summary>Listing needs no systemctl or launchctl; running one would be a bug, so it is refused loudly.</summary>
     private sealed class NoProcesses : IProcessRunner

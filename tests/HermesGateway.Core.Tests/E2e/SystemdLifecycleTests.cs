@@ -122,6 +122,51 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         Assert.Empty(installer.Find(n => n == definition.Name));
     }
 
+    /// <summary>Issue 13, item 1: a unit installed under a name of the admin's choosing is found again and managed.</summary>
+    [SystemdSandboxTheory]
+    [InlineData(ServiceScope.User)]
+    [InlineData(ServiceScope.System)]
+    public void A_unit_installed_under_a_custom_name_is_found_stopped_started_and_uninstalled(ServiceScope scope)
+    {
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, $"relay-{scope}".ToLowerInvariant());
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0}");
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
+        {
+            Platform = ServicePlatform.Systemd,
+            Scope = scope,
+            Name = $"relay-e2e{scope}".ToLowerInvariant(),
+            Executable = Stub,
+            HermesHome = home,
+            User = scope == ServiceScope.System ? "hermes" : null,
+        });
+        var runner = sandbox.Runner();
+        var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
+        var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
+        var unit = definition.FileName;
+        var host = new TestHost();
+        installer.Install(new InstallRequest(definition, Start: true), host);
+        var running = WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after install");
+
+        var found = Assert.Single(installer.Find(n => n == definition.Name));
+        Assert.Equal((scope, running.MainPid, true), (found.Scope, found.Pid, found.InstalledByModule));
+
+        installer.Stop(found.Identity, host);
+        Assert.Equal("inactive", WaitFor(systemctl, unit, s => s.ActiveState == "inactive", "stopped").ActiveState);
+        installer.Start(Assert.Single(installer.Find(n => n == definition.Name)).Identity, host);
+        WaitFor(systemctl, unit, s => s.IsRunning && GatewayRunning(home, s.MainPid), "running after start");
+
+        Assert.NotNull(installer.Uninstall(Assert.Single(installer.Find(n => n == definition.Name)).Identity, host));
+        Assert.False(File.Exists(found.Path));
+        Assert.Empty(installer.Find(n => n == definition.Name));
+    }
+
     private static SystemdUnitStatus WaitFor(SystemctlClient systemctl, string unit, Func<SystemdUnitStatus, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

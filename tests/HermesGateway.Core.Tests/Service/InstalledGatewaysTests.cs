@@ -48,6 +48,52 @@ public sealed class InstalledGatewaysTests : IDisposable
     }
 
     [Fact]
+    public void A_unit_or_plist_this_module_wrote_is_found_under_any_name_and_a_hand_written_one_is_not()
+    {
+        // Written as Install-HermesService writes them: the rendered file with the module's checksum line.
+        string Installed(ServicePlatform platform, string directory, string name)
+        {
+            var d = ServiceDefinitionFactory.Create(new DefinitionRequest
+            {
+                Platform = platform, Name = name, Executable = "/usr/local/bin/hermes", HomeDirectory = Path.Combine(dir.Path, "home"),
+            });
+            return Touch(directory, d.FileName, FileStamp.Apply(ServiceFiles.Render(d), platform));
+        }
+
+        var relay = Installed(ServicePlatform.Systemd, UserUnits, "relay-gateway");
+        var edited = Installed(ServicePlatform.Systemd, SystemUnits, "edge");
+        File.AppendAllText(edited, "# an admin's note\n"); // edited after the install: still the module's file
+        Touch(UserUnits, "nginx.service");
+        var agent = Installed(ServicePlatform.Launchd, Agents, "com.example.relay");
+        Touch(Agents, "com.example.other.plist", "<plist/>");
+
+        Assert.Equal(
+            [
+                new InstalledGateway("edge", ServicePlatform.Systemd, ServiceScope.System, edited),
+                new InstalledGateway("relay-gateway", ServicePlatform.Systemd, ServiceScope.User, relay),
+            ],
+            InstalledGateways.List(Environment()));
+        Assert.Equal(
+            [new InstalledGateway("com.example.relay", ServicePlatform.Launchd, ServiceScope.Agent, agent)],
+            InstalledGateways.List(Environment(macOS: true)));
+    }
+
+    [Fact]
+    public async Task A_fifo_or_a_link_named_like_a_unit_is_passed_over_without_blocking_the_listing()
+    {
+        Directory.CreateDirectory(UserUnits);
+        var fifo = Path.Combine(UserUnits, "trap.service");
+        Assert.Equal(0, Programs.Run("mkfifo", [fifo], TimeSpan.FromSeconds(10)).ExitCode);
+        var target = Touch(SystemUnits, "elsewhere.txt", FileStamp.Apply("[Service]\nExecStart=/bin/true\n", ServicePlatform.Systemd));
+        File.CreateSymbolicLink(Path.Combine(UserUnits, "linked.service"), target);
+
+        // A listing that blocked on the FIFO would time out here.
+        var listed = await Task.Run(() => InstalledGateways.List(Environment())).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(listed);
+    }
+
+    [Fact]
     public void Files_that_are_not_gateway_units_are_not_listed()
     {
         Touch(UserUnits, "hermes-gateway-work.service");
