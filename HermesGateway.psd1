@@ -64,6 +64,11 @@
 - A service installed under a name of your choosing (-Name relay-gateway) is found again by Get-HermesService and
   every cmdlet that selects by -Name: the module recognises its own files by their checksum line, reading only the
   head of a regular file (never a link or a FIFO) in the unit and agent folders.
+- For scripts that name the engine's types: LaunchdDomain and LaunchdDomainKind are in HermesGateway.Core.Policy,
+  UnitDiagnostic and DiagnosticSeverity in .Errors, ProcessEnding and ProcessStartTime in .Platform, the service managers
+  and RestartLock in .Service; ServicePlatforms.Native is ServiceFormats.Native; a read unit is a SystemdConfiguration.
+- Install-HermesService warns when the file would not meet a lifecycle scenario (a stop timeout shorter than the drain,
+  for one), and -Name takes a unit's or plist's file name too ('relay.service' is the unit relay, not relay.service.service).
 '@
         }
     }

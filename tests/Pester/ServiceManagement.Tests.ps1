@@ -215,6 +215,7 @@ Describe 'Every service the module installed is found again' -Skip:$IsMacOS {
             $s[0].Path | Should -Be $relay
             $s[0].InstalledByModule | Should -BeTrue
             (Get-HermesService).Name | Should -Contain 'relay-gateway'
+            (Get-HermesService -Name relay-gateway.service -ErrorAction Stop).Path | Should -Be $relay # the name as systemctl takes it
             { Get-HermesService -Name nginx -ErrorAction Stop } | Should -Throw -ErrorId 'HermesServiceNotFound,*'
         }
         finally {

@@ -50,7 +50,10 @@ public static partial class ServiceDefinitionFactory
                 $"Profile '{r.Profile}' does not match Hermes' profile rule ^[a-z0-9][a-z0-9_-]{{0,63}}$.", r.Profile);
         }
 
-        var name = r.Name ?? DefaultName(r.Platform, r.Profile);
+        // "relay.service" names the unit relay, as systemctl reads it (not relay.service.service).
+        var name = r.Name is { } given && given.Length > format.Extension.Length && given.EndsWith(format.Extension, StringComparison.Ordinal)
+            ? given[..^format.Extension.Length]
+            : r.Name ?? DefaultName(r.Platform, r.Profile);
         format.ValidateName(name);
 
         if (system && string.IsNullOrEmpty(r.User))

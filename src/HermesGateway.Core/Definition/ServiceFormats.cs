@@ -16,6 +16,15 @@ public static class ServiceFormats
     public static IServiceFormat For(ServicePlatform platform) =>
         All.FirstOrDefault(f => f.Platform == platform) ?? throw new ArgumentOutOfRangeException(nameof(platform), platform, "No such supervisor.");
 
+    /// <summary>
+    /// A service name as given, with its file suffix (".service", ".plist") taken off: "relay.service" names the unit
+    /// relay, as systemctl reads it. Any other text is returned as it is.
+    /// </summary>
+    public static string ServiceName(string given) =>
+        All.FirstOrDefault(f => given.Length > f.Extension.Length && given.EndsWith(f.Extension, StringComparison.Ordinal)) is { } format
+            ? given[..^format.Extension.Length]
+            : given;
+
     /// <summary>Reads a unit file or plist; the platform comes from the name or the content unless given.</summary>
     public static ServiceConfiguration Read(string path, ServicePlatform? platform = null, int systemdVersion = EvaluationOptions.DefaultSystemdVersion) =>
         For(platform ?? InferPlatform(path)).ReadFile(path, systemdVersion);

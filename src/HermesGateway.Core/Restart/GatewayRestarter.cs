@@ -49,8 +49,8 @@ public sealed class GatewayRestarter
 
         host = new ConfirmedHost(host);
 
-        // Wall-clock facts (not the host's clock seam): they order this call against another process' restart.
-        var requested = host.Clock.GetUtcNow();
+        // Wall-clock facts (not the host's clock): they order this call against another process' restart.
+        var requested = TimeProvider.System.GetUtcNow();
         var clock = new ElapsedTimer(host.Clock);
         var waits = new RestartWaits(manager, processes, host.Clock, service, host);
         var steps = new Trace();
@@ -155,7 +155,7 @@ public sealed class GatewayRestarter
 
         using (restartLock)
         {
-            result = result with { FinishedAt = host.Clock.GetUtcNow(), Waited = waited };
+            result = result with { FinishedAt = TimeProvider.System.GetUtcNow(), Waited = waited };
             try
             {
                 restartLock.Record(result);
@@ -299,7 +299,7 @@ public sealed class GatewayRestarter
         return Result(service, old?.Pid, now is not null && old is not null && now.Pid != old.Pid ? now.Pid : null, steps.Strategy + " (failed)", null, null, null, null, clock.Elapsed, steps.Attempts, steps) with
         {
             FinalState = state,
-            FinishedAt = host.Clock.GetUtcNow(),
+            FinishedAt = TimeProvider.System.GetUtcNow(),
         };
     }
 

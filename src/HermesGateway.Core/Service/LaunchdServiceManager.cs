@@ -168,22 +168,38 @@ public sealed class LaunchdServiceManager : IServiceManager
         // The PID comes from launchd's own record of the job, and is waited on only as the process it was then (its
         // start time): after the bootout the number may go to another process.
         var startTime = status.Pid is { } running ? processes.StartTime(running) : null;
-        if (status.Pid is { } pid && hermesHome is not null)
+        var stopping = new List<(int Pid, long? StartTime)>();
+        if (status.Pid is { } pid)
         {
-            PlannedStop.MarkAndLetStop(hermesHome, pid, startTime, target, processes, host);
+            stopping.Add((pid, startTime));
+        }
+
+        if (status.Pid is { } marked && hermesHome is not null)
+        {
+            // It stopped by itself, and a job kept alive whatever the exit (upstream's KeepAlive=true) is relaunched at
+            // once: that instance is marked too, so the bootout's SIGTERM is a planned stop for it as well.
+            if (PlannedStop.MarkAndLetStop(hermesHome, marked, startTime, target, processes, host)
+                && launchctl.Print(target, ct) is { Pid: { } relaunched } && relaunched != marked)
+            {
+                var relaunchedStart = processes.StartTime(relaunched);
+                PlannedStop.TryMark(hermesHome, relaunched, relaunchedStart, target, host);
+                stopping.Add((relaunched, relaunchedStart));
+            }
         }
 
         launchctl.Bootout(target, ct);
-        if (status.Pid is { } old)
+        foreach (var (old, started) in stopping)
         {
-            bool Still() => processes.IsAlive(old) && (startTime is null || processes.StartTime(old) == startTime);
-            if (!Poll.Until(() => !Still(), TimeSpan.FromSeconds(120), ct, host.Clock))
+            if (!Poll.Until(() => !Still(old, started), TimeSpan.FromSeconds(120), ct, host.Clock))
             {
                 throw new HermesException(HermesErrorIds.StopTimeout, HermesErrorCategory.OperationTimeout,
                     $"PID {old} of {target} is still running 120 s after bootout.", target);
             }
         }
     }
+
+    /// <summary>The process is alive and still the one that was seen (the same start time where it is known).</summary>
+    private bool Still(int pid, long? startTime) => processes.IsAlive(pid) && (startTime is null || processes.StartTime(pid) == startTime);
 
     public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
     {
@@ -312,7 +328,8 @@ public sealed class LaunchdServiceManager : IServiceManager
 
     public string HandOff(ServiceIdentity service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
-        var label = $"{service.Name}.restart-{host.Now:yyyyMMddHHmmssfff}";
+        // The wall clock, not the host's: a label no earlier helper of this service had.
+        var label = $"{service.Name}.restart-{TimeProvider.System.GetUtcNow():yyyyMMddHHmmssfff}";
         // launchctl submit keeps its job alive (OnDemand=false): left alone, launchd would run the restart again and
         // again. The job removes itself once the command has ended, whatever its outcome; the label and the command
         // reach the shell as arguments, never as script text.
@@ -336,7 +353,7 @@ public sealed class LaunchdServiceManager : IServiceManager
 
     private void BootstrapWithRetry(string domain, string path, string target, IEngineHost host)
     {
-        var deadline = host.Now + BootstrapRetryFor;
+        var began = host.Clock.GetTimestamp();
         while (true)
         {
             try
@@ -344,7 +361,7 @@ public sealed class LaunchdServiceManager : IServiceManager
                 launchctl.Bootstrap(domain, path, host.Cancellation);
                 return;
             }
-            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && host.Now < deadline)
+            catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && host.Clock.GetElapsedTime(began) < BootstrapRetryFor)
             {
                 // "Bootstrap failed: 5: Input/output error" while a booted-out job still drains, or when it is disabled.
                 if (launchctl.IsDisabled(domain, Path.GetFileNameWithoutExtension(path), host.Cancellation))

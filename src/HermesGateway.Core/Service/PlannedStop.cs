@@ -31,19 +31,23 @@ internal static class PlannedStop
     /// <summary>
     /// Marks the stop of <paramref name="pid"/> as planned and, when the gateway takes the marker and stops by itself
     /// (Hermes 0.16 does within about 0.5 s), waits for that stop to end, so the supervisor's own stop (SIGTERM) does
-    /// not hit it midway, which would make it exit 1. Under any supervisor, before its stop.
+    /// not hit it midway, which would make it exit 1. Under any supervisor, before its stop. True when the gateway
+    /// stopped (or is stopping) by itself.
     /// </summary>
-    public static void MarkAndLetStop(string hermesHome, int pid, long? startTime, string what, IProcessTable processes, IEngineHost host)
+    public static bool MarkAndLetStop(string hermesHome, int pid, long? startTime, string what, IProcessTable processes, IEngineHost host)
     {
         if (TryMark(hermesHome, pid, startTime, what, host) is not { } marker)
         {
-            return;
+            return false;
         }
 
         host.WriteVerbose($"Planned-stop marker for PID {pid} written to {marker}.");
-        if (PlannedStopMarker.LetGatewayStop(hermesHome, pid, startTime, processes, MaxOwnStopWait, host.Cancellation))
+        if (!PlannedStopMarker.LetGatewayStop(hermesHome, pid, startTime, processes, MaxOwnStopWait, host.Cancellation))
         {
-            host.WriteVerbose($"PID {pid} took the marker and stopped by itself.");
+            return false;
         }
+
+        host.WriteVerbose($"PID {pid} took the marker and stopped by itself.");
+        return true;
     }
 }

@@ -7,7 +7,13 @@ using HermesGateway.Core.Systemd;
 
 namespace HermesGateway.Core.Service;
 
-public sealed record InstallRequest(ServiceDefinition Definition, bool Force = false, bool Start = false, bool EnableLinger = false, IReadOnlyList<EnvironmentVariable>? EnvironmentFileVariables = null);
+/// <summary>
+/// What to install and how: <c>Force</c> replaces a file a person wrote (with a backup), <c>Start</c> starts the gateway,
+/// <c>EnableLinger</c> keeps a user's manager running without a session (systemd), <c>EnvironmentFileVariables</c> go
+/// to the environment file (0600), and <c>Contract</c> is the gateway's exit contract the file is judged against for
+/// the warning about lifecycle scenarios it would not meet (null: the documented contract).
+/// </summary>
+public sealed record InstallRequest(ServiceDefinition Definition, bool Force = false, bool Start = false, bool EnableLinger = false, IReadOnlyList<EnvironmentVariable>? EnvironmentFileVariables = null, GatewayExitContract? Contract = null);
 
 public enum InstallOutcome
 {
@@ -40,7 +46,7 @@ public sealed class ServiceInstaller
 
     /// <summary>The installer for this machine's supervisor (launchd on macOS, systemd elsewhere) and the caller's lock folder.</summary>
     public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null) =>
-        new(environment.IsMacOS ? new LaunchdServiceManager(runner, environment, processes) : new SystemdServiceManager(runner, environment, processes))
+        new(ServiceManagers.ForThisMachine(runner, environment, processes))
         {
             LockDirectory = RestartLock.Directory(environment),
         };
@@ -75,6 +81,7 @@ public sealed class ServiceInstaller
         var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
         var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
         CheckWorkingDirectory(d, request.Start, host);
+        WarnOfUnmetScenarios(d, request.Contract, host);
         var (current, unreadable) = ReadExisting(path, request.Force);
 
         if (unreadable is null && current == text && (envFileText is null || SameFile(d.EnvironmentFile!, envFileText)))
@@ -246,7 +253,7 @@ public sealed class ServiceInstaller
     public ServiceDefinition? Existing(string? name, string? profile)
     {
         string[] names = name is not null
-            ? [name]
+            ? [ServiceFormats.ServiceName(name)]
             : [.. ServiceFormats.All.Select(f => ServiceDefinitionFactory.DefaultName(f.Platform, profile))];
         var found = Find(n => names.Contains(n, StringComparer.Ordinal));
         return found.Count > 0 ? found[0].Definition : null;
@@ -486,6 +493,25 @@ public sealed class ServiceInstaller
         return c.Setting == "ExecStop" && (c.New ?? c.Old ?? string.Empty).Contains(SystemdModel.PlannedStopMarkerCommand, StringComparison.Ordinal)
             ? text + "   (marks systemctl stop as planned)"
             : text;
+    }
+
+    /// <summary>
+    /// Says which lifecycle scenarios the file would not meet under <paramref name="contract"/> (what no setting of this
+    /// supervisor can meet, <see cref="ServiceDefinition.Limitations"/>, aside): a definition is installed as given, but
+    /// not silently when, for example, its stop timeout would cut the gateway's drain.
+    /// </summary>
+    private static void WarnOfUnmetScenarios(ServiceDefinition d, GatewayExitContract? contract, IEngineHost host)
+    {
+        var limited = d.Limitations.Select(l => l.Scenario).ToHashSet();
+        // Judged under the oldest systemd that reads every setting it has (RestartSteps= came with 254).
+        var version = d.Systemd is { RestartSteps: > 0 } ? 254 : EvaluationOptions.DefaultSystemdVersion;
+        var unmet = ExitPolicyEvaluator.Evaluate(ServiceFiles.ToConfiguration(d, version), contract, new EvaluationOptions { SystemdVersion = version })
+            .Where(v => !v.Ok && !limited.Contains(v.Scenario))
+            .ToList();
+        if (unmet.Count > 0)
+        {
+            host.WriteWarning($"{d.FileName} would not meet {unmet.Count} lifecycle scenario(s): {string.Join("; ", unmet.Select(v => $"{v.Scenario} ({v.Why})"))}. It is installed as given; Test-HermesExitPolicy explains each.");
+        }
     }
 
     /// <summary>

@@ -311,7 +311,7 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
     {
         var unit = service.Name + ".service";
         var systemctl = Client(service.Scope);
-        var deadline = host.Now + waitForSupervisor;
+        var asked = host.Clock.GetTimestamp();
         // Whatever the exit was (75, a crash, 0), the unit is now waiting out RestartSec=, inactive or failed, and
         // 'systemctl restart' starts it in each of those states. Asked at once, it reaches systemd a few milliseconds
         // after the exit, far inside RestartSec=; should systemd's timer still win (a stalled machine), the jobs merge or
@@ -367,7 +367,7 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 
             // Waiting in auto-restart (RestartSec=) or starting: systemd is bringing it back.
             var restarting = s.SubState is "auto-restart" or "auto-restart-queued" or "start" or "start-pre" or "start-post" || s.ActiveState is "activating" or "reloading";
-            if (!restarting || host.Now >= deadline)
+            if (!restarting || host.Clock.GetElapsedTime(asked) >= waitForSupervisor)
             {
                 if (!host.ShouldProcess(unit, $"{(s.ActiveState == "failed" ? $"{Ctl(service.Scope)} reset-failed {unit}; " : string.Empty)}{Ctl(service.Scope)} start {unit}"))
                 {
@@ -415,7 +415,8 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 
     public string HandOff(ServiceIdentity service, IReadOnlyList<string> command, string log, IEngineHost host)
     {
-        var unit = $"{service.Name}-restart-{host.Now:yyyyMMddHHmmssfff}";
+        // The wall clock, not the host's: a name no earlier helper of this service had.
+        var unit = $"{service.Name}-restart-{TimeProvider.System.GetUtcNow():yyyyMMddHHmmssfff}";
         string[] args =
         [
             .. service.Scope == ServiceScope.User ? new[] { "--user" } : [],

@@ -40,7 +40,7 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         {
             var installer = Engine.Installer;
             var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(Existing(installer)));
-            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable)), EngineHost);
+            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable), BuildContract()), EngineHost);
             if (result is null)
             {
                 return; // -WhatIf, or declined: nothing was written

@@ -14,7 +14,8 @@ public abstract class ServiceCmdlet : HermesCmdlet
         var all = Installer.Find();
         foreach (var name in names)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.None);
+            // "relay.service" selects the unit relay, as systemctl reads it.
+            var pattern = new WildcardPattern(Core.Definition.ServiceFormats.ServiceName(name), WildcardOptions.None);
             var matched = all.Where(s => pattern.IsMatch(s.Name)).ToList();
             if (matched.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {

@@ -10,15 +10,20 @@ public sealed partial class LayeringTests
 {
     private const string Root = "HermesGateway.Core";
 
-    /// <summary>The one place that picks a supervisor by platform, by this machine, or by a file.</summary>
+    /// <summary>The one place that picks a supervisor's file format (by platform, this machine, a file).</summary>
     private const string Chooser = "Definition/ServiceFormats.cs";
 
+    /// <summary>The one place that picks a supervisor's manager.</summary>
+    private const string ManagerChooser = "Service/ServiceManagers.cs";
+
     /// <summary>
-    /// Whether a file may name a platform: the two supervisors' folders, the implementations named after their
-    /// supervisor (SystemdFormat, LaunchdServiceManager, ...), and the chooser.
+    /// Whether a file may name a platform or test for one: the two supervisors' folders, the implementations named
+    /// after their supervisor (SystemdFormat, LaunchdServiceManager, ...), the two choosers, and the operating-system
+    /// layer (Platform/, whose macOS tests are about libc, not about a supervisor).
     /// </summary>
     private static bool MayNamePlatform(string relative) =>
-        relative == Chooser || relative.StartsWith("Systemd/", StringComparison.Ordinal) || relative.StartsWith("Launchd/", StringComparison.Ordinal)
+        relative == Chooser || relative == ManagerChooser || relative.StartsWith("Platform/", StringComparison.Ordinal)
+        || relative.StartsWith("Systemd/", StringComparison.Ordinal) || relative.StartsWith("Launchd/", StringComparison.Ordinal)
         || Path.GetFileName(relative).StartsWith("Systemd", StringComparison.Ordinal) || Path.GetFileName(relative).StartsWith("Launchd", StringComparison.Ordinal);
 
     [Fact]
@@ -72,6 +77,7 @@ public sealed partial class LayeringTests
         Assert.Empty(PathsBack(uses, "D"));
         Assert.Matches(PlatformCase(), "var x = p == ServicePlatform.Systemd ? 1 : 2;");
         Assert.DoesNotMatch(PlatformCase(), "var x = ServiceFormats.For(p).Noun;");
+        Assert.Matches(PlatformCase(), "new(environment.IsMacOS ? new LaunchdServiceManager(runner) : new SystemdServiceManager(runner))");
         Assert.True(MayNamePlatform("Service/SystemdServiceManager.cs") && MayNamePlatform(Chooser) && !MayNamePlatform("Service/ServiceInstaller.cs"));
     }
 
@@ -156,6 +162,6 @@ public sealed partial class LayeringTests
     [GeneratedRegex(@"//.*$", RegexOptions.Multiline)]
     private static partial Regex Comment();
 
-    [GeneratedRegex(@"ServicePlatform\.(Systemd|Launchd)\b")]
+    [GeneratedRegex(@"ServicePlatform\.(Systemd|Launchd)\b|\bIsMacOS\b|new (Systemd|Launchd)\w*\(")]
     private static partial Regex PlatformCase();
 }

@@ -25,6 +25,20 @@ public sealed class SystemdDefinitionTests
         Assert.Empty(definition.Limitations);
     }
 
+    /// <summary>Issue 13, item 9: '-Name x.service' gave x.service.service. A name given with its suffix means that file, as systemctl reads it.</summary>
+    [Theory]
+    [InlineData(ServicePlatform.Systemd, "relay.service", "relay", "relay.service")]
+    [InlineData(ServicePlatform.Systemd, "relay", "relay", "relay.service")]
+    [InlineData(ServicePlatform.Launchd, "com.example.relay.plist", "com.example.relay", "com.example.relay.plist")]
+    public void A_name_given_with_its_file_suffix_names_that_file(ServicePlatform platform, string given, string name, string file)
+    {
+        var d = ServiceDefinitionFactory.Create(UserRequest() with { Platform = platform, Name = given });
+
+        Assert.Equal((name, file), (d.Name, d.FileName));
+        Assert.Equal(name, ServiceFormats.ServiceName(given));
+        Assert.Equal("relay.timer", ServiceFormats.ServiceName("relay.timer")); // another unit type is not ours to trim
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("work")]

@@ -29,6 +29,31 @@ public sealed class EngineThroughFakeLaunchdTests : IDisposable
         HermesHome = home,
     });
 
+    /// <summary>
+    /// Upstream's plist keeps the job alive whatever the exit (KeepAlive=true): a gateway that takes the planned-stop
+    /// marker and stops by itself is relaunched at once, before the bootout. That instance's stop is planned too.
+    /// </summary>
+    [FakeLaunchdFact]
+    public void A_planned_stop_of_a_job_kept_alive_whatever_the_exit_ends_every_instance_as_planned()
+    {
+        var home = Path.Combine(fake.Root, "hermes");
+        Directory.CreateDirectory(Path.Combine(home, "logs"));
+        var plain = Definition(home);
+        var d = plain with { Launchd = plain.Launchd! with { KeepAlive = LaunchdKeepAlive.Always, ThrottleInterval = 1 } };
+        installer.Install(new InstallRequest(d), host);
+        var first = fake.WaitForStub(d.Name, home);
+        Thread.Sleep(TimeSpan.FromSeconds(1.5)); // past the throttle: launchd relaunches at once after an exit
+
+        installer.Stop(Assert.Single(installer.Find()).Identity, host);
+
+        Assert.False(fake.Print(d.Name).Loaded);
+        var exits = FakeLaunchd.StubEvents(home).Where(e => e["event"]!.GetValue<string>() == "exit").ToList();
+        Assert.NotEmpty(exits);
+        Assert.All(exits, e => Assert.Equal(0, e["code"]!.GetValue<int>()));
+        Assert.All(exits.Select(e => e["pid"]!.GetValue<int>()), pid => Assert.False(ProcessTable.IsAlive(pid)));
+        Assert.Contains(exits, e => e["pid"]!.GetValue<int>() == first.Pid);
+    }
+
     [FakeLaunchdFact]
     public void Install_status_stop_start_reinstall_and_uninstall_through_the_fake()
     {

@@ -31,6 +31,23 @@ public sealed class SystemdInstallTests : IDisposable
         .On((f, a) => f == "systemctl" && a.Contains("is-enabled"), exitCode: 1, stdout: "disabled\n")
         .On((f, a) => f == "loginctl", stdout: "yes\n");
 
+    /// <summary>Issue 13, item 9: a definition that fails lifecycle scenarios installed without a word.</summary>
+    [Fact]
+    public void Installing_a_definition_that_misses_scenarios_says_which_and_the_defaults_say_nothing()
+    {
+        var shortStop = Definition() with { StopTimeout = TimeSpan.FromSeconds(10) }; // kills a 195 s drain
+        var warned = new TestHost();
+        Installer(FreshUnit(), Environment()).Install(new InstallRequest(shortStop), warned);
+
+        var warning = Assert.Single(warned.Warnings, w => w.Contains("lifecycle scenario", StringComparison.Ordinal));
+        Assert.Contains("ManagerStop", warning, StringComparison.Ordinal);
+        Assert.Contains("Test-HermesExitPolicy", warning, StringComparison.Ordinal);
+
+        var quiet = new TestHost();
+        Installer(FreshUnit(), Environment()).Install(new InstallRequest(Definition(), Force: true), quiet);
+        Assert.DoesNotContain(quiet.Warnings, w => w.Contains("lifecycle scenario", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_first_install_writes_the_unit_0644_reloads_and_enables_it()
     {
