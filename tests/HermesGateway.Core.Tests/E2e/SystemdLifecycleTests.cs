@@ -19,23 +19,9 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
     [InlineData(ServiceScope.System)]
     public void Install_start_kill_stop_start_term_reinstall_edit_whatif_uninstall(ServiceScope scope)
     {
-        sandbox.EnsureUp();
-        var home = Path.Combine(sandbox.Root, $"hermes-{scope}".ToLowerInvariant());
-        Directory.CreateDirectory(home);
-        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0}");
-        if (scope == ServiceScope.System)
+        var home = StubHome($"hermes-{scope}", scope);
+        var definition = ServiceDefinitionFactory.Create(StubRequest($"hermes-gateway-e2e{scope}", scope, home) with
         {
-            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
-        }
-
-        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
-        {
-            Platform = ServicePlatform.Systemd,
-            Scope = scope,
-            Name = $"hermes-gateway-e2e{scope}".ToLowerInvariant(),
-            Executable = Stub,
-            HermesHome = home,
-            User = scope == ServiceScope.System ? "hermes" : null,
             EnvironmentFile = Path.Combine(home, "gateway.env"),
         });
         const string Secret = "a \"b\" $c `d` \\e\ttab %f 'g'";
@@ -128,24 +114,8 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
     [InlineData(ServiceScope.System)]
     public void A_unit_installed_under_a_custom_name_is_found_stopped_started_and_uninstalled(ServiceScope scope)
     {
-        sandbox.EnsureUp();
-        var home = Path.Combine(sandbox.Root, $"relay-{scope}".ToLowerInvariant());
-        Directory.CreateDirectory(home);
-        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0}");
-        if (scope == ServiceScope.System)
-        {
-            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
-        }
-
-        var definition = ServiceDefinitionFactory.Create(new DefinitionRequest
-        {
-            Platform = ServicePlatform.Systemd,
-            Scope = scope,
-            Name = $"relay-e2e{scope}".ToLowerInvariant(),
-            Executable = Stub,
-            HermesHome = home,
-            User = scope == ServiceScope.System ? "hermes" : null,
-        });
+        var home = StubHome($"relay-{scope}", scope);
+        var definition = ServiceDefinitionFactory.Create(StubRequest($"relay-e2e{scope}", scope, home));
         var runner = sandbox.Runner();
         var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
         var systemctl = new SystemctlClient(runner, user: scope == ServiceScope.User);
@@ -166,6 +136,32 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         Assert.False(File.Exists(found.Path));
         Assert.Empty(installer.Find(n => n == definition.Name));
     }
+
+    /// <summary>A HERMES_HOME in the booted sandbox for the stub (quick drain, no marker polling), the service account's in system scope.</summary>
+    private string StubHome(string name, ServiceScope scope)
+    {
+        sandbox.EnsureUp();
+        var home = Path.Combine(sandbox.Root, name.ToLowerInvariant());
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0}");
+        if (scope == ServiceScope.System)
+        {
+            Assert.Equal(0, sandbox.Exec("chown", "-R", "hermes", home).ExitCode);
+        }
+
+        return home;
+    }
+
+    /// <summary>The stub as the service <paramref name="name"/> in <paramref name="scope"/> (system scope: as the account hermes).</summary>
+    private static DefinitionRequest StubRequest(string name, ServiceScope scope, string home) => new()
+    {
+        Platform = ServicePlatform.Systemd,
+        Scope = scope,
+        Name = name.ToLowerInvariant(),
+        Executable = Stub,
+        HermesHome = home,
+        User = scope == ServiceScope.System ? "hermes" : null,
+    };
 
     private static SystemdUnitStatus WaitFor(SystemctlClient systemctl, string unit, Func<SystemdUnitStatus, bool> condition, string what)
     {
