@@ -6,7 +6,7 @@ namespace HermesGateway.Core.Definition;
 /// <summary>
 /// One supervisor's file format: what its files are called, how a definition is written as one and read back, how it
 /// is compared, and what it cannot express. <see cref="ServiceFormats"/> picks the implementation once, from the
-/// platform; nothing else in the engine asks which supervisor it is dealing with.
+/// platform; outside the supervisors' own code, only it and ServiceManagers ask which supervisor it is.
 /// </summary>
 public interface IServiceFormat
 {
@@ -38,6 +38,9 @@ public interface IServiceFormat
 
     /// <summary>The smallest file the supervisor would load, for an install that has to replace an unreadable one.</summary>
     string EmptyDocument { get; }
+
+    /// <summary>The evaluation a definition of this format is judged with (systemd: the oldest version that reads all its settings).</summary>
+    EvaluationOptions EvaluationOptionsFor(ServiceDefinition definition);
 
     /// <summary>Scenarios that no setting of this format can satisfy, and why.</summary>
     IReadOnlyList<ScenarioLimitation> Limitations { get; }

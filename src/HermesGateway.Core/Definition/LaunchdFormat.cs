@@ -47,6 +47,8 @@ public sealed partial class LaunchdFormat : IServiceFormat
 
     public IReadOnlyList<ScenarioLimitation> Limitations => Unmet;
 
+    public EvaluationOptions EvaluationOptionsFor(ServiceDefinition definition) => new();
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*\\z")]
     private static partial Regex LabelRule();
 

@@ -51,9 +51,7 @@ public static partial class ServiceDefinitionFactory
         }
 
         // "relay.service" names the unit relay, as systemctl reads it (not relay.service.service).
-        var name = r.Name is { } given && given.Length > format.Extension.Length && given.EndsWith(format.Extension, StringComparison.Ordinal)
-            ? given[..^format.Extension.Length]
-            : r.Name ?? DefaultName(r.Platform, r.Profile);
+        var name = r.Name is { } given ? ServiceFormats.ServiceName(given, format) : DefaultName(r.Platform, r.Profile);
         format.ValidateName(name);
 
         if (system && string.IsNullOrEmpty(r.User))
@@ -129,31 +127,6 @@ public static partial class ServiceDefinitionFactory
         _ = ServiceFiles.Render(definition);
         return definition;
     }
-
-    /// <summary>
-    /// The systemd restart settings, chosen with the model (see the tests that weigh the alternatives): planned
-    /// restarts forced and successful, configuration errors prevented, no start limit that could abandon a crash
-    /// loop, and a restart delay short enough for planned restarts but long enough to back off. From 254 the delay
-    /// grows exponentially, capped at the 5 s a planned restart may wait (NRestarts only grows between manual
-    /// starts, so a larger cap would slow every later planned restart).
-    /// </summary>
-    public static SystemdRestartOptions SystemdDefaults(int version, GatewayExitContract contract, bool systemScope) => new()
-    {
-        Restart = RestartPolicy.OnFailure,
-        RestartSec = version >= 254 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2),
-        RestartSteps = version >= 254 ? 3 : 0,
-        RestartMaxDelay = version >= 254 ? TimeSpan.FromSeconds(5) : null,
-        StartLimitInterval = TimeSpan.Zero,
-        SuccessExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
-        RestartForceExitStatus = ExitStatusSet.Of(contract.RestartExitCode),
-        // A configuration-error code shared with the planned stop (Hermes 0.16: 0) is not restarted by on-failure anyway;
-        // the documented 78 is then kept, so the unit also holds for a gateway that exits with it.
-        RestartPreventExitStatus = ExitStatusSet.Of(contract.ConfigErrorIsPlannedStopCode ? GatewayExitContract.Documented.ConfigErrorExitCode : contract.ConfigErrorExitCode),
-        KillMode = KillMode.Mixed,
-        KillSignal = contract.StopSignal,
-        ReloadSignal = contract.RestartSignal,
-        WantedBy = [systemScope ? "multi-user.target" : "default.target"],
-    };
 
     public static ImmutableArray<string> DefaultArguments(string? profile)
     {

@@ -18,10 +18,11 @@ public static class ServiceFormats
 
     /// <summary>
     /// A service name as given, with its file suffix (".service", ".plist") taken off: "relay.service" names the unit
-    /// relay, as systemctl reads it. Any other text is returned as it is.
+    /// relay, as systemctl reads it. Any other text is returned as it is. With <paramref name="only"/>, only that
+    /// format's suffix is taken off.
     /// </summary>
-    public static string ServiceName(string given) =>
-        All.FirstOrDefault(f => given.Length > f.Extension.Length && given.EndsWith(f.Extension, StringComparison.Ordinal)) is { } format
+    public static string ServiceName(string given, IServiceFormat? only = null) =>
+        (only is null ? All : [only]).FirstOrDefault(f => given.Length > f.Extension.Length && given.EndsWith(f.Extension, StringComparison.Ordinal)) is { } format
             ? given[..^format.Extension.Length]
             : given;
 
@@ -33,14 +34,9 @@ public static class ServiceFormats
     public static ServicePlatform InferPlatform(string path)
     {
         var ext = System.IO.Path.GetExtension(path);
-        if (ext.Equals(".plist", StringComparison.OrdinalIgnoreCase))
+        if (All.FirstOrDefault(f => ext.Equals(f.Extension, StringComparison.OrdinalIgnoreCase)) is { } named)
         {
-            return ServicePlatform.Launchd;
-        }
-
-        if (ext.Equals(".service", StringComparison.OrdinalIgnoreCase))
-        {
-            return ServicePlatform.Systemd;
+            return named.Platform;
         }
 
         var bytes = TextFiles.ReadBytes(path);

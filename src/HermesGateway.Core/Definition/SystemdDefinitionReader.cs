@@ -112,7 +112,7 @@ public static class SystemdDefinitionReader
                     }
 
                     break;
-                case ("Service", "UnsetEnvironment") when v == SystemdUnitRenderer.InvocationIdVariable:
+                case ("Service", "UnsetEnvironment") when v == SystemdModel.InvocationIdVariable:
                     hideInvocationId = true;
                     break;
                 case ("Service", "ExecStop") when ParsePlannedStop(v, x) is { } marker:
@@ -158,7 +158,7 @@ public static class SystemdDefinitionReader
 
         var arguments = command.RemoveAt(0);
         var profileAt = arguments.IndexOf("--profile");
-        var name = unit.Name.EndsWith(".service", StringComparison.Ordinal) ? unit.Name[..^".service".Length] : unit.Name;
+        var name = unit.ServiceName;
         var system = user is not null || wantedBy.Contains("multi-user.target");
         return new ServiceDefinition
         {

@@ -58,7 +58,6 @@ public static class SystemdUnitRenderer
     public const int LongLineMax = 1024 * 1024;
 
     /// <summary>The variable systemd sets for every run, by which Hermes 0.16 picks its systemd-only restart path.</summary>
-    public const string InvocationIdVariable = SystemdModel.InvocationIdVariable;
 
     public static string Render(ServiceDefinition d)
     {
@@ -152,7 +151,7 @@ public static class SystemdUnitRenderer
 
         if (o.HideInvocationId)
         {
-            Line("UnsetEnvironment", InvocationIdVariable);
+            Line("UnsetEnvironment", SystemdModel.InvocationIdVariable);
         }
 
         if (d.EnvironmentFile is not null)

@@ -35,5 +35,5 @@ public sealed class GatewayEngine
 
     /// <summary>The restarter for services under <paramref name="platform"/>'s supervisor, with the caller's lock folder.</summary>
     public GatewayRestarter Restarter(ServicePlatform platform) =>
-        new(Installer.For(platform), processes, RestartLock.Directory(Environment));
+        new(Installer.For(platform), processes, Installer.LockDirectory!);
 }

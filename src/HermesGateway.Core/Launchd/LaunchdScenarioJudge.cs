@@ -142,7 +142,7 @@ internal static class LaunchdScenarioJudge
 
     public static SupervisorOutcome Answer(LaunchdConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
     {
-        var model = new LaunchdModel(config.Job!, options.LaunchdDomain);
+        var model = new LaunchdModel(config.Job, options.LaunchdDomain);
         contract = contract.InEnvironment(invocationIdVisible: false);
         var run = request.RunTime ?? options.SteadyRunTime;
         LaunchdEvent ev = request.Kind switch
@@ -160,7 +160,7 @@ internal static class LaunchdScenarioJudge
 
     private static ScenarioVerdict ReviveNow(LaunchdConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
     {
-        var s = config.Job!.Settings;
+        var s = config.Job.Settings;
         if (o.Pending)
         {
             return Verdict(config, def, gateway, o.Explanation, false, null, o.FinalState, o.LastExit, false, o.Explanation,

@@ -52,7 +52,7 @@ public sealed class GatewayRestarter
         // Wall-clock facts (not the host's clock): they order this call against another process' restart.
         var requested = TimeProvider.System.GetUtcNow();
         var clock = new ElapsedTimer(host.Clock);
-        var waits = new RestartWaits(manager, processes, host.Clock, service, host);
+        var waits = new RestartWaits(manager, processes, service, host);
         var steps = new Trace();
         RunningGateway? old = null;
         RestartLock? restartLock = null;

@@ -9,7 +9,7 @@ namespace HermesGateway.Core.Restart;
 /// report itself running. Each polls at its own pace, reports progress through the host, honours Ctrl+C, and ends at a
 /// deadline measured on the engine's clock. The orchestration (what to do when a wait ends) is GatewayRestarter's.
 /// </summary>
-internal sealed class RestartWaits(IServiceManager manager, IProcessTable processes, TimeProvider clock, ServiceIdentity service, IEngineHost host)
+internal sealed class RestartWaits(IServiceManager manager, IProcessTable processes, ServiceIdentity service, IEngineHost host)
 {
     /// <summary>How often the supervisor is asked while it brings the new process up (each ask is a systemctl/launchctl call).</summary>
     private static readonly TimeSpan SupervisorPoll = TimeSpan.FromMilliseconds(10);
@@ -29,11 +29,9 @@ internal sealed class RestartWaits(IServiceManager manager, IProcessTable proces
     /// <summary>The least time between two progress reports of the same step.</summary>
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(200);
 
+    private readonly TimeProvider clock = host.Clock;
     private string? lastReported;
     private long? lastReport;
-
-    /// <summary>A timer started now, on the engine's clock.</summary>
-    public ElapsedTimer StartTimer() => new(clock);
 
     /// <summary>Waits for a gateway other than <paramref name="old"/> to run and report itself running.</summary>
     public (RunningGateway Fresh, TimeSpan Supervisor, TimeSpan Health) NewAndHealthy(RunningGateway old, TimeSpan timeout)

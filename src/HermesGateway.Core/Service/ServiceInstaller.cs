@@ -503,9 +503,8 @@ public sealed class ServiceInstaller
     private static void WarnOfUnmetScenarios(ServiceDefinition d, GatewayExitContract? contract, IEngineHost host)
     {
         var limited = d.Limitations.Select(l => l.Scenario).ToHashSet();
-        // Judged under the oldest systemd that reads every setting it has (RestartSteps= came with 254).
-        var version = d.Systemd is { RestartSteps: > 0 } ? 254 : EvaluationOptions.DefaultSystemdVersion;
-        var unmet = ExitPolicyEvaluator.Evaluate(ServiceFiles.ToConfiguration(d, version), contract, new EvaluationOptions { SystemdVersion = version })
+        var options = ServiceFormats.For(d.Platform).EvaluationOptionsFor(d);
+        var unmet = ExitPolicyEvaluator.Evaluate(ServiceFiles.ToConfiguration(d, options.SystemdVersion), contract, options)
             .Where(v => !v.Ok && !limited.Contains(v.Scenario))
             .ToList();
         if (unmet.Count > 0)

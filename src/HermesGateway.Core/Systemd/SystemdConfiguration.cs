@@ -3,17 +3,15 @@ using HermesGateway.Core.Policy;
 namespace HermesGateway.Core.Systemd;
 
 /// <summary>A unit (with its drop-ins) as systemd would load it.</summary>
-public sealed record SystemdConfiguration(SystemdUnit Unit) : ServiceConfiguration(NameOf(Unit), Unit.Path, Unit.Diagnostics)
+public sealed record SystemdConfiguration(SystemdUnit Unit) : ServiceConfiguration(Unit.ServiceName, Unit.Path, Unit.Diagnostics)
 {
     public override ServicePlatform Platform => ServicePlatform.Systemd;
 
     public override bool Covers(ScenarioDefinition scenario) => scenario.Systemd;
 
     public override ScenarioVerdict Judge(ScenarioDefinition scenario, GatewayExitContract contract, EvaluationOptions options) =>
-        SystemdScenarioJudge.Judge(this, new SystemdModel(Unit.Settings, Unit.SystemdVersion, LoadRefused), contract, options, scenario);
+        SystemdScenarioJudge.Judge(this, new SystemdModel(Unit), contract, options, scenario);
 
     public override SupervisorOutcome Answer(SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options) =>
         SystemdScenarioJudge.Answer(this, request, contract, options);
-
-    private static string NameOf(SystemdUnit unit) => unit.Name.EndsWith(".service", StringComparison.Ordinal) ? unit.Name[..^8] : unit.Name;
 }

@@ -169,7 +169,7 @@ internal static class SystemdScenarioJudge
     public static SupervisorOutcome Answer(SystemdConfiguration config, SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options)
     {
         var unit = config.Unit;
-        var model = new SystemdModel(unit.Settings, unit.SystemdVersion, unit.LoadRefused);
+        var model = new SystemdModel(unit);
         contract = contract.InEnvironment(!SystemdModel.HidesInvocationId(unit.Settings));
         var run = request.RunTime ?? options.SteadyRunTime;
         var state = model.StartedByHand(TimeSpan.Zero);

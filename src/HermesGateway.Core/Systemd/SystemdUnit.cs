@@ -14,4 +14,7 @@ public sealed record SystemdUnit(
     ImmutableArray<UnitDiagnostic> Diagnostics)
 {
     public bool LoadRefused => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Fatal);
+
+    /// <summary>The unit's name without '.service', as the module names services.</summary>
+    public string ServiceName => Name.EndsWith(".service", StringComparison.Ordinal) ? Name[..^".service".Length] : Name;
 }

@@ -25,12 +25,24 @@ public sealed partial class SecuritySuiteTests
             cases += rows > 0 ? rows : 1;
         }
 
-        var readme = File.ReadAllText(Path.Combine(Definition.GoldenCases.RepoRoot(), "README.md"));
+        var root = Definition.GoldenCases.RepoRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var figure = Figure().Match(readme);
         Assert.True(figure.Success, "README has no 'N attacks tried, 0 succeeded' figure");
         Assert.Equal(cases, int.Parse(figure.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+        // The release notes say it too (CHANGELOG and the manifest carry the same text).
+        foreach (var file in new[] { "CHANGELOG.md", "HermesGateway.psd1" })
+        {
+            var notes = NotesFigure().Match(File.ReadAllText(Path.Combine(root, file)));
+            Assert.True(notes.Success, $"{file} has no 'security suite: N attacks' figure");
+            Assert.Equal(cases, int.Parse(notes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     [GeneratedRegex(@"\*\*(\d+) attacks tried, 0 succeeded\*\*")]
     private static partial Regex Figure();
+
+    [GeneratedRegex(@"security suite: (\d+) attacks, 0 succeeded")]
+    private static partial Regex NotesFigure();
 }
