@@ -2,23 +2,6 @@ using TestHost = HermesGateway.Core.Tests.Service.TestHost;
 
 namespace HermesGateway.Core.Tests.Security;
 
-/// <summary>Runs only as root on Linux: the attacker is a real second uid (setpriv), which only root can arrange.</summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class AttackFactAttribute : FactAttribute
-{
-    public AttackFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "the attacks use setpriv, unshare and /proc (Linux)";
-        }
-        else if (!System.Environment.IsPrivilegedProcess)
-        {
-            Skip = "not root: the attacker must be a second, unprivileged uid (setpriv --reuid), which only root can run";
-        }
-    }
-}
-
 /// <summary>
 /// Issue 11: no file, lock or marker an unprivileged user can turn against root. The module often runs as root and
 /// writes into directories another account owns (a system unit's User= owns its HERMES_HOME, where the planned-stop
@@ -28,7 +11,7 @@ public sealed class AttackFactAttribute : FactAttribute
 /// </summary>
 public sealed class FileAttackTests : IDisposable
 {
-    private const uint Nobody = 65534;
+    private const uint Nobody = Attacker.Uid;
     private const string RootSecretText = "root's secret\n";
     private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
@@ -94,7 +77,7 @@ public sealed class FileAttackTests : IDisposable
                 () =>
                 {
                     // The account puts back an environment file of its own, mode 0666, before each install backs it up.
-                    AsNobody("/bin/sh", "-c", "umask 0 && printf 'A=1\\n' > \"$1/.env.new\" && /bin/mv -f \"$1/.env.new\" \"$1/.env\"", "sh", home);
+                    Attacker.Run("/bin/sh", "-c", "umask 0 && printf 'A=1\\n' > \"$1/.env.new\" && /bin/mv -f \"$1/.env.new\" \"$1/.env\"", "sh", home);
                     Install(home, $"value-{n++}");
                 },
                 () => Unchanged(secret, ReadOnly));
@@ -111,7 +94,7 @@ public sealed class FileAttackTests : IDisposable
     {
         var home = AccountsDirectory("home");
         var env = Path.Combine(home, ".env");
-        AsNobody("/bin/sh", "-c", "/bin/cp /bin/true \"$1\" && /bin/chmod 4755 \"$1\"", "sh", env);
+        Attacker.Run("/bin/sh", "-c", "/bin/cp /bin/true \"$1\" && /bin/chmod 4755 \"$1\"", "sh", env);
         Assert.True(File.GetUnixFileMode(env).HasFlag(UnixFileMode.SetUser));
 
         Install(home, "value");
@@ -129,12 +112,12 @@ public sealed class FileAttackTests : IDisposable
         var home = AccountsDirectory("home");
         // Readable by mode, but in a folder only root may enter: the account cannot read it, a copy of it it could.
         var hidden = RootSecret(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        AsNobody("/bin/ln", "-s", hidden, Path.Combine(home, ".env"));
+        Attacker.Run("/bin/ln", "-s", hidden, Path.Combine(home, ".env"));
 
         Install(home, "value");
 
-        var read = AsNobody("/bin/sh", "-c", "for f in \"$1\"/.env.*.bak; do /bin/cat \"$f\"; done; exit 0", "sh", home);
-        Assert.DoesNotContain(RootSecretText.Trim(), read.Stdout, StringComparison.Ordinal);
+        var read = Attacker.Run("/bin/sh", "-c", "for f in \"$1\"/.env.*.bak; do /bin/cat \"$f\"; done; exit 0", "sh", home);
+        Assert.DoesNotContain(RootSecretText.Trim(), read.StandardOutput, StringComparison.Ordinal);
         Assert.Single(Backups(home));
         Assert.Equal(RootSecretText, File.ReadAllText(hidden));
         Assert.Null(new FileInfo(Path.Combine(home, ".env")).LinkTarget); // the new file replaced the link, not its target
@@ -146,10 +129,10 @@ public sealed class FileAttackTests : IDisposable
     {
         var home = AccountsDirectory("home");
         var vault = RootDirectory();
-        AsNobody("/bin/sh", "-c", "printf 'OLD=1\\n' > \"$1/.env\"", "sh", home);
+        Attacker.Run("/bin/sh", "-c", "printf 'OLD=1\\n' > \"$1/.env\"", "sh", home);
         // TestHost's clock is fixed, so the name the backup would get is known in advance, as a real clock's nearly is.
         var predicted = Path.Combine(home, ".env.20261122T101500Z.bak");
-        AsNobody("/bin/ln", "-s", Path.Combine(vault, "planted"), predicted);
+        Attacker.Run("/bin/ln", "-s", Path.Combine(vault, "planted"), predicted);
 
         Install(home, "value");
 
@@ -183,7 +166,7 @@ public sealed class FileAttackTests : IDisposable
     {
         var home = AccountsDirectory("home");
         var env = Path.Combine(home, ".env");
-        AsNobody("/usr/bin/mkfifo", env);
+        Attacker.Run("/usr/bin/mkfifo", env);
 
         var install = Task.Run(() =>
         {
@@ -211,7 +194,7 @@ public sealed class FileAttackTests : IDisposable
         var parent = AccountsDirectory("account");
         var vault = RootDirectory();
         var home = Path.Combine(parent, ".hermes");
-        AsNobody("/bin/ln", "-s", vault, home);
+        Attacker.Run("/bin/ln", "-s", vault, home);
 
         Expect.Error(HermesErrorIds.FileWriteFailed, () => PlannedStopMarker.Write(home, 4242, 1, 1, DateTimeOffset.UtcNow));
 
@@ -245,7 +228,7 @@ public sealed class FileAttackTests : IDisposable
             "sh", mount, SystemdUnitRenderer.PlannedStopScript, System.Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal("exit=0\n", result.Stdout); // the script ends with 0 and the home holds nothing: no marker, no temp file
+        Assert.Equal("exit=0\n", result.StandardOutput); // the script ends with 0 and the home holds nothing: no marker, no temp file
         Assert.Empty(Directory.GetFileSystemEntries(mount));
     }
 
@@ -258,7 +241,7 @@ public sealed class FileAttackTests : IDisposable
         File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
         var secret = RootSecret();
         // As PID 1 of a new PID namespace the script's $$ is 1: its temp name, if derived from it, is known.
-        AsNobody("/bin/ln", "-s", secret, Path.Combine(home, PlannedStopMarker.FileName + ".1"));
+        Attacker.Run("/bin/ln", "-s", secret, Path.Combine(home, PlannedStopMarker.FileName + ".1"));
 
         var result = RunScriptAsPidOne(home);
 
@@ -274,7 +257,7 @@ public sealed class FileAttackTests : IDisposable
         var home = Directory.CreateDirectory(Path.Combine(dir.Path, "shared-home")).FullName;
         File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
         var vault = RootDirectory();
-        AsNobody("/bin/ln", "-s", vault, PlannedStopMarker.PathIn(home));
+        Attacker.Run("/bin/ln", "-s", vault, PlannedStopMarker.PathIn(home));
 
         var result = RunScriptAsPidOne(home);
 
@@ -372,40 +355,12 @@ public sealed class FileAttackTests : IDisposable
     }
 
     /// <summary>Runs the ExecStop= script as root, as PID 1 of a new PID namespace, marking itself (PID 1).</summary>
-    private static RunResult RunScriptAsPidOne(string home) =>
+    private static ProcessResult RunScriptAsPidOne(string home) =>
         Run("/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", SystemdUnitRenderer.PlannedStopScript, SystemdModel.PlannedStopMarkerCommand, home, "1");
 
     // ----- processes -----
 
-    private sealed record RunResult(int ExitCode, string Stdout, string Stderr);
-
-    private static RunResult AsNobody(params string[] command)
-    {
-        var result = Run("/usr/bin/setpriv", [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--", .. command]);
-        Assert.True(result.ExitCode == 0, $"as uid {Nobody}: {string.Join(' ', command)} failed ({result.ExitCode}): {result.Stderr}");
-        return result;
-    }
-
-    private static RunResult Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill();
-            p.WaitForExit();
-            Assert.Fail($"{file} {string.Join(' ', args)} did not end within 60 s");
-        }
-
-        return new RunResult(p.ExitCode, stdout, stderr.GetAwaiter().GetResult());
-    }
+    private static ProcessResult Run(string file, params string[] args) => Programs.Run(file, args, TimeSpan.FromSeconds(60));
 
     /// <summary>
     /// The attacker: uid 65534 watching its own directory in a tight loop (os.scandir) and replacing every entry whose

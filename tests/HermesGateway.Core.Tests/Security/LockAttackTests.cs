@@ -37,7 +37,7 @@ public sealed class LockAttackTests : IDisposable
     private ServiceIdentity Service(ServiceScope scope = ServiceScope.System) =>
         new("hermes-gateway", ServicePlatform.Systemd, scope, "/x/hermes-gateway.service") { HermesHome = Path.Combine(dir.Path, "home") };
 
-    [RootFact]
+    [AttackFact]
     [Trait("Category", "Attack")]
     public void Attack_a_lock_folder_made_first_by_another_user_in_the_shared_temp_folder_is_never_roots()
     {
@@ -47,7 +47,7 @@ public sealed class LockAttackTests : IDisposable
         Environment.SetEnvironmentVariable("TMPDIR", dir.Path);
         try
         {
-            Attacker.Run($"mkdir -m 777 '{dir.Path}/hermesgateway-0' '{dir.Path}/runtime'");
+            Attacker.Shell($"mkdir -m 777 '{dir.Path}/hermesgateway-0' '{dir.Path}/runtime'");
             var root = RestartLock.Directory(0, runtimeDir: Path.Combine(dir.Path, "runtime"), home: "/root");
             Assert.False(root.StartsWith(dir.Path, StringComparison.Ordinal), root);
             Assert.StartsWith(OperatingSystem.IsMacOS() ? "/var/run/" : "/run/", root, StringComparison.Ordinal);
@@ -60,14 +60,14 @@ public sealed class LockAttackTests : IDisposable
         }
     }
 
-    [RootFact]
+    [AttackFact]
     [Trait("Category", "Attack")]
     public void Attack_a_lock_folder_another_user_can_write_or_a_link_to_one_is_refused_and_nothing_is_created_through_it()
     {
         // The attacker's folder, a link to a root-only folder where the lock file name points at a root file.
         var victim = Path.Combine(dir.Path, "root-only");
         Directory.CreateDirectory(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Attacker.Run($"mkdir -m 777 '{dir.Path}/open' && ln -s '{victim}' '{dir.Path}/link'");
+        Attacker.Shell($"mkdir -m 777 '{dir.Path}/open' && ln -s '{victim}' '{dir.Path}/link'");
         var (table, manager) = Supervisor();
         foreach (var folder in new[] { Path.Combine(dir.Path, "open"), Path.Combine(dir.Path, "link") })
         {
@@ -107,14 +107,14 @@ public sealed class LockAttackTests : IDisposable
         Assert.Equal(1, manager.Signals);
     }
 
-    [RootFact]
+    [AttackFact]
     [Trait("Category", "Attack")]
     public void Attack_the_hand_off_log_is_never_opened_in_the_service_account_s_folder_or_a_shared_one()
     {
         // The transient helper's output is appended by systemd (root, for a system unit) to the log path, links followed:
         // in HERMES_HOME/logs the service account could point it at a root file; in /tmp anyone could.
         var home = Path.Combine(dir.Path, "home");
-        Attacker.Run($"mkdir -p '{home}/logs' && ln -s /etc/hostname '{home}/logs/restart-helper.log' && ln -s /etc/hostname '{dir.Path}/restart-helper.log'");
+        Attacker.Shell($"mkdir -p '{home}/logs' && ln -s /etc/hostname '{home}/logs/restart-helper.log' && ln -s /etc/hostname '{dir.Path}/restart-helper.log'");
         var locks = Path.Combine(dir.Path, "root-locks");
         var (table, manager) = Supervisor();
 
@@ -154,37 +154,5 @@ public sealed class LockAttackTests : IDisposable
 
         Assert.True(RestartLock.Forget(locks, key));
         Assert.Empty(Directory.EnumerateFileSystemEntries(locks));
-    }
-}
-
-/// <summary>The unprivileged attacker: a shell command run as nobody (uid 65534) through setpriv.</summary>
-internal static class Attacker
-{
-    public const int Uid = 65534;
-
-    public static void Run(string script)
-    {
-        var psi = new ProcessStartInfo("setpriv") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { $"--reuid={Uid}", $"--regid={Uid}", "--clear-groups", "/bin/sh", "-c", script })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"the attacker's '{script}' failed ({p.ExitCode}): {err}");
-    }
-}
-
-/// <summary>A test that needs root (a second uid to attack from); CI runs as root, so there it always runs.</summary>
-public sealed class RootFactAttribute : FactAttribute
-{
-    public RootFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux() || !ServiceEnvironment.Current().IsRoot)
-        {
-            Skip = "needs root on Linux: the attacker is a second uid made with setpriv";
-        }
     }
 }
