@@ -111,7 +111,9 @@ public static class PlistReader
         }
         catch (XmlException e)
         {
-            throw Malformed(path, $"is not well-formed XML (line {e.LineNumber}, position {e.LinePosition}): {e.Message}", e);
+            // XmlException's message already ends in "Line n, position m.": said once, at the front.
+            var reason = System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*Line \d+, position \d+\.$", string.Empty);
+            throw Malformed(path, $"is not well-formed XML at line {e.LineNumber}, position {e.LinePosition}: {reason}", e);
         }
 
         var root = doc.DocumentElement;
@@ -251,5 +253,5 @@ public static class PlistReader
     }
 
     private static HermesException Malformed(string path, string what, Exception? inner = null) =>
-        new(HermesErrorIds.PlistMalformed, HermesErrorCategory.InvalidData, $"'{path}' {what}.", path, inner);
+        new(HermesErrorIds.PlistMalformed, HermesErrorCategory.InvalidData, $"'{path}' {what.TrimEnd('.', ' ')}.", path, inner);
 }

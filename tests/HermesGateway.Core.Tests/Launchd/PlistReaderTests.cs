@@ -193,4 +193,14 @@ public sealed class PlistReaderTests
 
         Assert.Equal("/a & b <c>", Assert.IsType<PlistString>(job.Document["WorkingDirectory"]).Value);
     }
+
+    [Fact]
+    public void A_plist_that_is_not_XML_is_reported_once_with_its_line_and_position_in_one_sentence()
+    {
+        var e = Expect.Error(HermesErrorIds.PlistMalformed, () => PlistReader.ParseXml("not xml", "/test/x.plist"));
+
+        Assert.DoesNotContain("..", e.Message, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(e.Message, "position 1"));
+        Assert.EndsWith(".", e.Message, StringComparison.Ordinal);
+    }
 }
