@@ -416,7 +416,10 @@ public sealed class ServiceInstaller
         ServiceDefinition expected;
         try
         {
-            expected = ServiceDefinitionFactory.Create(DefinitionRequest.From(adopted));
+            // A stop timeout this module wrote was chosen at install (and warned about if short): kept as chosen. In a
+            // file from elsewhere a short one is what kills drains, and drift names it.
+            var request = DefinitionRequest.From(adopted);
+            expected = ServiceDefinitionFactory.Create(FileStamp.HasStamp(fileText) ? request with { StopTimeout = adopted.StopTimeout } : request);
         }
         catch (HermesException e)
         {

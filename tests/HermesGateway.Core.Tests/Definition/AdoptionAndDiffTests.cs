@@ -122,4 +122,38 @@ public sealed class AdoptionAndDiffTests
 
         Assert.Empty(ServiceDiff.CompareText(unit, same, ServicePlatform.Systemd, "/x.service"));
     }
+
+    public static TheoryData<string> OwnDefinitions() => ["plain", "short-stop", "long-drain", "hermes-0.16", "system", "launchd", "launchd-short-stop", "custom", "profile"];
+
+    [Theory]
+    [MemberData(nameof(OwnDefinitions))]
+    public void A_file_this_module_wrote_and_nobody_touched_shows_no_drift(string kind)
+    {
+        var request = new DefinitionRequest
+        {
+            Platform = kind.StartsWith("launchd", StringComparison.Ordinal) ? ServicePlatform.Launchd : ServicePlatform.Systemd,
+            Scope = kind == "system" ? ServiceScope.System : null,
+            User = kind == "system" ? "hermes" : null,
+            Name = "relay",
+            HermesHome = "/srv/hermes",
+            Executable = "/usr/bin/hermes",
+            Description = "my relay",
+            StopTimeout = kind.EndsWith("short-stop", StringComparison.Ordinal) ? TimeSpan.FromSeconds(60) : null,
+            Profile = kind == "profile" ? "work" : null,
+            Arguments = kind == "custom" ? ["-m", "hermes_cli.main", "gateway", "run", "--verbose"] : null,
+            Environment = kind == "custom" ? [new("PATH", "/opt/h/bin:/usr/bin"), new("LANG", "C.UTF-8")] : null,
+            WorkingDirectory = kind == "custom" ? "/srv" : null,
+            DrainTimeout = kind == "long-drain" ? TimeSpan.FromMinutes(10) : null,
+            Contract = kind == "hermes-0.16" ? GatewayExitContract.Hermes016 : null,
+        };
+        var definition = ServiceDefinitionFactory.Create(request);
+        using var dir = new TempDir();
+        var text = Core.Service.FileStamp.Apply(ServiceFiles.Render(definition), definition.Platform);
+        var path = dir.Write(definition.FileName, text);
+
+        var (summary, changes) = Core.Service.ServiceInstaller.Drift(text, ServiceFiles.Read(path));
+
+        Assert.Empty(changes);
+        Assert.Equal("none", summary);
+    }
 }
