@@ -67,7 +67,7 @@ public sealed class ServiceWarningTests : IDisposable
         // A working directory that exists: upstream's (/home/hermes/.hermes) does not here, which has a warning of its own.
         var home = Directory.CreateDirectory(Path.Combine(sandbox.Home, ".hermes")).FullName;
 
-        var result = session.Invoke("Install-HermesService -Name hermes-gateway -Executable /usr/local/bin/hermes -HermesHome $args[0] -WorkingDirectory $args[0] -Force -Confirm:$false", home).Succeeded();
+        var result = session.Invoke("Install-HermesService -Name hermes-gateway -Executable /bin/true -HermesHome $args[0] -WorkingDirectory $args[0] -Force -Confirm:$false", home).Succeeded();
 
         var warning = Assert.Single(result.Warnings);
         Assert.Contains("hermes-gateway.service", warning.Message, StringComparison.Ordinal);
@@ -80,8 +80,8 @@ public sealed class ServiceWarningTests : IDisposable
         _ = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
         var missing = Path.Combine(sandbox.Root, "no-such-home");
 
-        var installed = session.Invoke("Install-HermesService -Name hermes-gateway-later -Executable /usr/local/bin/hermes -HermesHome $args[0] -Confirm:$false", missing).Succeeded();
-        var started = session.Invoke("Install-HermesService -Name hermes-gateway-now -Executable /usr/local/bin/hermes -HermesHome $args[0] -Start -Confirm:$false", missing);
+        var installed = session.Invoke("Install-HermesService -Name hermes-gateway-later -Executable /bin/true -HermesHome $args[0] -Confirm:$false", missing).Succeeded();
+        var started = session.Invoke("Install-HermesService -Name hermes-gateway-now -Executable /bin/true -HermesHome $args[0] -Start -Confirm:$false", missing);
 
         Assert.Contains("200/CHDIR", Assert.Single(installed.Warnings).Message, StringComparison.Ordinal);
         Assert.Equal("HermesHomeMissing,HermesGateway.Commands.InstallHermesServiceCommand", Assert.Single(started.Errors).FullyQualifiedErrorId);

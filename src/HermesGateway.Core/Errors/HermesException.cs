@@ -56,6 +56,7 @@ public static class HermesErrorIds
     public const string ValueNotRepresentable = "HermesValueNotRepresentable";
     public const string OptionInvalid = "HermesOptionInvalid";
     public const string ExecutableNotFound = "HermesExecutableNotFound";
+    public const string AccountNotFound = "HermesAccountNotFound";
     public const string PermissionDenied = "HermesPermissionDenied";
     public const string FileWriteFailed = "HermesFileWriteFailed";
     public const string FileChangedByHand = "HermesFileChangedByHand";

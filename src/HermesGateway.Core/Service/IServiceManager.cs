@@ -1,3 +1,4 @@
+using HermesGateway.Core.Errors;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
@@ -30,6 +31,9 @@ public interface IServiceManager
 
     /// <summary>Throws the specific error (not root, no user bus, no GUI domain) if this scope cannot be managed here.</summary>
     void CheckCanManage(ServiceScope scope);
+
+    /// <summary>What this service needs here and is missing (its executable, its accounts): one error each, none when it can run.</summary>
+    IReadOnlyList<HermesException> MissingPrerequisites(ServiceDefinition definition);
 
     /// <summary>Where this supervisor's service files live, per scope, in the order they are searched.</summary>
     IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories { get; }

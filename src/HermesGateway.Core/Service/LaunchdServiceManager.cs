@@ -10,12 +10,14 @@ namespace HermesGateway.Core.Service;
 /// <summary>Installs, inspects, starts and stops gateway jobs through launchctl.</summary>
 public sealed class LaunchdServiceManager : IServiceManager
 {
+    private readonly IProcessRunner runner;
     private readonly LaunchctlClient launchctl;
     private readonly ServiceEnvironment environment;
     private readonly IProcessTable processes;
 
     public LaunchdServiceManager(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null)
     {
+        this.runner = runner;
         launchctl = new LaunchctlClient(runner);
         this.environment = environment;
         this.processes = processes ?? LocalProcessTable.Instance;
@@ -46,6 +48,10 @@ public sealed class LaunchdServiceManager : IServiceManager
         var gui = LaunchctlClient.Domain(LaunchdDomainKind.Gui, environment.Uid);
         return launchctl.DomainExists(gui, ct) ? gui : LaunchctlClient.Domain(LaunchdDomainKind.User, environment.Uid);
     }
+
+    /// <remarks>macOS has no getent; a missing group is left to launchd to report.</remarks>
+    public IReadOnlyList<HermesException> MissingPrerequisites(ServiceDefinition definition) =>
+        ServicePrerequisites.Missing(runner, definition, groupLookup: null);
 
     public void CheckCanManage(ServiceScope scope)
     {

@@ -81,6 +81,7 @@ public sealed class ServiceInstaller
         var text = FileStamp.Apply(ServiceFiles.Render(d), d.Platform);
         var envFileText = request.EnvironmentFileVariables is { Count: > 0 } vars ? EnvironmentFileText(d, vars) : null;
         CheckWorkingDirectory(d, request.Start, host);
+        CheckPrerequisites(manager, d, request.Start, host);
         WarnOfUnmetScenarios(d, request.Contract, host);
         var (current, unreadable) = ReadExisting(path, request.Force);
 
@@ -185,6 +186,26 @@ public sealed class ServiceInstaller
         }
 
         host.WriteWarning($"{what} '{directory}' does not exist: until it does, {d.Name} cannot start ({status}). Create it (owned by {owner}, mode 0700) before starting the service.");
+    }
+
+    /// <summary>
+    /// A command that is not there, or an account the machine does not know, fails every start (systemd: 203/EXEC,
+    /// 217/USER, 216/GROUP). With -Start that is refused before anything is written; without it, a unit may be staged
+    /// before Hermes or its account is set up, which a warning says.
+    /// </summary>
+    private static void CheckPrerequisites(IServiceManager manager, ServiceDefinition d, bool start, IEngineHost host)
+    {
+        var missing = manager.MissingPrerequisites(d);
+        if (start && missing.Count > 0)
+        {
+            var first = missing[0];
+            throw new HermesException(first.ErrorId, first.Category, first.Message + "; nothing was written.", first.Target);
+        }
+
+        foreach (var e in missing)
+        {
+            host.WriteWarning(e.Message + ".");
+        }
     }
 
     /// <summary>

@@ -36,6 +36,9 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
     public string FilePath(string name, ServiceScope scope) =>
         Path.Combine(scope == ServiceScope.System ? environment.SystemUnitDirectory : environment.UserUnitDirectory, name + ".service");
 
+    public IReadOnlyList<HermesException> MissingPrerequisites(ServiceDefinition definition) =>
+        ServicePrerequisites.Missing(runner, definition, ["getent", "group"]);
+
     public void CheckCanManage(ServiceScope scope)
     {
         if (scope == ServiceScope.System && !environment.IsRoot)

@@ -137,6 +137,8 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
 
     public void CheckCanManage(ServiceScope scope) => throw new NotSupportedException();
 
+    public IReadOnlyList<HermesException> MissingPrerequisites(ServiceDefinition definition) => throw new NotSupportedException();
+
     public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) => throw new NotSupportedException();
 
     public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories => throw new NotSupportedException();

@@ -26,6 +26,10 @@ public sealed class SystemdInstallTests : IDisposable
 
     private static ServiceInstaller Installer(IProcessRunner runner, ServiceEnvironment env) => new(new SystemdServiceManager(runner, env));
 
+    /// <summary>The calls made to systemctl and loginctl, without the read-only look-ups of the command and accounts.</summary>
+    private static IEnumerable<string> SupervisorCalls(RecordingRunner runner) =>
+        runner.Calls.Where(c => !c.StartsWith("test ", StringComparison.Ordinal) && !c.StartsWith("id ", StringComparison.Ordinal) && !c.StartsWith("getent ", StringComparison.Ordinal));
+
     private static RecordingRunner FreshUnit() => new RecordingRunner()
         .On((f, a) => f == "systemctl" && a.Contains("show"), stdout: RecordingRunner.Show())
         .On((f, a) => f == "systemctl" && a.Contains("is-enabled"), exitCode: 1, stdout: "disabled\n")
@@ -46,6 +50,31 @@ public sealed class SystemdInstallTests : IDisposable
         var quiet = new TestHost();
         Installer(FreshUnit(), Environment()).Install(new InstallRequest(Definition(), Force: true), quiet);
         Assert.DoesNotContain(quiet.Warnings, w => w.Contains("lifecycle scenario", StringComparison.Ordinal));
+    }
+
+    /// <summary>Issue 13, item 9: a command that does not exist, or an account the machine does not know, was installed and enabled.</summary>
+    [Theory]
+    [InlineData("executable")]
+    [InlineData("user")]
+    [InlineData("group")]
+    public void A_gateway_that_cannot_run_here_is_refused_with_Start_and_warned_of_without(string missing)
+    {
+        var system = Definition(ServiceScope.System) with { Group = "hermes" };
+        Directory.CreateDirectory(system.HermesHome!);
+        var runner = FreshUnit()
+            .On((f, a) => f == "test" && a.Contains("/usr/local/bin/hermes"), exitCode: missing == "executable" ? 1 : 0)
+            .On((f, a) => f == "id" && a.Contains("hermes"), exitCode: missing == "user" ? 1 : 0)
+            .On((f, a) => f == "getent" && a.Contains("hermes"), exitCode: missing == "group" ? 2 : 0);
+
+        var e = Expect.Error(missing == "executable" ? HermesErrorIds.ExecutableNotFound : HermesErrorIds.AccountNotFound,
+            () => Installer(runner, Environment(uid: 0)).Install(new InstallRequest(system, Start: true), new TestHost()));
+        Assert.Contains(missing == "executable" ? "/usr/local/bin/hermes" : "'hermes'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "etc", "systemd", "system", "hermes-gateway.service")));
+
+        var host = new TestHost();
+        Installer(runner, Environment(uid: 0)).Install(new InstallRequest(system), host);
+        Assert.Contains(host.Warnings, w => w.Contains(missing == "executable" ? "/usr/local/bin/hermes" : "'hermes'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -158,7 +187,7 @@ public sealed class SystemdInstallTests : IDisposable
 
         Expect.Error(HermesErrorIds.FileChangedByHand, () => Installer(runner, env).Install(new InstallRequest(Definition()), new TestHost())!);
         Assert.Equal(before, File.ReadAllText(path));
-        Assert.Empty(runner.Calls);
+        Assert.Empty(SupervisorCalls(runner));
 
         var forced = Installer(FreshUnit(), env).Install(new InstallRequest(Definition(), Force: true), new TestHost())!;
         Assert.Equal(before, File.ReadAllText(forced.BackupPath!));
@@ -179,7 +208,7 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Null(result);
         Assert.Equal(upstream, File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(env.UserUnitDirectory));
-        Assert.DoesNotContain(runner.Calls, c => !c.Contains(" show ", StringComparison.Ordinal) && !c.Contains("is-enabled", StringComparison.Ordinal));
+        Assert.DoesNotContain(SupervisorCalls(runner), c => !c.Contains(" show ", StringComparison.Ordinal) && !c.Contains("is-enabled", StringComparison.Ordinal));
         var asked = Assert.Single(host.Asked);
         Assert.Contains("+ ExecStop=", asked, StringComparison.Ordinal);
         Assert.Contains("~ TimeoutStopSec=70s → 90s", asked, StringComparison.Ordinal);
