@@ -63,9 +63,10 @@ public static partial class AtomicFile
     /// name is taken, by anything, a random part is added: the name is never written through). A link is kept as a
     /// link to the same target: nothing is read through it. Mode <paramref name="mode"/>, or the file's own permission
     /// bits without set-id bits. With <paramref name="keep"/> above 0, older backups of the file beyond that many
-    /// (the new one counted) are removed. Returns the backup's path.
+    /// (the new one counted) are removed; with <paramref name="prunable"/>, only those regular files whose content it
+    /// accepts are (the others, and links, are kept whatever their number). Returns the backup's path.
     /// </summary>
-    public static string Backup(string path, DateTimeOffset now, UnixFileMode? mode, int keep)
+    public static string Backup(string path, DateTimeOffset now, UnixFileMode? mode, int keep, Func<byte[], bool>? prunable = null)
     {
         var (dir, name) = Split(path);
         var stamp = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
@@ -92,7 +93,7 @@ public static partial class AtomicFile
             NativeFiles.Sync(directory, dir);
             if (keep > 0)
             {
-                Prune(dir, directory, name, backup, keep);
+                Prune(dir, directory, name, backup, keep, prunable);
             }
 
             return Path.Combine(dir, backup);
@@ -150,7 +151,7 @@ public static partial class AtomicFile
         }
     }
 
-    /// <summary>The names <see cref="Backup(string, DateTimeOffset, UnixFileMode?, int)"/> gives, and the "-N" ones of earlier versions.</summary>
+    /// <summary>The names <see cref="Backup(string, DateTimeOffset, UnixFileMode?, int, Func{byte[], bool})"/> gives, and the "-N" ones of earlier versions.</summary>
     public static bool IsBackupOf(string fileName, string backupName) =>
         backupName.Length > fileName.Length + 1 && backupName.StartsWith(fileName + ".", StringComparison.Ordinal)
         && BackupSuffix().IsMatch(backupName.AsSpan(fileName.Length));
@@ -231,14 +232,25 @@ public static partial class AtomicFile
     }
 
     /// <summary>Removes all but the newest <paramref name="keep"/> backups of <paramref name="name"/> (<paramref name="newest"/> among them).</summary>
-    private static void Prune(string dir, SafeFileHandle directory, string name, string newest, int keep)
+    private static void Prune(string dir, SafeFileHandle directory, string name, string newest, int keep, Func<byte[], bool>? prunable)
     {
+        bool MayGo(string n)
+        {
+            if (prunable is null)
+            {
+                return true;
+            }
+
+            using var file = NativeFiles.TryOpenRead(directory, n);
+            return file is not null && prunable(ReadAll(file, Path.Combine(dir, n)));
+        }
+
         // Listed by path, removed relative to the descriptor: even a directory swapped since it was opened only
         // names entries; what is removed is an entry of the opened directory, and a link is removed, not followed.
         var older = Directory.EnumerateFileSystemEntries(dir)
             .Select(Path.GetFileName)
             .OfType<string>()
-            .Where(n => n != newest && IsBackupOf(name, n))
+            .Where(n => n != newest && IsBackupOf(name, n) && MayGo(n))
             .OrderByDescending(n => n[(name.Length + 1)..(name.Length + 17)], StringComparer.Ordinal)
             .Skip(keep - 1);
         foreach (var n in older)

@@ -131,7 +131,7 @@ public sealed class ServiceInstaller
             return null;
         }
 
-        var backup = exists && unitChanged ? AtomicFile.Backup(path, host.Now) : null;
+        var backup = exists && unitChanged ? BackUpServiceFile(path, host) : null;
         if (envFileText is not null)
         {
             if (File.Exists(d.EnvironmentFile!) || new FileInfo(d.EnvironmentFile!).LinkTarget is not null)
@@ -187,6 +187,14 @@ public sealed class ServiceInstaller
 
         host.WriteWarning($"{what} '{directory}' does not exist: until it does, {d.Name} cannot start ({status}). Create it (owned by {owner}, mode 0700) before starting the service.");
     }
+
+    /// <summary>
+    /// Backs up a unit or plist before it is replaced or removed. A backup of a file this module wrote and nobody
+    /// changed can be written again from its definition: of those only the newest is kept, so updates leave one file,
+    /// not one each. A backup of anything a person wrote or edited is never removed.
+    /// </summary>
+    private static string BackUpServiceFile(string path, IEngineHost host) =>
+        AtomicFile.Backup(path, host.Now, mode: null, keep: 1, prunable: bytes => FileStamp.IsUntouched(Encoding.UTF8.GetString(bytes)));
 
     /// <summary>
     /// A command that is not there, or an account the machine does not know, fails every start (systemd: 203/EXEC,
@@ -254,7 +262,7 @@ public sealed class ServiceInstaller
         string? backup = null;
         manager.Remove(service, () =>
         {
-            backup = AtomicFile.Backup(path, host.Now);
+            backup = BackUpServiceFile(path, host);
             File.Delete(path);
             host.WriteVerbose($"Removed {path}; kept {backup}.");
         }, host);

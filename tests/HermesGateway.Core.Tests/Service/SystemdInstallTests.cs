@@ -77,6 +77,25 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Contains(host.Warnings, w => w.Contains(missing == "executable" ? "/usr/local/bin/hermes" : "'hermes'", StringComparison.Ordinal));
     }
 
+    /// <summary>Issue 13, item 13: every update left a .bak beside the unit, without end.</summary>
+    [Fact]
+    public void Backups_of_files_a_person_wrote_are_all_kept_and_of_the_modules_own_files_only_the_newest()
+    {
+        var env = Environment();
+        var path = Path.Combine(env.UserUnitDirectory, "hermes-gateway.service");
+        var upstream = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "examples", "hermes-gateway.service"));
+        dir.Write(Path.GetRelativePath(dir.Path, path), upstream);
+        for (var i = 0; i < 5; i++)
+        {
+            Installer(FreshUnit(), env).Install(new InstallRequest(Definition() with { StopTimeout = TimeSpan.FromSeconds(300 + i) }, Force: true), new TestHost());
+        }
+
+        var backups = Directory.GetFiles(env.UserUnitDirectory, "*.bak").Select(File.ReadAllText).ToList();
+        Assert.Equal(2, backups.Count);
+        Assert.Contains(upstream, backups); // what a person wrote: never pruned
+        Assert.Single(backups, b => b.Contains("TimeoutStopSec=303", StringComparison.Ordinal)); // the module's own: the newest only
+    }
+
     [Fact]
     public void A_first_install_writes_the_unit_0644_reloads_and_enables_it()
     {
