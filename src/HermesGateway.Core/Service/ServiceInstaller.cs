@@ -26,7 +26,8 @@ public enum InstallOutcome
 public sealed record InstallResult(string Path, InstallOutcome Outcome, string? BackupPath, IReadOnlyList<SettingChange> Changes, HermesService? Service);
 
 /// <summary>What an uninstall did; null when the host declined it.</summary>
-public sealed record UninstallResult(string Path, string? BackupPath);
+/// <summary>What Uninstall-HermesService -PassThru returns: which service was removed, its file, and the backup kept of it.</summary>
+public sealed record UninstallResult(string Name, ServicePlatform Platform, ServiceScope Scope, string Path, string? BackupPath);
 
 /// <summary>
 /// Installs, removes, finds, starts and stops gateway services. Every side effect is asked for through the host
@@ -271,7 +272,7 @@ public sealed class ServiceInstaller
             host.WriteWarning($"A restart of {service.Name} still holds its lock in {LockDirectory}; its lock and result files stay.");
         }
 
-        return new UninstallResult(path, backup);
+        return new UninstallResult(service.Name, service.Platform, service.Scope, path, backup);
     }
 
     /// <summary>

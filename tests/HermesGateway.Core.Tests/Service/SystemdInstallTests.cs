@@ -293,6 +293,7 @@ public sealed class SystemdInstallTests : IDisposable
         var result = installer.Uninstall(service, new TestHost());
 
         Assert.NotNull(result);
+        Assert.Equal(("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User), (result.Name, result.Platform, result.Scope)); // issue 13: -PassThru had no name
         Assert.False(File.Exists(service.Path));
         Assert.True(File.Exists(result.BackupPath));
         Assert.Equal(["systemctl --user disable -- hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));
