@@ -70,6 +70,34 @@ public sealed class ServicePipelineTests : IDisposable
         Assert.Single(HostAssert.WhatIfLines(session.Host));
     }
 
+    /// <summary>Issue 13, item 13: Get-HermesService output did not bind to Install-HermesService.</summary>
+    [Fact]
+    public void Get_HermesService_output_binds_to_Install_HermesService_by_its_definition()
+    {
+        var unit = sandbox.InstallUpstreamUnit();
+
+        session.Invoke("Get-HermesService | Install-HermesService -Force -WhatIf").Succeeded();
+
+        var whatIf = Assert.Single(HostAssert.WhatIfLines(session.Host));
+        Assert.Contains("Update unit " + unit, whatIf, StringComparison.Ordinal);
+        Assert.Contains("TimeoutStopSec=70s", whatIf, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 13, item 13: nor to Compare-HermesServiceDefinition; now the installed file is the reference.</summary>
+    [Fact]
+    public void Get_HermesService_output_binds_to_Compare_HermesServiceDefinition_as_the_reference()
+    {
+        sandbox.InstallUpstreamUnit();
+
+        var drift = session.Invoke("Get-HermesService | Compare-HermesServiceDefinition").Succeeded().Objects;
+        var expected = session.Invoke("(Get-HermesService).DriftChanges").Succeeded().Objects;
+        var against = session.Invoke("Get-HermesService | Compare-HermesServiceDefinition -DifferenceDefinition (New-HermesServiceDefinition -Executable /usr/local/bin/hermes -StopTimeout 0:5:0)").Succeeded().Objects;
+
+        Assert.NotEmpty(drift);
+        Assert.Equal(expected.Select(c => c.ToString()), drift.Select(c => c.ToString()));
+        Assert.Contains(against, c => c.ToString()!.Contains("TimeoutStopSec=70s → 300s", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         session.Dispose();

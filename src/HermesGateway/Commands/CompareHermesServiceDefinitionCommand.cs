@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
@@ -11,6 +12,7 @@ public sealed class CompareHermesServiceDefinitionCommand : HermesCmdlet
 {
     private const string DefinitionSet = "Definition";
     private const string FileSet = "File";
+    private const string ServiceSet = "Service";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DefinitionSet)]
     [ValidateNotNull]
@@ -21,7 +23,15 @@ public sealed class CompareHermesServiceDefinitionCommand : HermesCmdlet
     [ValidateNotNullOrEmpty]
     public string? LiteralPath { get; set; }
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    /// <summary>An installed service (from Get-HermesService): its file is the reference.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServiceSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public HermesService? Service { get; set; }
+
+    /// <summary>The new side; for an installed service, by default what this module would write for it (its drift).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = DefinitionSet)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = FileSet)]
+    [Parameter(Position = 1, ParameterSetName = ServiceSet)]
     [ValidateNotNull]
     public ServiceDefinition? DifferenceDefinition { get; set; }
 
@@ -29,9 +39,13 @@ public sealed class CompareHermesServiceDefinitionCommand : HermesCmdlet
     {
         try
         {
-            var changes = ParameterSetName == FileSet
-                ? ServiceDiff.CompareWithFile(ResolveLiteralPath(LiteralPath!), DifferenceDefinition!)
-                : ServiceDiff.Compare(ReferenceDefinition!, DifferenceDefinition!);
+            var changes = ParameterSetName switch
+            {
+                FileSet => ServiceDiff.CompareWithFile(ResolveLiteralPath(LiteralPath!), DifferenceDefinition!),
+                ServiceSet when DifferenceDefinition is null => Service!.DriftChanges,
+                ServiceSet => ServiceDiff.CompareWithFile(Service!.Path, DifferenceDefinition),
+                _ => ServiceDiff.Compare(ReferenceDefinition!, DifferenceDefinition!),
+            };
             WriteObject(changes, enumerateCollection: true);
         }
         catch (HermesException e)

@@ -17,6 +17,14 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
     [ValidateNotNull]
     public ServiceDefinition? Definition { get; set; }
 
+    /// <summary>
+    /// An installed service (from Get-HermesService) to install again: what this module writes for that gateway (its
+    /// command, home and account kept), changed by any parameter given — its drift, applied.
+    /// </summary>
+    [Parameter(ParameterSetName = ParametersSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public HermesService? Service { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -39,7 +47,9 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         try
         {
             var installer = Engine.Installer;
-            var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(Existing(installer)));
+            var basis = Service is null ? Existing(installer) : Service.Definition ?? throw new HermesException(HermesErrorIds.FileUnreadable,
+                HermesErrorCategory.ReadError, $"{Service.Path} could not be read ({Service.Drift}), so it cannot be installed again; give the definition's parameters.", Service.Path);
+            var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(basis));
             var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable), BuildContract()), EngineHost);
             if (result is null)
             {
