@@ -31,6 +31,15 @@ public interface IServiceManager
     /// <summary>Throws the specific error (not root, no user bus, no GUI domain) if this scope cannot be managed here.</summary>
     void CheckCanManage(ServiceScope scope);
 
+    /// <summary>The account whose user-scope services (user units, agents) this manager manages.</summary>
+    string Owner { get; }
+
+    /// <summary>
+    /// Whether those are another account's (root managing an account's user units): their files are read without following
+    /// links, and nothing is written into that account's home.
+    /// </summary>
+    bool ForAnotherAccount { get; }
+
     /// <summary>Where this supervisor's service files live, per scope, in the order they are searched.</summary>
     IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories { get; }
 
