@@ -100,6 +100,32 @@ public sealed class ServiceIdentityTests : IDisposable
         Assert.Contains("hermes-gateway-work", Assert.Single(HostAssert.WhatIfLines(session.Host)), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Get-HermesService")]
+    [InlineData("Restart-HermesGateway")]
+    [InlineData("Stop-HermesGateway")]
+    [InlineData("Uninstall-HermesService")]
+    public void A_supervisor_failing_while_services_are_looked_up_is_an_error_with_a_Hermes_id_not_a_bare_exception(string command)
+    {
+        // An older systemd's words for an unreachable user manager, which read as "not found".
+        var bin = Directory.CreateDirectory(Path.Combine(sandbox.Root, "failing-bin")).FullName;
+        var systemctl = Path.Combine(bin, "systemctl");
+        File.WriteAllText(systemctl, "#!/bin/sh\necho 'Failed to get D-Bus connection: No such file or directory' >&2\nexit 1\n");
+        File.SetUnixFileMode(systemctl, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        sandbox.PrependToPath(bin);
+
+        var r = session.Invoke($"{command} hermes-gateway-work{(command.StartsWith("Get", StringComparison.Ordinal) ? string.Empty : " -WhatIf -Confirm:$false")}");
+
+        Assert.Null(r.TerminatingError);
+        Assert.All(r.Errors, e => Assert.DoesNotContain("HermesException", e.FullyQualifiedErrorId, StringComparison.Ordinal));
+        Assert.All(r.Errors, e => Assert.Matches("^Hermes[A-Z][A-Za-z]+,HermesGateway\\.Commands\\.", e.FullyQualifiedErrorId));
+        if (command == "Get-HermesService")
+        {
+            // Listed, with why its state is unknown, rather than lost.
+            Assert.Equal("unknown (HermesUnitNotFound)", PowerShellSession.Property(Assert.Single(r.Objects), "State"));
+        }
+    }
+
     /// <summary>The supervisor calls that would change something: all but the looks (show, is-enabled) Get-HermesService takes.</summary>
     private static List<string> Actions(FakeSystemctl fake) =>
         [.. fake.Calls.Where(c => !c.Contains(" show ", StringComparison.Ordinal) && !c.Contains(" is-enabled ", StringComparison.Ordinal))];

@@ -177,8 +177,10 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         {
             s = Client(scope).Show(unit);
         }
-        catch (HermesException e) when (e.ErrorId is HermesErrorIds.NoUserBus or HermesErrorIds.ServiceManagerFailed or HermesErrorIds.PermissionDenied)
+        catch (HermesException e)
         {
+            // Whatever kept systemctl from answering (no bus, refused, words of an older systemd that read as "not
+            // found"), the service is still listed, with why its state is unknown: a lookup never fails on one unit.
             return known with { State = "unknown (" + e.ErrorId + ")" };
         }
 

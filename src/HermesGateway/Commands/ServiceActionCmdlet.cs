@@ -58,7 +58,7 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
             return [];
         }
 
-        return ByName(Name, Scope, Owner, ServiceFile);
+        return Listed(() => ByName(Name, Scope, Owner, ServiceFile));
     }
 }
 

@@ -47,6 +47,23 @@ public abstract class ServiceCmdlet : HermesCmdlet
     }
 
     /// <summary>
+    /// The services <paramref name="find"/> selects, all looked up before any is acted on; a failure of the lookup is an
+    /// error record with its own id (never an exception escaping the cmdlet with a bare HermesException id).
+    /// </summary>
+    internal IReadOnlyList<HermesService> Listed(Func<IEnumerable<HermesService>> find)
+    {
+        try
+        {
+            return [.. find()];
+        }
+        catch (HermesException e)
+        {
+            WriteError(ToErrorRecord(e));
+            return [];
+        }
+    }
+
+    /// <summary>
     /// Null when <paramref name="computerName"/> (an object's PSComputerName: it came through remoting) is empty or names
     /// this computer; else the error that refuses to act here on a service another computer described.
     /// </summary>

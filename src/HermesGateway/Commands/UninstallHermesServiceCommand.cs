@@ -53,7 +53,7 @@ public sealed class UninstallHermesServiceCommand : ServiceCmdlet
             return;
         }
 
-        foreach (var service in ParameterSetName == NameSet ? ByName(Name, Scope, Owner, ServiceFile) : InputObject)
+        foreach (var service in ParameterSetName == NameSet ? Listed(() => ByName(Name, Scope, Owner, ServiceFile)) : InputObject)
         {
             try
             {
