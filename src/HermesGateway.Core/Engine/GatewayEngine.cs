@@ -36,4 +36,8 @@ public sealed class GatewayEngine
     /// <summary>The restarter for services under <paramref name="platform"/>'s supervisor, with the caller's lock folder.</summary>
     public GatewayRestarter Restarter(ServicePlatform platform) =>
         new(Installer.For(platform), processes, Installer.LockDirectory!);
+
+    /// <summary>The restarter for exactly <paramref name="service"/>: its own supervisor's manager (another account's, for root).</summary>
+    public GatewayRestarter Restarter(ServiceIdentity service) =>
+        new(Installer.For(service), processes, Installer.LockDirectory!);
 }

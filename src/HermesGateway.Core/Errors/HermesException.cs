@@ -76,4 +76,10 @@ public static class HermesErrorIds
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
     public const string HermesHomeMissing = "HermesHomeMissing";
     public const string SpecifierUnresolvable = "HermesSpecifierUnresolvable";
+
+    /// <summary>An object (from remoting) that describes a service on another computer: it is acted on there, not here.</summary>
+    public const string RemoteObject = "HermesRemoteObject";
+
+    /// <summary>A write (install, uninstall) into another account's home, which root refuses: that account does it itself.</summary>
+    public const string OtherAccountWriteRefused = "HermesOtherAccountWriteRefused";
 }

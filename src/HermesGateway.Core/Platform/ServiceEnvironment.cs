@@ -27,6 +27,9 @@ public sealed partial record ServiceEnvironment
     /// <summary>Where system units go (the sandbox and tests point it elsewhere).</summary>
     public string SystemUnitDirectory { get; init; } = "/etc/systemd/system";
 
+    /// <summary>The password database root reads other accounts' homes from (the sandbox and tests point it elsewhere).</summary>
+    public string PasswdFile { get; init; } = "/etc/passwd";
+
     /// <summary>Where launchd daemons go.</summary>
     public string LaunchDaemonDirectory { get; init; } = "/Library/LaunchDaemons";
 

@@ -14,6 +14,9 @@ public sealed record HermesService
 
     public required string Path { get; init; }
 
+    /// <summary>The account whose user manager (launchd: GUI domain) runs it, for a user-scope service; null for a system one.</summary>
+    public string? Owner { get; init; }
+
     /// <summary>ActiveState (systemd) or the launchd state ("running", "not running", "not loaded").</summary>
     public required string State { get; init; }
 
@@ -52,6 +55,7 @@ public sealed record HermesService
     public ServiceIdentity Identity => new(Name, Platform, Scope, Path)
     {
         HermesHome = HermesHome,
+        Owner = Owner,
         User = Definition?.User,
         DrainTimeout = Definition?.DrainTimeout,
     };

@@ -35,6 +35,15 @@ public interface IServiceManager
     /// <summary>What this service needs here and is missing (its executable, its accounts): one error each, none when it can run.</summary>
     IReadOnlyList<HermesException> MissingPrerequisites(ServiceDefinition definition);
 
+    /// <summary>The account whose user-scope services (user units, agents) this manager manages.</summary>
+    string Owner { get; }
+
+    /// <summary>
+    /// Whether those are another account's (root managing an account's user units): their files are read without following
+    /// links, and nothing is written into that account's home.
+    /// </summary>
+    bool ForAnotherAccount { get; }
+
     /// <summary>Where this supervisor's service files live, per scope, in the order they are searched.</summary>
     IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories { get; }
 

@@ -5,7 +5,11 @@ using HermesGateway.Core.Policy;
 namespace HermesGateway.Core.Service;
 
 /// <summary>An installed gateway as its file's place shows it: the name, supervisor, scope and path; nothing read.</summary>
-public sealed record InstalledGateway(string Name, ServicePlatform Platform, ServiceScope Scope, string Path);
+public sealed record InstalledGateway(string Name, ServicePlatform Platform, ServiceScope Scope, string Path)
+{
+    /// <summary>The account whose user manager runs it (user scope); null for system scope.</summary>
+    public string? Owner { get; init; }
+}
 
 /// <summary>
 /// The installed gateways that <see cref="ServiceInstaller.Find"/> would return, from the directory listings and at
@@ -60,7 +64,7 @@ public static class InstalledGateways
                 var name = System.IO.Path.GetFileNameWithoutExtension(file);
                 if (name.StartsWith(format.BaseName, StringComparison.Ordinal) || WrittenByThisModule(file))
                 {
-                    yield return new InstalledGateway(name, manager.Platform, scope, file);
+                    yield return new InstalledGateway(name, manager.Platform, scope, file) { Owner = scope == format.UserScope ? manager.Owner : null };
                 }
             }
         }

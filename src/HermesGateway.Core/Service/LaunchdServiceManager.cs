@@ -76,6 +76,10 @@ public sealed class LaunchdServiceManager : IServiceManager
 
     public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) => null;
 
+    public string Owner => environment.UserName;
+
+    public bool ForAnotherAccount => false;
+
     public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories =>
         [(environment.LaunchAgentDirectory, ServiceScope.Agent), (environment.LaunchDaemonDirectory, ServiceScope.Daemon)];
 

@@ -17,6 +17,14 @@ public sealed record ServiceIdentity(string Name, ServicePlatform Platform, Serv
     /// <summary>The gateway's HERMES_HOME, where the planned-stop marker and its state file live; null when the file sets none.</summary>
     public string? HermesHome { get; init; }
 
+    /// <summary>
+    /// The account whose user manager (launchd: GUI domain) runs a user-scope service (user unit, agent); null for a
+    /// system-scope one. With <see cref="Name"/>, <see cref="Platform"/>, <see cref="Scope"/> and <see cref="Path"/> it
+    /// says which one service an action is about: two accounts' hermes-gateway, or a user's and the system's, are
+    /// never mistaken for each other.
+    /// </summary>
+    public string? Owner { get; init; }
+
     /// <summary>The account a system service runs as; null for a user's own service.</summary>
     public string? User { get; init; }
 

@@ -47,7 +47,7 @@ public sealed class ServiceInstaller
 
     /// <summary>The installer for this machine's supervisor (launchd on macOS, systemd elsewhere) and the caller's lock folder.</summary>
     public static ServiceInstaller ForThisMachine(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null) =>
-        new(ServiceManagers.ForThisMachine(runner, environment, processes))
+        new([ServiceManagers.ForThisMachine(runner, environment, processes), .. ServiceManagers.ForOtherAccounts(runner, environment, processes)])
         {
             LockDirectory = RestartLock.Directory(environment),
         };
@@ -65,9 +65,26 @@ public sealed class ServiceInstaller
     public IReadOnlyList<IServiceManager> Managers => managers;
 
     public IServiceManager For(ServicePlatform platform) =>
-        managers.FirstOrDefault(m => m.Platform == platform)
+        managers.FirstOrDefault(m => m.Platform == platform && !m.ForAnotherAccount)
         ?? throw new HermesException(HermesErrorIds.PlatformUnknown, HermesErrorCategory.InvalidArgument,
             $"{platform} services are not managed on this machine.", platform);
+
+    /// <summary>
+    /// The manager of exactly this service: for a user-scope one, the manager of its <see cref="ServiceIdentity.Owner"/>
+    /// (the caller's own, or, for root, another account's); for a system-scope one, the machine's.
+    /// </summary>
+    public IServiceManager For(ServiceIdentity service)
+    {
+        var own = For(service.Platform);
+        if (service.Owner is null || service.Scope != ServiceFormats.For(service.Platform).UserScope || service.Owner == own.Owner)
+        {
+            return own;
+        }
+
+        return managers.FirstOrDefault(m => m.Platform == service.Platform && m.ForAnotherAccount && m.Owner == service.Owner)
+            ?? throw new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound,
+                $"{service.Name} is {service.Owner}'s user service, and {service.Owner}'s services cannot be managed from this account (only root manages another account's user services).", service.Name);
+    }
 
     public InstallResult? Install(InstallRequest request, IEngineHost host)
     {
@@ -247,7 +264,15 @@ public sealed class ServiceInstaller
 
     public UninstallResult? Uninstall(ServiceIdentity service, IEngineHost host)
     {
-        var manager = For(service.Platform);
+        var manager = For(service);
+        if (manager.ForAnotherAccount)
+        {
+            // Removing (and backing up) a file in a folder that account controls would have root write where the account
+            // can aim it; the account removes its own service.
+            throw new HermesException(HermesErrorIds.OtherAccountWriteRefused, HermesErrorCategory.PermissionDenied,
+                $"{service.Path} is {service.Owner}'s own user service: root does not write into another account's home. Run Uninstall-HermesService as {service.Owner} (e.g. 'sudo -u {service.Owner} pwsh' with its user manager reachable, or 'machinectl shell {service.Owner}@').", service.Path);
+        }
+
         manager.CheckCanManage(service.Scope);
         var path = service.Path;
         if (!File.Exists(path))
@@ -285,7 +310,8 @@ public sealed class ServiceInstaller
         string[] names = name is not null
             ? [ServiceFormats.ServiceName(name)]
             : [.. ServiceFormats.All.Select(f => ServiceDefinitionFactory.DefaultName(f.Platform, profile))];
-        var found = Find(n => names.Contains(n, StringComparer.Ordinal));
+        // Another account's service of the same name (root sees them) is not the one an install here would replace.
+        var found = Find(n => names.Contains(n, StringComparer.Ordinal)).Where(s => For(s.Identity) is { ForAnotherAccount: false }).ToList();
         return found.Count > 0 ? found[0].Definition : null;
     }
 
@@ -309,14 +335,14 @@ public sealed class ServiceInstaller
 
     public void Start(ServiceIdentity service, IEngineHost host)
     {
-        var manager = For(service.Platform);
+        var manager = For(service);
         manager.CheckCanManage(service.Scope);
         manager.StartService(service, host);
     }
 
     public void Stop(ServiceIdentity service, IEngineHost host)
     {
-        var manager = For(service.Platform);
+        var manager = For(service);
         manager.CheckCanManage(service.Scope);
         if (LockDirectory is null)
         {
@@ -403,10 +429,25 @@ public sealed class ServiceInstaller
         ServiceConfiguration config;
         ServiceDefinition? adopted = null;
         string text;
+        var owner = scope == ServiceFormats.For(manager.Platform).UserScope ? manager.Owner : null;
         try
         {
-            config = ServiceFormats.Read(path, manager.Platform);
-            text = File.ReadAllText(path);
+            if (manager.ForAnotherAccount)
+            {
+                // A folder another account controls: only a regular file there is read, never through a link (which
+                // could aim root's read at any file of the machine).
+                text = TextFiles.DecodeText(
+                    AtomicFile.ReadRegular(path) ?? throw new HermesException(HermesErrorIds.FileUnreadable, HermesErrorCategory.ReadError,
+                        $"'{path}' is not a regular file (a link, a FIFO), or too large; in another account's folder it is not read.", path),
+                    path);
+                config = ServiceFormats.For(manager.Platform).Parse(text, path, EvaluationOptions.DefaultSystemdVersion);
+            }
+            else
+            {
+                config = ServiceFormats.Read(path, manager.Platform);
+                text = File.ReadAllText(path);
+            }
+
             // Specifiers resolve as the manager that loads the file resolves them: the scope it was found in, and this
             // machine's account for a user unit.
             adopted = ServiceFiles.ToDefinition(config, manager.SpecifiersFor(path, scope));
@@ -415,7 +456,7 @@ public sealed class ServiceInstaller
         {
             return new HermesService
             {
-                Name = name, Platform = manager.Platform, Scope = scope, Path = path, State = "unreadable", Drift = $"unknown ({e.ErrorId})", Policy = "-",
+                Name = name, Platform = manager.Platform, Scope = scope, Path = path, Owner = owner, State = "unreadable", Drift = $"unknown ({e.ErrorId})", Policy = "-",
             };
         }
 
@@ -427,6 +468,7 @@ public sealed class ServiceInstaller
             Platform = manager.Platform,
             Scope = scope,
             Path = path,
+            Owner = owner,
             State = "unknown",
             HermesHome = adopted.HermesHome,
             Drift = drift,

@@ -13,12 +13,35 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
     private readonly ServiceEnvironment environment;
     private readonly IProcessTable processes;
 
+    /// <summary>Another account whose user units this manager manages (root only); null: the caller's own and the system's.</summary>
+    private readonly LocalAccount? otherAccount;
+
     public SystemdServiceManager(IProcessRunner runner, ServiceEnvironment environment, IProcessTable? processes = null)
     {
         this.runner = runner;
         this.environment = environment;
         this.processes = processes ?? LocalProcessTable.Instance;
     }
+
+    private SystemdServiceManager(IProcessRunner runner, ServiceEnvironment caller, LocalAccount account, IProcessTable? processes)
+        : this(runner, caller with
+        {
+            Home = account.Home, Uid = account.Uid, UserName = account.Name, XdgConfigHome = null, XdgRuntimeDir = null, DbusSessionBusAddress = null,
+        }, processes)
+    {
+        otherAccount = account;
+    }
+
+    /// <summary>
+    /// The user units of <paramref name="account"/> (in its ~/.config/systemd/user), for root: found there, read without
+    /// following links, and acted on through that account's own user manager, with systemctl running as the account.
+    /// </summary>
+    public static SystemdServiceManager ForAccount(IProcessRunner runner, ServiceEnvironment caller, LocalAccount account, IProcessTable? processes = null) =>
+        new(runner, caller, account, processes);
+
+    public string Owner => environment.UserName;
+
+    public bool ForAnotherAccount => otherAccount is not null;
 
     public ServicePlatform Platform => ServicePlatform.Systemd;
 
@@ -31,7 +54,7 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 
     public string TransientJobKind => "systemd-run";
 
-    public SystemctlClient Client(ServiceScope scope) => new(runner, user: scope == ServiceScope.User);
+    public SystemctlClient Client(ServiceScope scope) => new(runner, user: scope == ServiceScope.User) { RunAs = scope == ServiceScope.User ? otherAccount : null };
 
     public string FilePath(string name, ServiceScope scope) =>
         Path.Combine(scope == ServiceScope.System ? environment.SystemUnitDirectory : environment.UserUnitDirectory, name + ".service");
@@ -41,6 +64,13 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 
     public void CheckCanManage(ServiceScope scope)
     {
+        if (otherAccount is not null)
+        {
+            // Only root builds such a manager, and it has only user scope; that user's manager is reached through
+            // systemctl running as the account, whose own failure (not running: no linger, no session) says why.
+            return;
+        }
+
         if (scope == ServiceScope.System && !environment.IsRoot)
         {
             throw new HermesException(HermesErrorIds.NotRoot, HermesErrorCategory.PermissionDenied,
@@ -62,8 +92,9 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
     public SpecifierContext? SpecifiersFor(string path, ServiceScope scope) =>
         SpecifierContext.For(System.IO.Path.GetFileName(path), scope == ServiceScope.System, Account);
 
-    public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories =>
-        [(environment.UserUnitDirectory, ServiceScope.User), (environment.SystemUnitDirectory, ServiceScope.System)];
+    public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories => otherAccount is not null
+        ? [(environment.UserUnitDirectory, ServiceScope.User)]
+        : [(environment.UserUnitDirectory, ServiceScope.User), (environment.SystemUnitDirectory, ServiceScope.System)];
 
     public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host)
     {
@@ -149,8 +180,10 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         {
             s = Client(scope).Show(unit);
         }
-        catch (HermesException e) when (e.ErrorId is HermesErrorIds.NoUserBus or HermesErrorIds.ServiceManagerFailed or HermesErrorIds.PermissionDenied)
+        catch (HermesException e)
         {
+            // Whatever kept systemctl from answering (no bus, refused, words of an older systemd that read as "not
+            // found"), the service is still listed, with why its state is unknown: a lookup never fails on one unit.
             return known with { State = "unknown (" + e.ErrorId + ")" };
         }
 
@@ -429,7 +462,9 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         ];
         if (host.ShouldProcess(service.Name, $"systemd-run {string.Join(' ', args)}"))
         {
-            var r = runner.Run("systemd-run", args, SystemctlClient.DefaultTimeout, host.Cancellation);
+            var r = otherAccount is { } account
+                ? runner.Run("setpriv", [.. SystemctlClient.AsAccount(account), "systemd-run", .. args], SystemctlClient.DefaultTimeout, host.Cancellation)
+                : runner.Run("systemd-run", args, SystemctlClient.DefaultTimeout, host.Cancellation);
             if (!r.Succeeded)
             {
                 throw new HermesException(HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,

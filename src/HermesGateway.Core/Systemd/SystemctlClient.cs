@@ -48,6 +48,13 @@ public sealed class SystemctlClient
     public TimeSpan Timeout { get; }
 
     /// <summary>
+    /// Another account whose own user manager this client talks to (root only): systemctl --user runs as that account
+    /// (setpriv, its UID, GID and groups, a clean environment, XDG_RUNTIME_DIR=/run/user/UID), so it reaches that manager
+    /// and can do nothing the account itself could not. Null: the caller's own manager.
+    /// </summary>
+    public LocalAccount? RunAs { get; init; }
+
+    /// <summary>
     /// The exact argument list of a systemctl call (for -WhatIf texts and golden tests). Every call that names a unit
     /// puts '--' before it, so no name can be read as an option (the names the engine makes never start with '-').
     /// </summary>
@@ -108,7 +115,16 @@ public sealed class SystemctlClient
         return r.Succeeded ? r.StandardOutput.Trim() == "yes" : null;
     }
 
-    private ProcessResult Run(CancellationToken ct, params string[] arguments) => runner.Run("systemctl", Arguments(arguments), Timeout, ct);
+    private ProcessResult Run(CancellationToken ct, params string[] arguments) => RunAs is { } account
+        ? runner.Run("setpriv", [.. AsAccount(account), "systemctl", .. Arguments(arguments)], Timeout, ct)
+        : runner.Run("systemctl", Arguments(arguments), Timeout, ct);
+
+    /// <summary>The setpriv and env arguments that run a command as <paramref name="account"/>, talking to its user manager.</summary>
+    public static IReadOnlyList<string> AsAccount(LocalAccount account)
+    {
+        var uid = account.Uid.ToString(CultureInfo.InvariantCulture);
+        return ["--reuid=" + uid, "--regid=" + account.Gid.ToString(CultureInfo.InvariantCulture), "--init-groups", "--reset-env", "--", "env", "XDG_RUNTIME_DIR=/run/user/" + uid];
+    }
 
     /// <summary>Turns a failed call into the error a user can act on.</summary>
     public ProcessResult Check(ProcessResult r, string? unit)

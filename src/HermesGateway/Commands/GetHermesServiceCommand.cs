@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Service;
 
@@ -15,11 +16,20 @@ public sealed class GetHermesServiceCommand : ServiceCmdlet
     [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
+    /// <summary>Only services of this scope: User or System (systemd), Agent or Daemon (launchd).</summary>
+    [Parameter]
+    public ServiceScope? Scope { get; set; }
+
+    /// <summary>Only user-scope services of this account's user manager (root sees every account's).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Owner { get; set; }
+
     protected override void ProcessRecord()
     {
         try
         {
-            foreach (var service in ByName(Name))
+            foreach (var service in ByName(Name, Scope, Owner, null))
             {
                 WriteObject(service);
             }

@@ -35,7 +35,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
         {
             try
             {
-                var result = Engine.Restarter(service.Platform).Restart(service.Identity, new RestartOptions
+                var result = Engine.Restarter(service.Identity).Restart(service.Identity, new RestartOptions
                 {
                     Timeout = Timeout,
                     DrainTimeout = DrainTimeout,

@@ -1,10 +1,15 @@
 using System.Management.Automation;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
-/// <summary>Cmdlets acting on installed gateways chosen by name (wildcards; default all) or piped from Get-HermesService.</summary>
+/// <summary>
+/// Cmdlets acting on installed gateways chosen by name (wildcards; default all), narrowed by -Scope and -Owner, or piped
+/// from Get-HermesService. A piped HermesService is acted on exactly (its scope, owner and file); one that came through
+/// remoting or Export-Clixml binds by those same properties, and one from another computer is refused.
+/// </summary>
 public abstract class ServiceSelectionCmdlet : ServiceCmdlet
 {
     protected const string NameSet = "Name";
@@ -16,12 +21,45 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
     [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
+    /// <summary>Only services of this scope: User or System (systemd), Agent or Daemon (launchd).</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    public ServiceScope? Scope { get; set; }
+
+    /// <summary>Only user-scope services of this account's user manager (root: another account's; see Get-HermesService's Owner).</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Owner { get; set; }
+
+    /// <summary>The unit file or plist: binds from a (deserialized) HermesService's Path, so it addresses that one file.</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [ValidateNotNullOrEmpty]
+    [Alias("Path")]
+    public string? ServiceFile { get; set; }
+
+    /// <summary>The computer a piped object came from (remoting adds PSComputerName); another computer's is refused.</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public string? PSComputerName { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     [ValidateNotNull]
     public HermesService[] InputObject { get; set; } = [];
 
-    /// <summary>The services this call is about, as the parameter set says.</summary>
-    internal IEnumerable<HermesService> Selected() => ParameterSetName == NameSet ? ByName(Name) : InputObject;
+    /// <summary>The services this call is about, as the parameter set says; an object from another computer is an error, not a selection.</summary>
+    internal IEnumerable<HermesService> Selected()
+    {
+        if (ParameterSetName != NameSet)
+        {
+            return InputObject;
+        }
+
+        if (RemoteObjectError(PSComputerName, Name.FirstOrDefault()) is { } remote)
+        {
+            WriteError(ToErrorRecord(remote));
+            return [];
+        }
+
+        return Listed(() => ByName(Name, Scope, Owner, ServiceFile));
+    }
 }
 
 /// <summary>Start- and Stop-HermesGateway: the services by name or from the pipeline, one action each, the state after it with -PassThru.</summary>
@@ -41,7 +79,7 @@ public abstract class ServiceActionCmdlet : ServiceSelectionCmdlet
                 Act(service);
                 if (PassThru)
                 {
-                    WriteObject(ServiceInstaller.Status(service.Path, service.Scope, Installer.For(service.Platform)));
+                    WriteObject(ServiceInstaller.Status(service.Path, service.Scope, Installer.For(service.Identity)));
                 }
             }
             catch (HermesException e)

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Service;
 
@@ -18,6 +19,25 @@ public sealed class UninstallHermesServiceCommand : ServiceCmdlet
     [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
     public string[] Name { get; set; } = [];
 
+    /// <summary>Only services of this scope: User or System (systemd), Agent or Daemon (launchd).</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    public ServiceScope? Scope { get; set; }
+
+    /// <summary>Only user-scope services of this account's user manager.</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Owner { get; set; }
+
+    /// <summary>The unit file or plist: binds from a (deserialized) HermesService's Path, so it addresses that one file.</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [ValidateNotNullOrEmpty]
+    [Alias("Path")]
+    public string? ServiceFile { get; set; }
+
+    /// <summary>The computer a piped object came from (remoting adds PSComputerName); another computer's is refused.</summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public string? PSComputerName { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     [ValidateNotNull]
     public HermesService[] InputObject { get; set; } = [];
@@ -27,7 +47,13 @@ public sealed class UninstallHermesServiceCommand : ServiceCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var service in ParameterSetName == NameSet ? ByName(Name) : InputObject)
+        if (ParameterSetName == NameSet && RemoteObjectError(PSComputerName, Name.FirstOrDefault()) is { } remote)
+        {
+            WriteError(ToErrorRecord(remote));
+            return;
+        }
+
+        foreach (var service in ParameterSetName == NameSet ? Listed(() => ByName(Name, Scope, Owner, ServiceFile)) : InputObject)
         {
             try
             {

@@ -29,6 +29,15 @@ public sealed class LifecycleSandbox : IDisposable
 
     public string UserUnits => Path.Combine(Home, ".config", "systemd", "user");
 
+    /// <summary>The home of the sandbox's service account 'hermes' (its passwd entry names it), under /tmp like the rest.</summary>
+    public string HermesAccountHome => Path.Combine(Root, "home-hermes");
+
+    /// <summary>The user units of 'hermes', upstream's usual place: ~/.config/systemd/user.</summary>
+    public string HermesAccountUserUnits => Path.Combine(HermesAccountHome, ".config", "systemd", "user");
+
+    /// <summary>The sandbox's own password database (its /etc is an overlay), seen from the host.</summary>
+    public string PasswdFile => $"/proc/{ManagerPid}/root/etc/passwd";
+
     public void EnsureUp()
     {
         lock (gate)
@@ -41,13 +50,14 @@ public sealed class LifecycleSandbox : IDisposable
             var script = SandboxPreconditions.Script ?? throw new InvalidOperationException(SandboxPreconditions.SkipReason);
             Directory.CreateDirectory(SystemUnits);
             Directory.CreateDirectory(UserUnits);
+            Directory.CreateDirectory(HermesAccountUserUnits);
             up = true; // before booting, so Dispose tears down a half-booted manager too
             // enable writes its .wants symlinks to /etc/systemd/system and (--user, for root) /root/.config/systemd/user,
             // throw-away views inside the sandbox: both must be on the managers' unit paths for is-enabled to see them.
             var env = new Dictionary<string, string>
             {
                 ["SDE2E_EXTRA_UNIT_PATH"] = SystemUnits + ":/etc/systemd/system",
-                ["SDE2E_EXTRA_USER_UNIT_PATH"] = UserUnits + ":/root/.config/systemd/user",
+                ["SDE2E_EXTRA_USER_UNIT_PATH"] = UserUnits + ":/root/.config/systemd/user:" + HermesAccountUserUnits,
             };
             var booted = Programs.Run(script, ["up", State], Timeout, env);
             Check(booted, "sde2e up");
@@ -55,9 +65,25 @@ public sealed class LifecycleSandbox : IDisposable
             var usermgr = Sde2e("usermgr", State).StandardOutput.Trim();
             Check(Sde2e("ctl", State, "start", usermgr + "0.service"), "start the user manager");
             // A service account for system scope: /etc inside the sandbox is a throw-away overlay.
-            Check(Sde2e("exec", State, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "hermes"), "useradd");
+            // Its home holds user units of its own (issue 13 item 3: root manages another account's user units).
+            Check(Sde2e("exec", State, "useradd", "--system", "--no-create-home", "--home-dir", HermesAccountHome, "--shell", "/usr/sbin/nologin", "hermes"), "useradd");
+            Check(Sde2e("exec", State, "chown", "-R", "hermes:", HermesAccountHome), "chown the hermes home");
         }
     }
+
+    /// <summary>Starts the user manager of <paramref name="account"/> (no linger, no login: sde2e's per-user manager unit); its UID.</summary>
+    public int StartUserManager(string account)
+    {
+        EnsureUp();
+        var uid = Exec("id", "-u", account).StandardOutput.Trim();
+        // The state folder holds the user managers' unit path: another account must be able to read it.
+        File.SetUnixFileMode(State, (UnixFileMode)0b111_101_101);
+        Check(Sde2e("ctl", State, "start", Sde2e("usermgr", State).StandardOutput.Trim() + uid + ".service"), $"start {account}'s user manager");
+        return int.Parse(uid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>systemctl --user for <paramref name="account"/>'s own manager, run as that account inside the sandbox.</summary>
+    internal ProcessResult UserCtl(string account, params string[] arguments) => Sde2e(["uctl", State, account, .. arguments]);
 
     internal static ProcessResult Sde2e(params string[] arguments) =>
         Programs.Run(SandboxPreconditions.Script!, arguments, Timeout);
@@ -74,6 +100,7 @@ public sealed class LifecycleSandbox : IDisposable
         Uid = 0,
         UserName = "root",
         SystemUnitDirectory = SystemUnits,
+        PasswdFile = PasswdFile,
     };
 
     public SandboxRunner Runner() => new(this);

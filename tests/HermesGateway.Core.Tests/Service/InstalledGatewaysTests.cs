@@ -40,9 +40,9 @@ public sealed class InstalledGatewaysTests : IDisposable
 
         Assert.Equal(
             [
-                new InstalledGateway("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User, plain),
+                new InstalledGateway("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User, plain) { Owner = "hermes" },
                 new InstalledGateway("hermes-gateway-web", ServicePlatform.Systemd, ServiceScope.System, web),
-                new InstalledGateway("hermes-gateway-work", ServicePlatform.Systemd, ServiceScope.User, work),
+                new InstalledGateway("hermes-gateway-work", ServicePlatform.Systemd, ServiceScope.User, work) { Owner = "hermes" },
             ],
             listed);
     }
@@ -70,11 +70,11 @@ public sealed class InstalledGatewaysTests : IDisposable
         Assert.Equal(
             [
                 new InstalledGateway("edge", ServicePlatform.Systemd, ServiceScope.System, edited),
-                new InstalledGateway("relay-gateway", ServicePlatform.Systemd, ServiceScope.User, relay),
+                new InstalledGateway("relay-gateway", ServicePlatform.Systemd, ServiceScope.User, relay) { Owner = "hermes" },
             ],
             InstalledGateways.List(Environment()));
         Assert.Equal(
-            [new InstalledGateway("com.example.relay", ServicePlatform.Launchd, ServiceScope.Agent, agent)],
+            [new InstalledGateway("com.example.relay", ServicePlatform.Launchd, ServiceScope.Agent, agent) { Owner = "hermes" }],
             InstalledGateways.List(Environment(macOS: true)));
     }
 
@@ -148,7 +148,7 @@ public sealed class InstalledGatewaysTests : IDisposable
         Assert.Equal(
             [
                 new InstalledGateway("ai.hermes.gateway", ServicePlatform.Launchd, ServiceScope.Daemon, daemon),
-                new InstalledGateway("ai.hermes.gateway-work", ServicePlatform.Launchd, ServiceScope.Agent, agent),
+                new InstalledGateway("ai.hermes.gateway-work", ServicePlatform.Launchd, ServiceScope.Agent, agent) { Owner = "hermes" },
             ],
             listed);
     }
@@ -209,8 +209,8 @@ public sealed class InstalledGatewaysTests : IDisposable
 
         Assert.Equal(
             [
-                new InstalledGateway("ai.hermes.gateway", ServicePlatform.Launchd, ServiceScope.Agent, agent),
-                new InstalledGateway("hermes-gateway-first", ServicePlatform.Systemd, ServiceScope.User, first),
+                new InstalledGateway("ai.hermes.gateway", ServicePlatform.Launchd, ServiceScope.Agent, agent) { Owner = "hermes" },
+                new InstalledGateway("hermes-gateway-first", ServicePlatform.Systemd, ServiceScope.User, first) { Owner = "hermes" },
             ],
             listed);
     }
@@ -225,6 +225,7 @@ public sealed class InstalledGatewaysTests : IDisposable
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.Name switch
         {
             "get_Platform" => ServicePlatform.Systemd,
+            "get_" + nameof(IServiceManager.Owner) => "hermes",
             "get_" + nameof(IServiceManager.ServiceDirectories) => new ThenDenied(),
             _ => throw new NotSupportedException(targetMethod?.Name),
         };

@@ -143,6 +143,10 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
 
     public IReadOnlyList<(string Directory, ServiceScope Scope)> ServiceDirectories => throw new NotSupportedException();
 
+    public string Owner => "scripted";
+
+    public bool ForAnotherAccount => false;
+
     public void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host) => throw new NotSupportedException();
 
     public void Remove(ServiceIdentity service, Action removeFile, IEngineHost host) => throw new NotSupportedException();
