@@ -9,6 +9,7 @@ namespace HermesGateway.Commands;
 /// <summary>Test-HermesExitPolicy: does this unit or plist do what the gateway's exit contract means, in every lifecycle event?</summary>
 [Cmdlet(VerbsDiagnostic.Test, "HermesExitPolicy", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(bool))]
+[OutputType(typeof(ExitPolicyTestResult))]
 [OutputType(typeof(ScenarioVerdict))]
 [OutputType(typeof(SupervisorOutcome))]
 public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
@@ -56,6 +57,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
+    /// <summary>One $true/$false per input, also when there are several (without it, several inputs give one result object each).</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
     [Parameter]
     public SupervisorEventKind? Event { get; set; }
 
@@ -77,10 +82,30 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
                 "-ExitCode, -Signal and -RunTime describe an event: give -Event too (Exit, Signal, ManagerStop, ManagerRestart or OomKill).", MyInvocation.BoundParameters)));
         }
 
+        if (Detailed && Quiet)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                "-Quiet answers $true or $false; it does not combine with -Detailed.", Quiet)));
+        }
+
         if (Event is not null && (Scenario is not null || Detailed))
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
                 "-Event answers one raw event; it does not combine with -Scenario or -Detailed.", Event)));
+        }
+    }
+
+    private readonly List<ExitPolicyTestResult> results = [];
+
+    protected override void EndProcessing()
+    {
+        if (results.Count == 1)
+        {
+            WriteObject(results[0].Ok);
+        }
+        else
+        {
+            WriteObject(results, enumerateCollection: true);
         }
     }
 
@@ -123,6 +148,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
             try
             {
                 var config = load();
+                var path = ParameterSetName == DefinitionSet ? ExitPolicyTestResult.DefinitionPath : config.Path;
                 foreach (var d in config.Diagnostics)
                 {
                     WriteWarning($"{config.Platform}: {d}");
@@ -130,7 +156,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
                 if (Event is { } kind)
                 {
-                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options));
+                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options) with { Path = path });
                     continue;
                 }
 
@@ -149,11 +175,16 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
                 if (Detailed)
                 {
-                    WriteObject(verdicts, enumerateCollection: true);
+                    WriteObject(verdicts.Select(v => v with { Path = path }), enumerateCollection: true);
+                }
+                else if (Quiet)
+                {
+                    WriteObject(verdicts.All(v => v.Ok));
                 }
                 else
                 {
-                    WriteObject(verdicts.All(v => v.Ok));
+                    // One input answers $true or $false; several answer one object each, saying which is which (EndProcessing).
+                    results.Add(ExitPolicyTestResult.From(config.Name, path, config.Platform, verdicts));
                 }
             }
             catch (HermesException e)
