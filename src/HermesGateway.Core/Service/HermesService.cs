@@ -89,7 +89,7 @@ public sealed record HermesService
     internal ServiceDefinition? Definition { get; init; }
 
     /// <summary>The service as the engine's actions take it.</summary>
-    public ServiceIdentity Identity => new(Name, Platform, Scope, Path)
+    internal ServiceIdentity Identity => new(Name, Platform, Scope, Path)
     {
         HermesHome = HermesHome,
         User = Definition?.User,

@@ -95,17 +95,58 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         }
     }
 
-    private readonly List<ExitPolicyTestResult> results = [];
+    // One input answers $true or $false (like Test-Path); from the second input on (a path, an expanded wildcard match,
+    // a definition or configuration, given or piped, failed ones included) every answer is an ExitPolicyTestResult
+    // naming its input. The first answer is held until a second input shows up or the pipeline ends, and written
+    // before anything about the second input, an error included, so -ErrorAction Stop loses no answer.
+    private int inputs;
+    private ExitPolicyTestResult? held;
 
-    protected override void EndProcessing()
+    private void NextInput()
     {
-        if (results.Count == 1)
+        if (++inputs > 1 && held is not null)
         {
-            WriteObject(results[0].Ok);
+            WriteObject(held);
+            held = null;
+        }
+    }
+
+    private void Answer(ExitPolicyTestResult result)
+    {
+        if (inputs > 1)
+        {
+            WriteObject(result);
         }
         else
         {
-            WriteObject(results, enumerateCollection: true);
+            held = result;
+        }
+    }
+
+    private IEnumerable<string> EachInput(string[] paths, bool literal)
+    {
+        foreach (var p in paths)
+        {
+            NextInput();
+            var first = true;
+            foreach (var resolved in ResolvePaths([p], literal))
+            {
+                if (!first)
+                {
+                    NextInput();
+                }
+
+                first = false;
+                yield return resolved;
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (held is not null)
+        {
+            WriteObject(held.Ok);
         }
     }
 
@@ -137,10 +178,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
         IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName switch
         {
-            PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
-            LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
-            DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => ServiceFiles.ToConfiguration(d, SystemdVersion)),
-            _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c),
+            PathSet => EachInput(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
+            LiteralPathSet => EachInput(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
+            DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => { NextInput(); return ServiceFiles.ToConfiguration(d, SystemdVersion); }),
+            _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => { NextInput(); return c; }),
         };
 
         foreach (var load in configs)
@@ -184,7 +225,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
                 else
                 {
                     // One input answers $true or $false; several answer one object each, saying which is which (EndProcessing).
-                    results.Add(ExitPolicyTestResult.From(config.Name, path, config.Platform, verdicts));
+                    Answer(ExitPolicyTestResult.From(config.Name, path, config.Platform, verdicts));
                 }
             }
             catch (HermesException e)
