@@ -127,12 +127,9 @@ public sealed class ServiceInstaller
                 .Append(" with ").Append(string.Join(", ", request.EnvironmentFileVariables!.Select(v => v.Name)));
         }
 
-        if (unitChanged)
+        foreach (var call in manager.ActivationCalls(d, path, request.Start))
         {
-            foreach (var call in manager.ActivationCalls(d, path, request.Start))
-            {
-                action.Append("\n  then: ").Append(call);
-            }
+            action.Append("\n  then: ").Append(call);
         }
 
         if (refusal is not null)
