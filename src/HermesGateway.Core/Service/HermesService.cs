@@ -5,8 +5,8 @@ namespace HermesGateway.Core.Service;
 
 /// <summary>
 /// One installed gateway service and how it stands: what Get-HermesService returns. Its public properties are flat
-/// (text, numbers, booleans, times), so ConvertTo-Json at its default depth gives a small, complete object; the deep
-/// parts (the definition, every scenario's verdict, every drifted setting) are methods.
+/// (text, numbers, booleans, times, lists of flat records), so ConvertTo-Json at its default depth gives a small,
+/// complete object with no depth warning; the deep parts (the definition, every scenario's verdict) are methods.
 /// </summary>
 public sealed record HermesService
 {
@@ -62,10 +62,8 @@ public sealed record HermesService
     /// <summary>True when the file differs from what this module would write for the same gateway; null when that could not be judged.</summary>
     public bool? Drifted { get; init; }
 
-    /// <summary>The changed settings, for Compare-HermesServiceDefinition-like detail.</summary>
-    public IReadOnlyList<SettingChange> GetDriftChanges() => DriftChanges;
-
-    internal IReadOnlyList<SettingChange> DriftChanges { get; init; } = [];
+    /// <summary>The changed settings (flat: section, setting, old, new, kind).</summary>
+    public IReadOnlyList<SettingChange> DriftChanges { get; init; } = [];
 
     /// <summary>"11/14 ok": how many lifecycle scenarios the installed file meets.</summary>
     public required string Policy { get; init; }

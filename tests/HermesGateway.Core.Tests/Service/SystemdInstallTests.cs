@@ -262,8 +262,8 @@ public sealed class SystemdInstallTests : IDisposable
 
         Assert.Equal(("hermes-gateway", "active", "running", 4121, 3, true), (s.Name, s.State, s.SubState, s.Pid!.Value, s.Restarts!.Value, s.Enabled!.Value));
         Assert.False(s.InstalledByModule);
-        Assert.Contains(s.GetDriftChanges(), c => c.Setting == "ExecStop" && c.Kind == SettingChangeKind.Added);
-        Assert.Contains(s.GetDriftChanges(), c => c.ToString() == "~ TimeoutStopSec=70s → 90s");
+        Assert.Contains(s.DriftChanges, c => c.Setting == "ExecStop" && c.Kind == SettingChangeKind.Added);
+        Assert.Contains(s.DriftChanges, c => c.ToString() == "~ TimeoutStopSec=70s → 90s");
         Assert.Equal($"{s.GetPolicyVerdicts().Count(v => v.Ok)}/{s.GetPolicyVerdicts().Count} ok", s.Policy);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1763800000), s.StartedAt);
     }
