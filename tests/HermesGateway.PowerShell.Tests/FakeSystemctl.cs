@@ -12,15 +12,22 @@ public sealed class FakeSystemctl
     /// <summary>A PID above any kernel's pid_max: no process has it, nor can one, nor has it a /proc entry.</summary>
     public const int NoSuchProcess = 2_000_000_000;
 
-    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled)
+    /// <param name="sandbox">Where the scripts and their log go (its PATH gets them first).</param>
+    /// <param name="activeState">ActiveState= of every unit.</param>
+    /// <param name="mainPid">MainPID= of every unit.</param>
+    /// <param name="enabled">What is-enabled answers.</param>
+    /// <param name="subState">SubState= (by default "running" when active, else "dead"), e.g. "auto-restart".</param>
+    /// <param name="restarts">NRestarts=.</param>
+    /// <param name="exitStatus">The main process' last exit code (ExecMainCode=1, ExecMainStatus=); 0 leaves both 0.</param>
+    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled, string? subState = null, int restarts = 0, int exitStatus = 0)
     {
         var bin = Directory.CreateDirectory(Path.Combine(sandbox.Root, "bin")).FullName;
         Log = Path.Combine(sandbox.Root, "systemctl.log");
-        var subState = activeState == "active" ? "running" : "dead";
+        subState ??= activeState == "active" ? "running" : "dead";
         var show = string.Join("\\n",
             "LoadState=loaded", $"ActiveState={activeState}", $"SubState={subState}", "Result=success",
-            "MainPID=" + mainPid.ToString(CultureInfo.InvariantCulture), "ExecMainStartTimestamp=", "ExecMainCode=0", "ExecMainStatus=0",
-            "NRestarts=0", $"UnitFileState={(enabled ? "enabled" : "disabled")}", "FragmentPath=", "RestartUSec=2s");
+            "MainPID=" + mainPid.ToString(CultureInfo.InvariantCulture), "ExecMainStartTimestamp=", "ExecMainCode=" + (exitStatus == 0 ? "0" : "1"), "ExecMainStatus=" + exitStatus.ToString(CultureInfo.InvariantCulture),
+            "NRestarts=" + restarts.ToString(CultureInfo.InvariantCulture), $"UnitFileState={(enabled ? "enabled" : "disabled")}", "FragmentPath=", "RestartUSec=2s");
         Write(Path.Combine(bin, "systemctl"), $$"""
             #!/bin/sh
             printf 'systemctl %s\n' "$*" >> '{{Log}}'

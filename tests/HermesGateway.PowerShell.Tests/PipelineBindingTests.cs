@@ -57,8 +57,9 @@ public sealed class PipelineBindingTests : IDisposable
         var literal = session.InvokeCommand("Test-HermesExitPolicy", input: [good, upstream]).Succeeded();
         var wildcard = session.InvokeCommand("Test-HermesExitPolicy", input: [Path.Combine(files.Path, "*good.service")]).Succeeded();
 
-        Assert.Equal([true, false], literal.Objects);
-        Assert.Equal([true, true], wildcard.Objects);
+        Assert.Equal<object>([true, false], [.. literal.Output.Select(o => o.Properties["Ok"].Value)]);
+        Assert.Equal<object>([good, upstream], [.. literal.Output.Select(o => o.Properties["Path"].Value)]);
+        Assert.Equal<object>([true, true], [.. wildcard.Output.Select(o => o.Properties["Ok"].Value)]);
     }
 
     [Fact]

@@ -166,14 +166,20 @@ Describe 'Test-HermesExitPolicy pipeline' {
         Copy-Item $upstreamUnit, $goodUnit, $upstreamPlist -Destination $dir
     }
 
-    It 'takes files from Get-ChildItem by PSPath and answers one Boolean each' {
+    It 'takes files from Get-ChildItem by PSPath and answers one result each, naming the file' {
         $answers = @(Get-ChildItem $dir -File | Sort-Object Name | Test-HermesExitPolicy)
         $answers.Count | Should -Be 3
-        $answers | Should -Be @($false, $true, $false)
+        $answers.Ok | Should -Be @($false, $true, $false)
+        $answers.Path | Should -Be @(Get-ChildItem $dir -File | Sort-Object Name).FullName
+        $answers[0].Failed | Should -Not -BeNullOrEmpty
+    }
+
+    It 'answers one Boolean each with -Quiet' {
+        @(Get-ChildItem $dir -File | Sort-Object Name | Test-HermesExitPolicy -Quiet) | Should -Be @($false, $true, $false)
     }
 
     It 'takes path strings from the pipeline' {
-        @($goodUnit, $upstreamUnit | Test-HermesExitPolicy) | Should -Be @($true, $false)
+        @($goodUnit, $upstreamUnit | Test-HermesExitPolicy).Ok | Should -Be @($true, $false)
     }
 
     It 'takes -LiteralPath as written, brackets and all' {

@@ -160,7 +160,7 @@ Describe $title -Skip:$skip -ForEach @(@{ Unavailable = $unavailable }) {
         $script:firstPid = Wait-StubRunning -After 'Install-HermesService -Start'
         # launchd (PID 1) is its parent: the stub runs as the agent, not as a child of this session.
         (& ps -o ppid= -p $firstPid | Out-String).Trim() | Should -Be '1'
-        $script:throttle = $installed.Definition.Launchd.ThrottleInterval
+        $script:throttle = $installed.GetDefinition().Launchd.ThrottleInterval
     }
 
     It 'Get-HermesService shows it running with the PID launchd reports' {

@@ -60,3 +60,16 @@ public enum SupervisorEventKind
 }
 
 public sealed record SupervisorEventRequest(SupervisorEventKind Kind, int? ExitCode = null, string? Signal = null, TimeSpan? RunTime = null);
+
+/// <summary>
+/// Test-HermesExitPolicy's answer for one of several inputs: which file (or definition) it was, whether every selected
+/// scenario meets its intent, and the names of those that do not.
+/// </summary>
+public sealed record ExitPolicyTestResult(string Name, string Path, ServicePlatform Platform, bool Ok, int Passed, int Total, IReadOnlyList<string> Failed)
+{
+    /// <summary>The Path of a result, verdict or outcome judged from a definition rather than a file.</summary>
+    public const string DefinitionPath = "(definition)";
+
+    public static ExitPolicyTestResult From(string name, string path, ServicePlatform platform, IReadOnlyList<ScenarioVerdict> verdicts) =>
+        new(name, path, platform, verdicts.All(v => v.Ok), verdicts.Count(v => v.Ok), verdicts.Count, [.. verdicts.Where(v => !v.Ok).Select(v => v.Scenario.ToString())]);
+}

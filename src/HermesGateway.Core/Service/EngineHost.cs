@@ -6,6 +6,9 @@ public interface IEngineHost
     /// <summary>Asks before a side effect; false under -WhatIf or when the user declines.</summary>
     bool ShouldProcess(string target, string action);
 
+    /// <summary>True under -WhatIf: the engine previews what it would refuse or do (ShouldProcess then only prints).</summary>
+    bool IsWhatIf => false;
+
     void WriteVerbose(string message);
 
     void WriteWarning(string message);

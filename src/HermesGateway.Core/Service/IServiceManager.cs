@@ -50,6 +50,12 @@ public interface IServiceManager
     /// <summary>Makes the supervisor load the (new) file and keep the service enabled; starts it when asked.</summary>
     void Activate(ServiceDefinition definition, string path, bool fileChanged, bool start, IEngineHost host);
 
+    /// <summary>The supervisor calls installing a new or changed file makes at most (what -WhatIf lists); asks the supervisor nothing.</summary>
+    IReadOnlyList<string> ActivationCalls(ServiceDefinition definition, string path, bool start) => [];
+
+    /// <summary>The supervisor calls removing the service makes at most (what -WhatIf lists); asks the supervisor nothing.</summary>
+    IReadOnlyList<string> RemovalCalls(ServiceIdentity service) => [];
+
     /// <summary>
     /// Takes the service away: a planned stop, then unloaded or disabled; <paramref name="removeFile"/> removes its file
     /// once the supervisor no longer uses it, and the supervisor forgets it (systemd: daemon-reload).

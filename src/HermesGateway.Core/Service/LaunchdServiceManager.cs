@@ -110,6 +110,25 @@ public sealed class LaunchdServiceManager : IServiceManager
         }
     }
 
+    public IReadOnlyList<string> ActivationCalls(ServiceDefinition definition, string path, bool start)
+    {
+        var domain = Domain(definition.Scope);
+        var target = LaunchctlClient.Target(domain, definition.Name);
+        List<string> calls = [$"launchctl enable {target} (when disabled)", $"launchctl bootout {target} (when loaded, as a planned stop)", $"launchctl bootstrap {domain} {path}"];
+        if (start)
+        {
+            calls.Add($"launchctl kickstart {target}");
+        }
+
+        return calls;
+    }
+
+    public IReadOnlyList<string> RemovalCalls(ServiceIdentity service)
+    {
+        var target = LaunchctlClient.Target(Domain(service.Scope), service.Name);
+        return [$"launchctl bootout {target} (when loaded, as a planned stop)"];
+    }
+
     /// <summary>The bootout of a planned stop unloads the job, and launchd forgets it then: nothing reads the file again.</summary>
     public void Remove(ServiceIdentity service, Action removeFile, IEngineHost host)
     {
@@ -133,9 +152,14 @@ public sealed class LaunchdServiceManager : IServiceManager
         return known with
         {
             State = s.Loaded ? s.State : "not loaded",
+            ActiveState = s.Loaded ? s.State : "not loaded",
             Pid = s.Pid,
             Restarts = s.Runs is { } runs ? Math.Max(0, runs - 1) : null,
             LastExit = s.LastTerminatingSignal ?? (s.LastExitCode is { } code ? contract.DescribeExitCode(code) : null),
+            LastExitCode = s.LastTerminatingSignal is null ? s.LastExitCode : null,
+            LastExitSignal = s.LastTerminatingSignal,
+            LastExitMeaning = s.LastTerminatingSignal is { } signal ? $"killed by {signal}"
+                : s.LastExitCode is { } exit ? contract.DescribeExitCode(exit) is var d && d.IndexOf(" (", StringComparison.Ordinal) is var i and >= 0 ? d[(i + 2)..^1] : null : null,
             Enabled = s.Loaded,
         };
     }

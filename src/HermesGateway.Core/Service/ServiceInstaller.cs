@@ -114,11 +114,12 @@ public sealed class ServiceInstaller
         var changes = current is null
             ? ServiceDiff.CompareText(ServiceFormats.For(d.Platform).EmptyDocument, text, d.Platform, path)
             : ServiceDiff.CompareText(current, text, d.Platform, path);
-        if (current is not null && !FileStamp.IsUntouched(current) && !request.Force)
+        var refusal = current is not null && !FileStamp.IsUntouched(current) && !request.Force
+            ? $"{path} was {(FileStamp.HasStamp(current) ? "edited by hand after this module wrote it" : "not written by this module")}; -Force replaces it and keeps a backup. {changes.Count} setting(s) would change."
+            : null;
+        if (refusal is not null && !host.IsWhatIf)
         {
-            throw new HermesException(HermesErrorIds.FileChangedByHand, HermesErrorCategory.InvalidOperation,
-                $"{path} was {(FileStamp.HasStamp(current) ? "edited by hand after this module wrote it" : "not written by this module")}; -Force replaces it and keeps a backup. {changes.Count} setting(s) would change.",
-                path);
+            throw new HermesException(HermesErrorIds.FileChangedByHand, HermesErrorCategory.InvalidOperation, refusal, path);
         }
 
         // Only the environment file differs: the unit is neither backed up nor rewritten.
@@ -141,7 +142,20 @@ public sealed class ServiceInstaller
 
         if (envFileText is not null)
         {
-            action.Append("\n  environment file (mode 0600): ").Append(d.EnvironmentFile);
+            action.Append("\n  environment file (mode 0600): ").Append(d.EnvironmentFile)
+                .Append(" with ").Append(string.Join(", ", request.EnvironmentFileVariables!.Select(v => v.Name)));
+        }
+
+        foreach (var call in manager.ActivationCalls(d, path, request.Start))
+        {
+            action.Append("\n  then: ").Append(call);
+        }
+
+        if (refusal is not null)
+        {
+            // -WhatIf only: the preview says what would change and that this call, as given, would be refused.
+            host.ShouldProcess(path, action.Append("\n  refused without -Force: ").Append(refusal).ToString());
+            return null;
         }
 
         if (!host.ShouldProcess(path, action.ToString()))
@@ -280,7 +294,8 @@ public sealed class ServiceInstaller
             throw new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound, $"{path} does not exist.", path);
         }
 
-        if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {manager.DeactivationText}, and remove {path} (a backup is kept)"))
+        var calls = string.Concat(manager.RemovalCalls(service).Select(c => "\n  " + c));
+        if (!host.ShouldProcess(path, $"Stop {service.Name} as a planned stop, {manager.DeactivationText}, and remove {path} (a backup is kept){calls}"))
         {
             return null;
         }
@@ -473,8 +488,11 @@ public sealed class ServiceInstaller
             HermesHome = adopted.HermesHome,
             Drift = drift,
             DriftChanges = changes,
+            Drifted = drift.StartsWith("unknown", StringComparison.Ordinal) ? null : changes.Count > 0,
             Policy = $"{verdicts.Count(v => v.Ok)}/{verdicts.Count} ok",
             PolicyVerdicts = verdicts,
+            PolicyOk = verdicts.All(v => v.Ok),
+            PolicyFailed = [.. verdicts.Where(v => !v.Ok).Select(v => v.Scenario.ToString())],
             InstalledByModule = FileStamp.HasStamp(text),
             Definition = adopted,
         };

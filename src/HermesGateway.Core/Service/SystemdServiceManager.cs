@@ -132,6 +132,12 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         }
     }
 
+    public IReadOnlyList<string> ActivationCalls(ServiceDefinition definition, string path, bool start) =>
+        [$"{Ctl(definition.Scope)} daemon-reload", $"{Ctl(definition.Scope)} enable{(start ? " --now" : string.Empty)} -- {definition.FileName}"];
+
+    public IReadOnlyList<string> RemovalCalls(ServiceIdentity service) =>
+        [$"{Ctl(service.Scope)} stop -- {service.Name}.service (when running, as a planned stop)", $"{Ctl(service.Scope)} disable -- {service.Name}.service", $"{Ctl(service.Scope)} daemon-reload"];
+
     public void KeepUserServicesRunning(ServiceScope scope, IEngineHost host)
     {
         if (scope != ServiceScope.User)
@@ -200,16 +206,45 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
             2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => sig.ToString(),
             _ => null,
         };
+        var exited = s.ExecMainCode == 1;
+        var signalled = s.ExecMainCode is 2 or 3 && lastExit is not null;
+        var crashLoop = IsCrashLoop(s, contract);
         return known with
         {
-            State = s.ActiveState,
+            State = crashLoop ? "crash-loop" : s.ActiveState,
+            ActiveState = s.ActiveState,
+            CrashLoop = crashLoop,
             SubState = s.SubState,
             Pid = s.MainPid > 0 ? s.MainPid : null,
             StartedAt = s.MainPid > 0 ? s.StartedAt : null,
             LastExit = lastExit,
+            LastExitCode = exited ? s.ExecMainStatus : null,
+            LastExitSignal = signalled ? lastExit : null,
+            LastExitMeaning = exited && lastExit is not null ? Meaning(lastExit) : signalled ? $"killed by {lastExit}" : null,
             Restarts = s.NRestarts,
             Enabled = s.UnitFileState is "enabled" or "enabled-runtime" or "linked",
         };
+    }
+
+    /// <summary>"1 (unplanned)" → "unplanned": the words a status line puts after the code.</summary>
+    private static string Meaning(string lastExit) =>
+        lastExit.IndexOf(" (", StringComparison.Ordinal) is var i and >= 0 && lastExit.EndsWith(')') ? lastExit[(i + 2)..^1] : lastExit;
+
+    /// <summary>
+    /// systemd is restarting a gateway whose last run failed: SubState auto-restart (waiting out RestartSec=), or
+    /// activating again after restarts, with a last ending that was neither a planned stop nor a planned restart.
+    /// A planned restart (exit 75) also passes through auto-restart, so that alone is not a crash loop.
+    /// </summary>
+    internal static bool IsCrashLoop(SystemdUnitStatus s, GatewayExitContract contract)
+    {
+        var restarting = s.SubState == "auto-restart" || (s.ActiveState == "activating" && s.NRestarts is > 0);
+        var failed = s.ExecMainCode switch
+        {
+            1 => s.ExecMainStatus != contract.RestartExitCode && s.ExecMainStatus != contract.PlannedStopExitCode,
+            2 or 3 => true,
+            _ => false,
+        };
+        return restarting && failed;
     }
 
     public void StartService(ServiceIdentity service, IEngineHost host)

@@ -18,6 +18,11 @@ internal sealed class CmdletEngineHost(PSCmdlet cmdlet, TimeProvider clock, Canc
     public bool ShouldProcess(string target, string action) =>
         cmdlet.ShouldProcess(action.Contains(target, StringComparison.Ordinal) ? action : $"{action} ({target})", $"{action}?", "HermesGateway");
 
+    public bool IsWhatIf =>
+        cmdlet.MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? LanguagePrimitives.IsTrue(whatIf)
+            : LanguagePrimitives.IsTrue(cmdlet.SessionState.PSVariable.GetValue("WhatIfPreference"));
+
     public void WriteVerbose(string message) => cmdlet.WriteVerbose(message);
 
     public void WriteWarning(string message) => cmdlet.WriteWarning(message);

@@ -35,8 +35,12 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
     [Parameter]
     public SwitchParameter EnableLinger { get; set; }
 
-    /// <summary>Secrets written to the definition's EnvironmentFile with mode 0600.</summary>
+    /// <summary>
+    /// Secrets written to the definition's EnvironmentFile with mode 0600 (never to the unit, nor to any stream): each
+    /// value a string, a SecureString, or a PSCredential (its password).
+    /// </summary>
     [Parameter]
+    [Alias("Secret")]
     public IDictionary? EnvironmentFileVariable { get; set; }
 
     [Parameter]
@@ -47,10 +51,10 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         try
         {
             var installer = Engine.Installer;
-            var basis = Service is null ? Existing(installer) : Service.Definition ?? throw new HermesException(HermesErrorIds.FileUnreadable,
+            var basis = Service is null ? Existing(installer) : Service.GetDefinition() ?? throw new HermesException(HermesErrorIds.FileUnreadable,
                 HermesErrorCategory.ReadError, $"{Service.Path} could not be read ({Service.Drift}), so it cannot be installed again; give the definition's parameters.", Service.Path);
             var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(basis));
-            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToVariables(EnvironmentFileVariable), BuildContract()), EngineHost);
+            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToSecretVariables(EnvironmentFileVariable), BuildContract()), EngineHost);
             if (result is null)
             {
                 return; // -WhatIf, or declined: nothing was written
@@ -66,6 +70,30 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         {
             WriteError(ToErrorRecord(e));
         }
+    }
+
+    /// <summary>The environment file's variables: a SecureString's or PSCredential's value is read only here, to be written to the file.</summary>
+    private static List<EnvironmentVariable>? ToSecretVariables(IDictionary? dictionary)
+    {
+        if (dictionary is null)
+        {
+            return null;
+        }
+
+        var plain = new System.Collections.Specialized.OrderedDictionary();
+        foreach (DictionaryEntry e in dictionary)
+        {
+            var value = e.Value is PSObject p ? p.BaseObject : e.Value;
+            plain[e.Key] = value switch
+            {
+                System.Security.SecureString s => new System.Net.NetworkCredential(string.Empty, s).Password,
+                PSCredential c => c.GetNetworkCredential().Password,
+                _ => value,
+            };
+        }
+
+        var variables = ToVariables(plain)!;
+        return dictionary is System.Collections.Specialized.IOrderedDictionary ? variables : [.. variables.OrderBy(v => v.Name, StringComparer.Ordinal)];
     }
 
     /// <summary>Installing over an existing gateway keeps its identity (command, home, account) unless parameters say otherwise.</summary>

@@ -9,6 +9,7 @@ namespace HermesGateway.Commands;
 /// <summary>Test-HermesExitPolicy: does this unit or plist do what the gateway's exit contract means, in every lifecycle event?</summary>
 [Cmdlet(VerbsDiagnostic.Test, "HermesExitPolicy", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(bool))]
+[OutputType(typeof(ExitPolicyTestResult))]
 [OutputType(typeof(ScenarioVerdict))]
 [OutputType(typeof(SupervisorOutcome))]
 public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
@@ -56,6 +57,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
+    /// <summary>One $true/$false per input, also when there are several (without it, several inputs give one result object each).</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
     [Parameter]
     public SupervisorEventKind? Event { get; set; }
 
@@ -77,10 +82,71 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
                 "-ExitCode, -Signal and -RunTime describe an event: give -Event too (Exit, Signal, ManagerStop, ManagerRestart or OomKill).", MyInvocation.BoundParameters)));
         }
 
+        if (Detailed && Quiet)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                "-Quiet answers $true or $false; it does not combine with -Detailed.", Quiet)));
+        }
+
         if (Event is not null && (Scenario is not null || Detailed))
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
                 "-Event answers one raw event; it does not combine with -Scenario or -Detailed.", Event)));
+        }
+    }
+
+    // One input answers $true or $false (like Test-Path); from the second input on (a path, an expanded wildcard match,
+    // a definition or configuration, given or piped, failed ones included) every answer is an ExitPolicyTestResult
+    // naming its input. The first answer is held until a second input shows up or the pipeline ends, and written
+    // before anything about the second input, an error included, so -ErrorAction Stop loses no answer.
+    private int inputs;
+    private ExitPolicyTestResult? held;
+
+    private void NextInput()
+    {
+        if (++inputs > 1 && held is not null)
+        {
+            WriteObject(held);
+            held = null;
+        }
+    }
+
+    private void Answer(ExitPolicyTestResult result)
+    {
+        if (inputs > 1)
+        {
+            WriteObject(result);
+        }
+        else
+        {
+            held = result;
+        }
+    }
+
+    private IEnumerable<string> EachInput(string[] paths, bool literal)
+    {
+        foreach (var p in paths)
+        {
+            NextInput();
+            var first = true;
+            foreach (var resolved in ResolvePaths([p], literal))
+            {
+                if (!first)
+                {
+                    NextInput();
+                }
+
+                first = false;
+                yield return resolved;
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (held is not null)
+        {
+            WriteObject(held.Ok);
         }
     }
 
@@ -112,10 +178,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
         IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName switch
         {
-            PathSet => ResolvePaths(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
-            LiteralPathSet => ResolvePaths(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
-            DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => ServiceFiles.ToConfiguration(d, SystemdVersion)),
-            _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => c),
+            PathSet => EachInput(Path, literal: false).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
+            LiteralPathSet => EachInput(LiteralPath, literal: true).Select<string, Func<ServiceConfiguration>>(p => () => ServiceFormats.Read(p, Platform, SystemdVersion)),
+            DefinitionSet => Definition.Select<ServiceDefinition, Func<ServiceConfiguration>>(d => () => { NextInput(); return ServiceFiles.ToConfiguration(d, SystemdVersion); }),
+            _ => InputObject.Select<ServiceConfiguration, Func<ServiceConfiguration>>(c => () => { NextInput(); return c; }),
         };
 
         foreach (var load in configs)
@@ -123,6 +189,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
             try
             {
                 var config = load();
+                var path = ParameterSetName == DefinitionSet ? ExitPolicyTestResult.DefinitionPath : config.Path;
                 foreach (var d in config.Diagnostics)
                 {
                     WriteWarning($"{config.Platform}: {d}");
@@ -130,7 +197,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
                 if (Event is { } kind)
                 {
-                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options));
+                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options) with { Path = path });
                     continue;
                 }
 
@@ -149,11 +216,16 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
                 if (Detailed)
                 {
-                    WriteObject(verdicts, enumerateCollection: true);
+                    WriteObject(verdicts.Select(v => v with { Path = path }), enumerateCollection: true);
+                }
+                else if (Quiet)
+                {
+                    WriteObject(verdicts.All(v => v.Ok));
                 }
                 else
                 {
-                    WriteObject(verdicts.All(v => v.Ok));
+                    // One input answers $true or $false; several answer one object each, saying which is which (EndProcessing).
+                    Answer(ExitPolicyTestResult.From(config.Name, path, config.Platform, verdicts));
                 }
             }
             catch (HermesException e)

@@ -313,7 +313,7 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.False(s.InstalledByModule);
         Assert.Contains(s.DriftChanges, c => c.Setting == "ExecStop" && c.Kind == SettingChangeKind.Added);
         Assert.Contains(s.DriftChanges, c => c.ToString() == "~ TimeoutStopSec=70s → 90s");
-        Assert.Equal($"{s.PolicyVerdicts.Count(v => v.Ok)}/{s.PolicyVerdicts.Count} ok", s.Policy);
+        Assert.Equal($"{s.GetPolicyVerdicts().Count(v => v.Ok)}/{s.GetPolicyVerdicts().Count} ok", s.Policy);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1763800000), s.StartedAt);
     }
 
