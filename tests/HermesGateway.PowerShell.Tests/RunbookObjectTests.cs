@@ -49,7 +49,7 @@ public sealed class RunbookObjectTests : IDisposable
         _ = new FakeSystemctl(sandbox, "inactive", 0, enabled: false);
         Directory.CreateDirectory(Path.Combine(sandbox.Home, ".hermes", "profiles", "calls"));
 
-        session.Invoke("Install-HermesService -Profile calls -Executable /usr/local/bin/hermes -Start -WhatIf").Succeeded();
+        session.Invoke("Install-HermesService -Profile calls -Executable /bin/true -Start -WhatIf").Succeeded();
 
         var whatIf = string.Join("\n", HostAssert.WhatIfLines(session.Host));
         Assert.Contains("systemctl --user daemon-reload", whatIf, StringComparison.Ordinal);
