@@ -23,7 +23,7 @@ public sealed class LifecycleSandbox : IDisposable
     /// the user manager runs as user@0.service (sde2e's own unit under the stock name) rather than e2e-user@0.service:
     /// journald attributes a user unit's lines to it (_SYSTEMD_USER_UNIT=) only below a cgroup named user@UID.service
     /// </param>
-    public LifecycleSandbox(bool stockUserManagerName)
+    internal LifecycleSandbox(bool stockUserManagerName)
     {
         Root = Path.Combine("/tmp", "hermes-sde2e-lc-" + Guid.NewGuid().ToString("N")[..10]);
         this.stockUserManagerName = stockUserManagerName;
