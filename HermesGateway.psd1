@@ -13,6 +13,7 @@
     CmdletsToExport      = @(
         'Compare-HermesServiceDefinition'
         'Get-HermesExitPolicy'
+        'Get-HermesGatewayLog'
         'Get-HermesService'
         'Install-HermesService'
         'New-HermesServiceDefinition'

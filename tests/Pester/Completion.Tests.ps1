@@ -71,6 +71,7 @@ Describe '-Name completion' {
         @{ Command = 'Stop-HermesGateway' }
         @{ Command = 'Restart-HermesGateway' }
         @{ Command = 'Uninstall-HermesService' }
+        @{ Command = 'Get-HermesGatewayLog' }
     ) {
         (Complete "$Command -Name $base-w").CompletionText | Should -Be @("'$base-w x'", "'$base-w``[1``]'", "$base-web", "$base-work")
     }

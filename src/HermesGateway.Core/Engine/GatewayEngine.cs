@@ -20,6 +20,7 @@ public sealed class GatewayEngine
         Environment = environment;
         Clock = clock;
         Installer = ServiceInstaller.ForThisMachine(runner, environment, processes);
+        Log = new GatewayLog(runner, environment);
     }
 
     /// <summary>This machine as the caller sees it: the real process runner, environment, process table and clock.</summary>
@@ -32,6 +33,9 @@ public sealed class GatewayEngine
     public TimeProvider Clock { get; }
 
     public ServiceInstaller Installer { get; }
+
+    /// <summary>The gateways' logs: the journal (systemd), the job's log files (launchd).</summary>
+    public GatewayLog Log { get; }
 
     /// <summary>The restarter for services under <paramref name="platform"/>'s supervisor, with the caller's lock folder.</summary>
     public GatewayRestarter Restarter(ServicePlatform platform) =>

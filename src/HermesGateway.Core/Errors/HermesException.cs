@@ -61,6 +61,9 @@ public static class HermesErrorIds
     public const string FileWriteFailed = "HermesFileWriteFailed";
     public const string FileChangedByHand = "HermesFileChangedByHand";
     public const string NoUserBus = "HermesNoUserBus";
+    public const string LingerFailed = "HermesLingerFailed";
+    public const string JournalUnavailable = "HermesJournalUnavailable";
+    public const string LogUnavailable = "HermesLogUnavailable";
     public const string NotRoot = "HermesNotRoot";
     public const string UnitNotFound = "HermesUnitNotFound";
     public const string LaunchdDomainMissing = "HermesLaunchdDomainMissing";

@@ -107,6 +107,7 @@ public sealed class ServiceInstaller
         {
             host.WriteVerbose($"{path} is already what this definition renders; nothing is written or reloaded.");
             manager.Activate(d, path, fileChanged: false, request.Start, host);
+            KeepUserServicesRunning(request, manager, path, host);
             return new InstallResult(path, InstallOutcome.Unchanged, null, [], Status(path, d.Scope, manager));
         }
 
@@ -185,13 +186,34 @@ public sealed class ServiceInstaller
             host.WriteVerbose($"{path} is unchanged; only the environment file {d.EnvironmentFile} was written.");
         }
 
-        if (request.EnableLinger && manager is IUserSessionKeeper keeper)
+        manager.Activate(d, path, fileChanged: true, request.Start, host);
+        KeepUserServicesRunning(request, manager, path, host);
+        return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
+    }
+
+    /// <summary>
+    /// -EnableLinger, whether or not the file changed, after the activation: a linger that cannot be enabled (logind
+    /// unreachable, polkit refusing) leaves the service installed and enabled as it would be without the switch, and
+    /// the error says so (HermesLingerFailed); the install is not undone, since linger only decides whether the user's
+    /// manager outlives the session.
+    /// </summary>
+    private static void KeepUserServicesRunning(InstallRequest request, IServiceManager manager, string path, IEngineHost host)
+    {
+        if (!request.EnableLinger || manager is not IUserSessionKeeper keeper)
         {
-            keeper.KeepUserServicesRunning(d.Scope, host);
+            return;
         }
 
-        manager.Activate(d, path, fileChanged: true, request.Start, host);
-        return new InstallResult(path, exists ? InstallOutcome.Updated : InstallOutcome.Created, backup, changes, Status(path, d.Scope, manager));
+        try
+        {
+            keeper.KeepUserServicesRunning(request.Definition.Scope, host);
+        }
+        catch (HermesException e) when (e.ErrorId == HermesErrorIds.LingerFailed)
+        {
+            throw new HermesException(e.ErrorId, e.Category,
+                $"{e.Message} {path} is installed and enabled all the same; it runs while the user has a session. Run 'loginctl enable-linger' as root (or from a login session) to keep it running after logout.",
+                e.Target, e);
+        }
     }
 
     /// <summary>

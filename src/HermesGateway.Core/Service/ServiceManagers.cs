@@ -1,4 +1,5 @@
 using HermesGateway.Core.Platform;
+using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Service;
 
@@ -36,4 +37,8 @@ public static class ServiceManagers
             }
         }
     }
+
+    /// <summary>The log of a service under <paramref name="platform"/>'s supervisor: the journal, or launchd's log files.</summary>
+    public static IGatewayLogSource LogSource(ServicePlatform platform, IProcessRunner runner, ServiceEnvironment environment, TimeSpan pollInterval) =>
+        platform == ServicePlatform.Launchd ? new LaunchdGatewayLog(pollInterval) : new SystemdGatewayLog(runner, environment);
 }

@@ -176,6 +176,14 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         {
             systemctl.DaemonReload(host.Cancellation);
         }
+
+        // A unit that had failed (a crash, a stop that failed) stays in the manager's memory after the reload as
+        // not-found and failed, listed by 'systemctl --failed', until its failure is reset.
+        var after = systemctl.Show(unit, host.Cancellation);
+        if (after.ActiveState == "failed" && host.ShouldProcess(unit, $"{Ctl(scope)} reset-failed {unit}"))
+        {
+            systemctl.ResetFailed(unit, host.Cancellation);
+        }
     }
 
     public HermesService Status(ServiceConfiguration config, ServiceScope scope, HermesService known)

@@ -104,9 +104,20 @@ public sealed class SystemctlClient
         };
     }
 
-    /// <summary>loginctl enable-linger: the user manager starts at boot and survives logout.</summary>
-    public void EnableLinger(string userName, CancellationToken ct = default) =>
-        Check(runner.Run("loginctl", ["enable-linger", userName], Timeout, ct), null);
+    /// <summary>
+    /// loginctl enable-linger: the user manager starts at boot and survives logout. Any failure is HermesLingerFailed
+    /// with loginctl's own words (it talks to logind on the system bus, not to the user's manager).
+    /// </summary>
+    public void EnableLinger(string userName, CancellationToken ct = default)
+    {
+        var r = runner.Run("loginctl", ["enable-linger", userName], Timeout, ct);
+        if (!r.Succeeded)
+        {
+            var why = r.TimedOut ? $"loginctl did not answer within {Timeout.TotalSeconds:0} s." : $"loginctl failed ({r.ExitCode}): {r.StandardError.Trim()}";
+            throw new HermesException(HermesErrorIds.LingerFailed, r.TimedOut ? HermesErrorCategory.OperationTimeout : HermesErrorCategory.InvalidOperation,
+                $"Linger could not be enabled for {userName}: {why}", userName);
+        }
+    }
 
     /// <summary>Whether the user manager of <paramref name="userName"/> survives logout; null if loginctl cannot tell.</summary>
     public bool? LingerEnabled(string userName, CancellationToken ct = default)

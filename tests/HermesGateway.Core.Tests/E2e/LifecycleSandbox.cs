@@ -12,11 +12,24 @@ public sealed class LifecycleSandbox : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly object gate = new();
     private bool up;
+    private bool journal;
 
     public LifecycleSandbox()
+        : this(stockUserManagerName: false)
+    {
+    }
+
+    /// <param name="stockUserManagerName">
+    /// the user manager runs as user@0.service (sde2e's own unit under the stock name) rather than e2e-user@0.service:
+    /// journald attributes a user unit's lines to it (_SYSTEMD_USER_UNIT=) only below a cgroup named user@UID.service
+    /// </param>
+    internal LifecycleSandbox(bool stockUserManagerName)
     {
         Root = Path.Combine("/tmp", "hermes-sde2e-lc-" + Guid.NewGuid().ToString("N")[..10]);
+        this.stockUserManagerName = stockUserManagerName;
     }
+
+    private readonly bool stockUserManagerName;
 
     public string Root { get; }
 
@@ -63,6 +76,13 @@ public sealed class LifecycleSandbox : IDisposable
             Check(booted, "sde2e up");
             ManagerPid = int.Parse(booted.StandardOutput.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
             var usermgr = Sde2e("usermgr", State).StandardOutput.Trim();
+            if (stockUserManagerName && usermgr != "user@")
+            {
+                File.Copy(Path.Combine(State, "units", usermgr + ".service"), Path.Combine(State, "units", "user@.service"));
+                Check(Sde2e("ctl", State, "daemon-reload"), "daemon-reload");
+                usermgr = "user@";
+            }
+
             Check(Sde2e("ctl", State, "start", usermgr + "0.service"), "start the user manager");
             // A service account for system scope: /etc inside the sandbox is a throw-away overlay.
             // Its home holds user units of its own (issue 13 item 3: root manages another account's user units).
@@ -84,6 +104,31 @@ public sealed class LifecycleSandbox : IDisposable
 
     /// <summary>systemctl --user for <paramref name="account"/>'s own manager, run as that account inside the sandbox.</summary>
     internal ProcessResult UserCtl(string account, params string[] arguments) => Sde2e(["uctl", State, account, .. arguments]);
+
+    /// <summary>
+    /// journald inside the sandbox (its units are not on the sandbox's unit path, which holds only State/units and the
+    /// extras): the stock units copied there, then started; volatile storage (sde2e's journald.conf drop-in).
+    /// </summary>
+    public void EnsureJournal()
+    {
+        EnsureUp();
+        lock (gate)
+        {
+            if (journal)
+            {
+                return;
+            }
+
+            foreach (var unit in new[] { "systemd-journald.service", "systemd-journald.socket", "systemd-journald-dev-log.socket" })
+            {
+                File.Copy(Path.Combine("/lib/systemd/system", unit), Path.Combine(State, "units", unit), overwrite: true);
+            }
+
+            Check(Sde2e("ctl", State, "daemon-reload"), "daemon-reload");
+            Check(Sde2e("ctl", State, "start", "systemd-journald.socket", "systemd-journald-dev-log.socket", "systemd-journald.service"), "start journald");
+            journal = true;
+        }
+    }
 
     internal static ProcessResult Sde2e(params string[] arguments) =>
         Programs.Run(SandboxPreconditions.Script!, arguments, Timeout);
@@ -166,6 +211,31 @@ public sealed class SandboxRunner : IProcessRunner
         var r = sandbox.Exec([fileName, .. arguments]);
         return new EngineResult(r.ExitCode, r.StandardOutput, r.StandardError, false);
     }
+
+    /// <summary>Streamed through 'sde2e exec' by the engine's own runner: cancelling kills that exec and the program it runs inside.</summary>
+    public IEnumerable<string> StreamLines(string fileName, IReadOnlyList<string> arguments, Action<EngineResult> exited, CancellationToken cancellation = default)
+    {
+        lock (Calls)
+        {
+            Calls.Add($"{fileName} {string.Join(' ', arguments)}");
+        }
+
+        return SystemProcessRunner.Instance.StreamLines(SandboxPreconditions.Script!, ["exec", sandbox.State, "env", "XDG_RUNTIME_DIR=/run/user/0", fileName, .. arguments], exited, cancellation);
+    }
+}
+
+/// <summary>A lifecycle sandbox whose user manager is user@0.service, for the journal's view of user units.</summary>
+public sealed class JournalSandbox : IDisposable
+{
+    public LifecycleSandbox Sandbox { get; } = new(stockUserManagerName: true);
+
+    public void Dispose() => Sandbox.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class JournalSandboxGroup : ICollectionFixture<JournalSandbox>
+{
+    public const string Name = "systemd journal sandbox";
 }
 
 [CollectionDefinition(Name)]

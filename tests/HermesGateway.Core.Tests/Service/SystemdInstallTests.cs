@@ -259,6 +259,37 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Contains("loginctl enable-linger hermes", runner2.Calls);
     }
 
+    /// <summary>Issue 13, item 7: a failing loginctl was HermesNoUserBus and left the unit written but not enabled.</summary>
+    [Fact]
+    public void A_failing_loginctl_is_HermesLingerFailed_with_its_message_and_the_unit_is_still_enabled()
+    {
+        var runner = FreshUnit().On((f, a) => f == "loginctl" && a[0] == "enable-linger", exitCode: 1,
+            stderr: "Could not enable linger: Failed to connect to bus: No such file or directory\n");
+
+        var e = Expect.Error(HermesErrorIds.LingerFailed, () => Installer(runner, Environment()).Install(new InstallRequest(Definition(), EnableLinger: true), new TestHost()));
+
+        Assert.Contains("Could not enable linger", e.Message, StringComparison.Ordinal);
+        Assert.Contains("systemctl --user enable -- hermes-gateway.service", runner.Calls);
+        Assert.True(runner.Calls.IndexOf("systemctl --user enable -- hermes-gateway.service") < runner.Calls.IndexOf("loginctl enable-linger hermes"));
+    }
+
+    /// <summary>Issue 13, item 7: -EnableLinger on an unchanged unit was silently ignored.</summary>
+    [Fact]
+    public void EnableLinger_on_an_unchanged_unit_still_enables_linger()
+    {
+        var env = Environment();
+        Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+        var runner = FreshUnit();
+
+        var result = Installer(runner, env).Install(new InstallRequest(Definition(), EnableLinger: true), new TestHost())!;
+
+        Assert.Equal(InstallOutcome.Unchanged, result.Outcome);
+        Assert.Contains("loginctl enable-linger hermes", runner.Calls);
+        var whatIf = FreshUnit();
+        Installer(whatIf, env).Install(new InstallRequest(Definition(), EnableLinger: true), new TestHost(whatIf: true));
+        Assert.DoesNotContain("loginctl enable-linger hermes", whatIf.Calls);
+    }
+
     [Fact]
     public void Stop_marks_the_stop_as_planned_for_systemds_main_pid_before_systemctl_stop()
     {
@@ -297,6 +328,27 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.False(File.Exists(service.Path));
         Assert.True(File.Exists(result.BackupPath));
         Assert.Equal(["systemctl --user disable -- hermes-gateway.service", "systemctl --user daemon-reload"], runner.Calls.Where(c => c.Contains("disable", StringComparison.Ordinal) || c.Contains("daemon-reload", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Issue 13, item 12: a failed unit uninstalled stayed behind as a not-found failed unit.</summary>
+    [Fact]
+    public void Uninstalling_a_failed_unit_resets_it_after_the_reload_so_no_not_found_unit_stays_failed()
+    {
+        var env = Environment();
+        Installer(FreshUnit(), env).Install(new InstallRequest(Definition()), new TestHost());
+        var reloaded = false;
+        var runner = new RecordingRunner();
+        runner.On((f, a) => a.Contains("show") && !reloaded, stdout: RecordingRunner.Show("failed", "failed", 0, "enabled"))
+            .On((f, a) => a.Contains("show") && reloaded, stdout: RecordingRunner.Show("failed", "failed", 0, string.Empty).Replace("LoadState=loaded", "LoadState=not-found", StringComparison.Ordinal))
+            .On((f, a) => a.Contains("is-enabled"), stdout: "enabled\n")
+            .On((f, a) => { if (a.Contains("daemon-reload")) { reloaded = true; } return false; });
+        var installer = Installer(runner, env);
+        var service = installer.Find().Single().Identity;
+
+        installer.Uninstall(service, new TestHost());
+
+        var tail = runner.Calls.SkipWhile(c => !c.Contains("disable", StringComparison.Ordinal)).Where(c => !c.Contains(" show ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["systemctl --user disable -- hermes-gateway.service", "systemctl --user daemon-reload", "systemctl --user reset-failed -- hermes-gateway.service"], tail);
     }
 
     [Fact]
