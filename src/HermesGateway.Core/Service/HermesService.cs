@@ -54,5 +54,7 @@ public sealed record HermesService
         HermesHome = HermesHome,
         User = Definition?.User,
         DrainTimeout = Definition?.DrainTimeout,
+        StopTimeout = Definition?.StopTimeout,
+        LogPath = Definition?.StandardErrorPath,
     };
 }
