@@ -22,6 +22,7 @@
         'Test-HermesExitPolicy'
         'Test-HermesGatewayConformance'
         'Uninstall-HermesService'
+        'Wait-HermesGateway'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

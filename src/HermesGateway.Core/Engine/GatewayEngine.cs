@@ -36,4 +36,7 @@ public sealed class GatewayEngine
     /// <summary>The restarter for services under <paramref name="platform"/>'s supervisor, with the caller's lock folder.</summary>
     public GatewayRestarter Restarter(ServicePlatform platform) =>
         new(Installer.For(platform), processes, Installer.LockDirectory!);
+
+    /// <summary>Starts that wait for the outcome, and waits for a state (Start-, Wait-HermesGateway, Install-HermesService -Start).</summary>
+    public GatewayWaiter Waiter => new(Installer, processes);
 }
