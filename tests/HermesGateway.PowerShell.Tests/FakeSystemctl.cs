@@ -12,7 +12,7 @@ public sealed class FakeSystemctl
     /// <summary>A PID above any kernel's pid_max: no process has it, nor can one, nor has it a /proc entry.</summary>
     public const int NoSuchProcess = 2_000_000_000;
 
-    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled)
+    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled, string? afterStart = null, string? journal = null)
     {
         var bin = Directory.CreateDirectory(Path.Combine(sandbox.Root, "bin")).FullName;
         Log = Path.Combine(sandbox.Root, "systemctl.log");
@@ -21,16 +21,25 @@ public sealed class FakeSystemctl
             "LoadState=loaded", $"ActiveState={activeState}", $"SubState={subState}", "Result=success",
             "MainPID=" + mainPid.ToString(CultureInfo.InvariantCulture), "ExecMainStartTimestamp=", "ExecMainCode=0", "ExecMainStatus=0",
             "NRestarts=0", $"UnitFileState={(enabled ? "enabled" : "disabled")}", "FragmentPath=", "RestartUSec=2s");
+        // Once 'systemctl start' ran, 'show' answers afterStart (the unit's properties, one per line) when it is given.
+        var started = Path.Combine(sandbox.Root, "systemctl.started");
+        var shown = afterStart is null ? show : afterStart.Replace("\n", "\\n", StringComparison.Ordinal);
         Write(Path.Combine(bin, "systemctl"), $$"""
             #!/bin/sh
             printf 'systemctl %s\n' "$*" >> '{{Log}}'
             for a in "$@"; do
               case "$a" in
-                show) printf '{{show}}\n'; exit 0 ;;
+                start) : > '{{started}}'; exit 0 ;;
+                show) if [ -e '{{started}}' ]; then printf '{{shown}}\n'; else printf '{{show}}\n'; fi; exit 0 ;;
                 is-enabled) echo {{(enabled ? "enabled" : "disabled")}}; exit 0 ;;
               esac
             done
             exit 0
+            """);
+        Write(Path.Combine(bin, "journalctl"), $$"""
+            #!/bin/sh
+            printf 'journalctl %s\n' "$*" >> '{{Log}}'
+            printf '%s' '{{journal ?? string.Empty}}'
             """);
         Write(Path.Combine(bin, "loginctl"), $$"""
             #!/bin/sh
