@@ -80,16 +80,17 @@ public sealed class GatewayRestarter
             }
 
             steps.Strategy = "identify";
-            old = manager.Identify(service, host.Cancellation);
+            // The supervisor's view now: the running gateway, and what a new process that ends later is told apart from.
+            var seen = manager.Observe(service, host.Cancellation);
+            old = seen.Running;
             if (old is null)
             {
                 steps.Strategy = "start";
                 steps.Kind = RestartKind.Start;
                 var t = new ElapsedTimer(host.Clock);
-                var before = waits.Before();
                 manager.StartService(service, host);
                 steps.Add(new("start", t.Elapsed, "the gateway was not running"));
-                var (fresh, health) = waits.Healthy(null, options.Timeout, before);
+                var (fresh, health) = waits.Healthy(null, options.Timeout, seen);
                 steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
                 result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
             }
@@ -129,7 +130,7 @@ public sealed class GatewayRestarter
             }
             else
             {
-                result = Graceful(service, old, options, host, waits, steps, clock);
+                result = Graceful(service, old, seen, options, host, waits, steps, clock);
             }
         }
         catch (HermesException e) when (e.Target is not RestartResult)
@@ -171,13 +172,11 @@ public sealed class GatewayRestarter
         return result;
     }
 
-    private RestartResult Graceful(ServiceIdentity service, RunningGateway old, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock)
+    private RestartResult Graceful(ServiceIdentity service, RunningGateway old, GatewayObservation before, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock)
     {
         steps.Strategy = "signal";
         var signal = options.Contract.RestartSignal;
         var drainBudget = options.DrainTimeout ?? DrainBudget(service);
-        // What the supervisor recorded before: a new process that ends later is told apart from the old one's exit.
-        var before = waits.Before();
         var drainClock = new ElapsedTimer(host.Clock);
         using var handle = manager.SendSignal(service, old, signal, host);
         if (!waits.Exited(old, handle, drainBudget))
@@ -213,7 +212,7 @@ public sealed class GatewayRestarter
             // is not tried again: it would only fail the same way, and loop.)
             host.WriteWarning($"{service.Name}: the new gateway ended while starting ({((GatewayStartFailure)e.Target).Ending}); trying the supervisor's restart.");
             steps.Add(new("supervisor", down.Elapsed, $"{how}: the new process ended while starting ({((GatewayStartFailure)e.Target).Ending})"));
-            return Escalate(service, manager.Identify(service, host.Cancellation) ?? old, options, host, waits, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
+            return Escalate(service, old, options, host, waits, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
         }
     }
 

@@ -422,7 +422,19 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
                     systemctl.ResetFailed(unit, host.Cancellation);
                 }
 
-                systemctl.Start(unit, host.Cancellation);
+                try
+                {
+                    systemctl.Start(unit, host.Cancellation);
+                }
+                catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && s.ActiveState != "failed")
+                {
+                    // Seen between the stop and a refused start (the start limit): it went failed only after the look.
+                    host.WriteVerbose($"{unit}: start refused ({e.Message.Split('\n')[0]}); resetting it.");
+                    systemctl.ResetFailed(unit, host.Cancellation);
+                    systemctl.Start(unit, host.Cancellation);
+                    return "reset-failed, start";
+                }
+
                 return s.ActiveState == "failed" ? "reset-failed, start" : "start";
             }
 
