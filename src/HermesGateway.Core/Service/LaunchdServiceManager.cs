@@ -229,9 +229,22 @@ public sealed class LaunchdServiceManager : IServiceManager
 
         try
         {
-            // The tail only: a log can be large, and the last lines are what tell why it ended.
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            stream.Seek(Math.Max(0, stream.Length - 64 * 1024), SeekOrigin.Begin);
+            // The gateway's account may own the log's folder: as root no link is followed to it (which could show the tail
+            // of a file only root may read), and a FIFO does not block. The tail only: a log can be large, and the last
+            // lines are what tell why it ended.
+            using var directory = NativeFiles.OpenDirectory(Path.GetDirectoryName(path) ?? "/");
+            using var handle = NativeFiles.TryOpenRead(directory, Path.GetFileName(path));
+            if (handle is null)
+            {
+                why = $"{path} is a symbolic link; it is not followed";
+                return null;
+            }
+
+            using var stream = new FileStream(handle, FileAccess.Read);
+            if (stream.CanSeek)
+            {
+                stream.Seek(Math.Max(0, stream.Length - 64 * 1024), SeekOrigin.Begin);
+            }
             using var reader = new StreamReader(stream);
             var text = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
             why = text.Length == 0 ? $"{path} is empty" : string.Empty;

@@ -114,4 +114,27 @@ public sealed class GatewayWaitTests : IDisposable
 
         Assert.Contains($"wait up to {expectedSeconds} s for the drain", plan, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Launchd_gives_the_tail_of_the_plists_StandardErrorPath_and_does_not_follow_a_link_as_root()
+    {
+        var manager = new LaunchdServiceManager(new RecordingRunner(), new ServiceEnvironment { Home = dir.Path, Uid = 501, UserName = "hermes" });
+        var log = Path.Combine(dir.Path, "gateway.err.log");
+        File.WriteAllLines(log, Enumerable.Range(1, 25).Select(i => $"line {i}"));
+        var service = new ServiceIdentity("ai.hermes.gateway", ServicePlatform.Launchd, ServiceScope.Agent, "/x/ai.hermes.gateway.plist") { LogPath = log };
+
+        var lines = manager.RecentLog(service, 10, CancellationToken.None, out _);
+
+        Assert.Equal(Enumerable.Range(16, 10).Select(i => $"line {i}"), lines);
+        Assert.Null(manager.RecentLog(service with { LogPath = null }, 10, CancellationToken.None, out var none));
+        Assert.Contains("StandardErrorPath", none, StringComparison.Ordinal);
+        var link = Path.Combine(dir.Path, "linked.err.log");
+        File.CreateSymbolicLink(link, log);
+        var throughLink = manager.RecentLog(service with { LogPath = link }, 10, CancellationToken.None, out var why);
+        if (Environment.IsPrivilegedProcess)
+        {
+            Assert.Null(throughLink);
+            Assert.Contains("symbolic link", why, StringComparison.Ordinal);
+        }
+    }
 }
