@@ -23,6 +23,7 @@
         'Test-HermesExitPolicy'
         'Test-HermesGatewayConformance'
         'Uninstall-HermesService'
+        'Wait-HermesGateway'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

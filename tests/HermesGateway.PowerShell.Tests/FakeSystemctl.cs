@@ -19,7 +19,9 @@ public sealed class FakeSystemctl
     /// <param name="subState">SubState= (by default "running" when active, else "dead"), e.g. "auto-restart".</param>
     /// <param name="restarts">NRestarts=.</param>
     /// <param name="exitStatus">The main process' last exit code (ExecMainCode=1, ExecMainStatus=); 0 leaves both 0.</param>
-    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled, string? subState = null, int restarts = 0, int exitStatus = 0)
+    /// <param name="afterStart">Once 'systemctl start' ran, what 'show' answers (the unit's properties, one per line).</param>
+    /// <param name="journal">What the stand-in journalctl prints.</param>
+    public FakeSystemctl(ServiceSandbox sandbox, string activeState, int mainPid, bool enabled, string? subState = null, int restarts = 0, int exitStatus = 0, string? afterStart = null, string? journal = null)
     {
         var bin = Directory.CreateDirectory(Path.Combine(sandbox.Root, "bin")).FullName;
         Log = Path.Combine(sandbox.Root, "systemctl.log");
@@ -28,16 +30,25 @@ public sealed class FakeSystemctl
             "LoadState=loaded", $"ActiveState={activeState}", $"SubState={subState}", "Result=success",
             "MainPID=" + mainPid.ToString(CultureInfo.InvariantCulture), "ExecMainStartTimestamp=", "ExecMainCode=" + (exitStatus == 0 ? "0" : "1"), "ExecMainStatus=" + exitStatus.ToString(CultureInfo.InvariantCulture),
             "NRestarts=" + restarts.ToString(CultureInfo.InvariantCulture), $"UnitFileState={(enabled ? "enabled" : "disabled")}", "FragmentPath=", "RestartUSec=2s");
+        // Once 'systemctl start' ran, 'show' answers afterStart (the unit's properties, one per line) when it is given.
+        var started = Path.Combine(sandbox.Root, "systemctl.started");
+        var shown = afterStart is null ? show : afterStart.Replace("\n", "\\n", StringComparison.Ordinal);
         Write(Path.Combine(bin, "systemctl"), $$"""
             #!/bin/sh
             printf 'systemctl %s\n' "$*" >> '{{Log}}'
             for a in "$@"; do
               case "$a" in
-                show) printf '{{show}}\n'; exit 0 ;;
+                start) : > '{{started}}'; exit 0 ;;
+                show) if [ -e '{{started}}' ]; then printf '{{shown}}\n'; else printf '{{show}}\n'; fi; exit 0 ;;
                 is-enabled) echo {{(enabled ? "enabled" : "disabled")}}; exit 0 ;;
               esac
             done
             exit 0
+            """);
+        Write(Path.Combine(bin, "journalctl"), $$"""
+            #!/bin/sh
+            printf 'journalctl %s\n' "$*" >> '{{Log}}'
+            printf '%s' '{{journal ?? string.Empty}}'
             """);
         Write(Path.Combine(bin, "loginctl"), $$"""
             #!/bin/sh

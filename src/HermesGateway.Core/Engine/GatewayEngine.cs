@@ -44,4 +44,7 @@ public sealed class GatewayEngine
     /// <summary>The restarter for exactly <paramref name="service"/>: its own supervisor's manager (another account's, for root).</summary>
     public GatewayRestarter Restarter(ServiceIdentity service) =>
         new(Installer.For(service), processes, Installer.LockDirectory!);
+
+    /// <summary>Starts that wait for the outcome, and waits for a state (Start-, Wait-HermesGateway, Install-HermesService -Start).</summary>
+    public GatewayWaiter Waiter => new(Installer, processes);
 }

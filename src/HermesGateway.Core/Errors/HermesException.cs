@@ -75,6 +75,8 @@ public static class HermesErrorIds
     public const string RestartTimeout = "HermesRestartTimeout";
     public const string RestartFailed = "HermesRestartFailed";
     public const string RestartInProgress = "HermesRestartInProgress";
+    public const string GatewayExitedOnStart = "HermesGatewayExitedOnStart";
+    public const string WaitTimeout = "HermesWaitTimeout";
     public const string NameInvalid = "HermesNameInvalid";
     public const string DefinitionInvalid = "HermesDefinitionInvalid";
     public const string HermesHomeMissing = "HermesHomeMissing";

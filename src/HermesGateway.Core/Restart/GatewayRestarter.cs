@@ -52,7 +52,7 @@ public sealed class GatewayRestarter
         // Wall-clock facts (not the host's clock): they order this call against another process' restart.
         var requested = TimeProvider.System.GetUtcNow();
         var clock = new ElapsedTimer(host.Clock);
-        var waits = new RestartWaits(manager, processes, service, host);
+        var waits = new RestartWaits(manager, processes, service, host) { Contract = options.Contract };
         var steps = new Trace();
         RunningGateway? old = null;
         RestartLock? restartLock = null;
@@ -80,7 +80,9 @@ public sealed class GatewayRestarter
             }
 
             steps.Strategy = "identify";
-            old = manager.Identify(service, host.Cancellation);
+            // The supervisor's view now: the running gateway, and what a new process that ends later is told apart from.
+            var seen = manager.Observe(service, host.Cancellation);
+            old = seen.Running;
             if (old is null)
             {
                 steps.Strategy = "start";
@@ -88,7 +90,7 @@ public sealed class GatewayRestarter
                 var t = new ElapsedTimer(host.Clock);
                 manager.StartService(service, host);
                 steps.Add(new("start", t.Elapsed, "the gateway was not running"));
-                var (fresh, health) = waits.Healthy(null, options.Timeout);
+                var (fresh, health) = waits.Healthy(null, options.Timeout, seen);
                 steps.Add(new("health", health, $"PID {fresh.Pid} reports itself running"));
                 result = Result(service, null, fresh.Pid, "start", null, null, health, null, clock.Elapsed, 1, steps);
             }
@@ -128,7 +130,7 @@ public sealed class GatewayRestarter
             }
             else
             {
-                result = Graceful(service, old, options, host, waits, steps, clock);
+                result = Graceful(service, old, seen, options, host, waits, steps, clock);
             }
         }
         catch (HermesException e) when (e.Target is not RestartResult)
@@ -170,7 +172,7 @@ public sealed class GatewayRestarter
         return result;
     }
 
-    private RestartResult Graceful(ServiceIdentity service, RunningGateway old, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock)
+    private RestartResult Graceful(ServiceIdentity service, RunningGateway old, GatewayObservation before, RestartOptions options, IEngineHost host, RestartWaits waits, Trace steps, ElapsedTimer clock)
     {
         steps.Strategy = "signal";
         var signal = options.Contract.RestartSignal;
@@ -193,7 +195,7 @@ public sealed class GatewayRestarter
         steps.Strategy = $"signal, {how}";
         try
         {
-            var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout);
+            var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout, before);
             steps.Add(new("supervisor", supervisor, $"{how}: new PID {fresh.Pid}"));
             steps.Add(new("health", health, "the gateway reports itself running"));
             return Result(service, old.Pid, fresh.Pid, $"signal, {how}", drain, supervisor, health, down.Elapsed, clock.Elapsed, 1, steps);
@@ -203,6 +205,14 @@ public sealed class GatewayRestarter
             // Not back in time (a failed first start, a crash loop under a start limit): the supervisor's own restart.
             host.WriteWarning($"{service.Name} was not running again within {options.Timeout.TotalSeconds:0} s ({e.Message}); trying the supervisor's restart.");
             return Escalate(service, manager.Identify(service, host.Cancellation) ?? old, options, host, waits, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
+        }
+        catch (HermesException e) when (e.ErrorId == HermesErrorIds.GatewayExitedOnStart && e.Target is GatewayStartFailure { Permanent: false })
+        {
+            // The new process crashed while starting: one more try, the supervisor's own restart. (A configuration error
+            // is not tried again: it would only fail the same way, and loop.)
+            host.WriteWarning($"{service.Name}: the new gateway ended while starting ({((GatewayStartFailure)e.Target).Ending}); trying the supervisor's restart.");
+            steps.Add(new("supervisor", down.Elapsed, $"{how}: the new process ended while starting ({((GatewayStartFailure)e.Target).Ending})"));
+            return Escalate(service, old, options, host, waits, steps, clock, $"signal, {how}, supervisor restart", attempts: 2, drain: drain);
         }
     }
 
@@ -218,6 +228,7 @@ public sealed class GatewayRestarter
         steps.Kind = options.Force ? RestartKind.Forced : RestartKind.Escalated;
         steps.Attempts = attempts;
         var t = new ElapsedTimer(host.Clock);
+        var before = waits.Before();
         if (!kill)
         {
             manager.HardRestart(service, host);
@@ -246,7 +257,7 @@ public sealed class GatewayRestarter
         // The supervisor may already be bringing it back (its restart job, Restart=); else it is made to now.
         var how = manager.Revive(service, old with { SupervisorDelay = kill ? old.SupervisorDelay : null }, options.SupervisorGrace, host);
         steps.Strategy = strategy = $"{strategy}, {how}";
-        var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout);
+        var (fresh, supervisor, health) = waits.NewAndHealthy(old, options.Timeout, before);
         steps.Add(new("supervisor restart", t.Elapsed - health, $"new PID {fresh.Pid}"));
         steps.Add(new("health", health, "the gateway reports itself running"));
         return Result(service, old.Pid, fresh.Pid, strategy, drain, supervisor, health, t.Elapsed, clock.Elapsed, attempts, steps);
@@ -264,8 +275,15 @@ public sealed class GatewayRestarter
     public static bool ReportsRunning(string? hermesHome, int pid) =>
         hermesHome is null || (GatewayStateFile.Read(hermesHome) is { State: "running" } s && s.Pid == pid);
 
-    private static TimeSpan DrainBudget(ServiceIdentity service) =>
-        service.DrainTimeout is { } d && d > TimeSpan.Zero && d < TimeSpan.FromDays(1) ? d + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
+    /// <summary>
+    /// The default drain wait: the service's drain budget plus 5 s (65 s when the file gives none), but never longer than
+    /// its own stop timeout, after which its supervisor would kill a stopping gateway anyway.
+    /// </summary>
+    internal static TimeSpan DrainBudget(ServiceIdentity service)
+    {
+        var budget = service.DrainTimeout is { } d && d > TimeSpan.Zero && d < TimeSpan.FromDays(1) ? d + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(65);
+        return service.StopTimeout is { } stop && stop > TimeSpan.Zero && stop < budget ? stop : budget;
+    }
 
     /// <summary>What a failed restart did and found: its steps so far, and the service's state after it.</summary>
     private RestartResult Failed(ServiceIdentity service, RunningGateway? old, Trace steps, ElapsedTimer clock, IEngineHost host, HermesException error)

@@ -1,6 +1,14 @@
+using HermesGateway.Core.Platform;
 using HermesGateway.Core.Policy;
 
 namespace HermesGateway.Core.Restart;
+
+/// <summary>
+/// A gateway that ended while it was started (the target of a HermesGatewayExitedOnStart error): how it ended, whether
+/// starting it again could help (a crash) or not (a configuration error, a clean exit, a process the supervisor could
+/// not set up), and its last log lines.
+/// </summary>
+public sealed record GatewayStartFailure(string Name, ProcessEnding Ending, bool Permanent, IReadOnlyList<string> Log);
 
 /// <summary>One step of a restart and how long it took.</summary>
 public sealed record RestartStep(string Name, TimeSpan Duration, string Detail);

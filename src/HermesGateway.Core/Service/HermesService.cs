@@ -96,5 +96,7 @@ public sealed record HermesService
         Owner = Owner,
         User = Definition?.User,
         DrainTimeout = Definition?.DrainTimeout,
+        StopTimeout = Definition?.StopTimeout,
+        LogPath = Definition?.StandardErrorPath,
     };
 }

@@ -74,6 +74,18 @@ public interface IServiceManager
     RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation);
 
     /// <summary>
+    /// The supervisor's view of the gateway at this moment: the running process (proven as <see cref="Identify"/> proves
+    /// it), else its state and how the last process ended. One supervisor call.
+    /// </summary>
+    GatewayObservation Observe(ServiceIdentity service, CancellationToken cancellation);
+
+    /// <summary>
+    /// The last <paramref name="lines"/> lines the gateway logged (systemd's journal for the unit, the plist's
+    /// StandardErrorPath), oldest first; null with the reason in <paramref name="why"/> when they cannot be read.
+    /// </summary>
+    IReadOnlyList<string>? RecentLog(ServiceIdentity service, int lines, CancellationToken cancellation, out string why);
+
+    /// <summary>
     /// Delivers the restart signal to <paramref name="target"/>, the service's main process: through a process handle
     /// proven to name it (Linux pidfd), else through the supervisor (systemctl kill, launchctl kill); never by a bare
     /// PID. Returns the handle when there is one (Linux), for the caller to wait on the exit and dispose; without one the

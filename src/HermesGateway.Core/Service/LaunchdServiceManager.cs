@@ -235,10 +235,60 @@ public sealed class LaunchdServiceManager : IServiceManager
     /// <summary>The process is alive and still the one that was seen (the same start time where it is known).</summary>
     private bool Still(int pid, long? startTime) => processes.IsAlive(pid) && (startTime is null || processes.StartTime(pid) == startTime);
 
-    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
+    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation) => Observe(service, cancellation).Running;
+
+    public GatewayObservation Observe(ServiceIdentity service, CancellationToken cancellation)
     {
         var s = launchctl.Print(LaunchctlClient.Target(Domain(service.Scope, cancellation), service.Name), cancellation);
-        return s.IsRunning && s.Pid is { } pid ? new RunningGateway(pid, processes.StartTime(pid)) : null;
+        var running = s.IsRunning && s.Pid is { } pid ? new RunningGateway(pid, processes.StartTime(pid)) : null;
+        // launchd names the signal as strsignal() does ("Terminated: 15"): the number after the colon, where there is one.
+        var signalNumber = s.LastTerminatingSignal?.Split(':') is [_, var n] && int.TryParse(n.Trim(), System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : (int?)null;
+        ProcessEnding? ending = signalNumber is { } num && UnixSignals.TryFromNumber(num, SignalPlatform.Darwin, out var sig) ? ProcessEnding.KilledBy(sig)
+            : s.LastExitCode is { } code ? ProcessEnding.Exit(code) : null;
+        return new GatewayObservation(running, s.Loaded ? s.State : "not loaded")
+        {
+            Stopped = running is null,
+            LastEnding = running is null ? ending : null,
+            Spawns = s.Runs,
+        };
+    }
+
+    public IReadOnlyList<string>? RecentLog(ServiceIdentity service, int lines, CancellationToken cancellation, out string why)
+    {
+        if (service.LogPath is not { } path)
+        {
+            why = $"{service.Path} sets no StandardErrorPath, so launchd keeps no log of the gateway";
+            return null;
+        }
+
+        try
+        {
+            // The gateway's account may own the log's folder: as root no link is followed to it (which could show the tail
+            // of a file only root may read), and a FIFO does not block. The tail only: a log can be large, and the last
+            // lines are what tell why it ended.
+            using var directory = NativeFiles.OpenDirectory(Path.GetDirectoryName(path) ?? "/");
+            using var handle = NativeFiles.TryOpenRead(directory, Path.GetFileName(path));
+            if (handle is null)
+            {
+                why = $"{path} is a symbolic link; it is not followed";
+                return null;
+            }
+
+            using var stream = new FileStream(handle, FileAccess.Read);
+            if (stream.CanSeek)
+            {
+                stream.Seek(Math.Max(0, stream.Length - 64 * 1024), SeekOrigin.Begin);
+            }
+            using var reader = new StreamReader(stream);
+            var text = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            why = text.Length == 0 ? $"{path} is empty" : string.Empty;
+            return text.Length == 0 ? null : text[Math.Max(0, text.Length - lines)..];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = $"{path} cannot be read ({e.Message})";
+            return null;
+        }
     }
 
     public IProcessHandle? SendSignal(ServiceIdentity service, RunningGateway target, UnixSignal signal, IEngineHost host)

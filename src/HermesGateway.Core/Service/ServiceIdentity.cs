@@ -30,4 +30,10 @@ public sealed record ServiceIdentity(string Name, ServicePlatform Platform, Serv
 
     /// <summary>The drain budget the installed file leaves the gateway (its stop timeout less the headroom); null when unknown.</summary>
     public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>How long the supervisor gives a stop before SIGKILL (TimeoutStopSec=, ExitTimeOut); null when unknown.</summary>
+    public TimeSpan? StopTimeout { get; init; }
+
+    /// <summary>Where the gateway's standard error goes when the file says (a plist's StandardErrorPath); null otherwise.</summary>
+    public string? LogPath { get; init; }
 }

@@ -320,23 +320,66 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
         }
     }
 
-    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation)
+    public RunningGateway? Identify(ServiceIdentity service, CancellationToken cancellation) => Observe(service, cancellation).Running;
+
+    public GatewayObservation Observe(ServiceIdentity service, CancellationToken cancellation)
     {
         var unit = service.Name + ".service";
         var s = Client(service.Scope).Show(unit, cancellation);
-        if (!s.IsRunning || s.MainPid <= 0)
+        RunningGateway? running = null;
+        if (s.IsRunning && s.MainPid > 0)
         {
+            // systemd's MainPID, and (where cgroups are visible) the process sits in the unit's own cgroup.
+            if (processes.ControlGroup(s.MainPid) is { } cgroup && !IsUnitControlGroup(cgroup, unit))
+            {
+                throw new HermesException(HermesErrorIds.PidNotProven, HermesErrorCategory.InvalidOperation,
+                    $"PID {s.MainPid} is not in {unit}'s cgroup ({cgroup}); it is not signalled.", s.MainPid);
+            }
+
+            running = new RunningGateway(s.MainPid, processes.StartTime(s.MainPid)) { SupervisorDelay = s.RestartDelay };
+        }
+
+        ProcessEnding? ending = s.ExecMainCode switch
+        {
+            1 => ProcessEnding.Exit(s.ExecMainStatus),
+            2 or 3 when UnixSignals.TryFromNumber(s.ExecMainStatus, SignalPlatform.Linux, out var sig) => ProcessEnding.KilledBy(sig, s.ExecMainCode == 3),
+            _ => null,
+        };
+        return new GatewayObservation(running, s.IsLoaded ? $"{s.ActiveState} ({s.SubState})" : "not loaded")
+        {
+            Stopped = !s.IsLoaded || s.ActiveState is "inactive" or "failed",
+            Failed = s.ActiveState == "failed",
+            Restarting = s.IsLoaded && (s.ActiveState is "activating" || s.SubState is "auto-restart" or "auto-restart-queued"),
+            LastEnding = running is null ? ending : null,
+            LastPid = running is null && s.ExecMainPid > 0 ? s.ExecMainPid : null,
+            SetupFailed = running is null && s.ExecMainCode == 1 && SystemdValues.IsSystemdExitStatus(s.ExecMainStatus),
+        };
+    }
+
+    public IReadOnlyList<string>? RecentLog(ServiceIdentity service, int lines, CancellationToken cancellation, out string why)
+    {
+        var unit = service.Name + ".service";
+        string[] args = [service.Scope == ServiceScope.User ? "--user-unit" : "-u", unit, "-n", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-pager", "-o", "cat"];
+        ProcessResult r;
+        try
+        {
+            r = runner.Run("journalctl", args, TimeSpan.FromSeconds(10), cancellation);
+        }
+        catch (Exception e) when (e is HermesException or System.ComponentModel.Win32Exception or IOException)
+        {
+            why = $"journalctl could not be run ({e.Message})";
             return null;
         }
 
-        // systemd's MainPID, and (where cgroups are visible) the process sits in the unit's own cgroup.
-        if (processes.ControlGroup(s.MainPid) is { } cgroup && !IsUnitControlGroup(cgroup, unit))
+        if (!r.Succeeded)
         {
-            throw new HermesException(HermesErrorIds.PidNotProven, HermesErrorCategory.InvalidOperation,
-                $"PID {s.MainPid} is not in {unit}'s cgroup ({cgroup}); it is not signalled.", s.MainPid);
+            why = $"journalctl {string.Join(' ', args)} failed ({r.ExitCode}): {r.StandardError.Trim()}";
+            return null;
         }
 
-        return new RunningGateway(s.MainPid, processes.StartTime(s.MainPid)) { SupervisorDelay = s.RestartDelay };
+        var text = r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        why = text.Length == 0 ? $"the journal has no lines of {unit}" : string.Empty;
+        return text.Length == 0 ? null : text[Math.Max(0, text.Length - lines)..];
     }
 
     public IProcessHandle? SendSignal(ServiceIdentity service, RunningGateway target, UnixSignal signal, IEngineHost host)
@@ -458,12 +501,25 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
                     systemctl.ResetFailed(unit, host.Cancellation);
                 }
 
-                systemctl.Start(unit, host.Cancellation);
+                try
+                {
+                    systemctl.Start(unit, host.Cancellation);
+                }
+                catch (HermesException e) when (e.ErrorId == HermesErrorIds.ServiceManagerFailed && s.ActiveState != "failed")
+                {
+                    // Seen between the stop and a refused start (the start limit): it went failed only after the look.
+                    host.WriteVerbose($"{unit}: start refused ({e.Message.Split('\n')[0]}); resetting it.");
+                    systemctl.ResetFailed(unit, host.Cancellation);
+                    systemctl.Start(unit, host.Cancellation);
+                    return "reset-failed, start";
+                }
+
                 return s.ActiveState == "failed" ? "reset-failed, start" : "start";
             }
 
+            // Bounded: at most 10 asks a second while systemd brings it back.
             host.Cancellation.ThrowIfCancellationRequested();
-            Thread.Sleep(50);
+            Thread.Sleep(100);
         }
     }
 

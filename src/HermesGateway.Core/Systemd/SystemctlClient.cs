@@ -25,6 +25,9 @@ public sealed record SystemdUnitStatus(
 
     /// <summary>RestartUSec= as the manager has it loaded (null when not shown or infinity).</summary>
     public TimeSpan? RestartDelay { get; init; }
+
+    /// <summary>ExecMainPID=: the main process the ExecMain* facts (its exit) belong to; 0 when none ran yet.</summary>
+    public int ExecMainPid { get; init; }
 }
 
 /// <summary>systemctl and loginctl behind the process-runner seam, with their failures turned into stable error ids.</summary>
@@ -32,7 +35,7 @@ public sealed class SystemctlClient
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
-    private const string StatusProperties = "LoadState,ActiveState,SubState,Result,MainPID,ExecMainStartTimestamp,ExecMainCode,ExecMainStatus,NRestarts,UnitFileState,FragmentPath,RestartUSec";
+    private const string StatusProperties = "LoadState,ActiveState,SubState,Result,MainPID,ExecMainStartTimestamp,ExecMainCode,ExecMainStatus,ExecMainPID,NRestarts,UnitFileState,FragmentPath,RestartUSec";
 
     private readonly IProcessRunner runner;
 
@@ -101,6 +104,7 @@ public sealed class SystemctlClient
             ParseTimestamp(S("ExecMainStartTimestamp")), I("ExecMainCode"), I("ExecMainStatus"), I("NRestarts"), S("UnitFileState"), S("FragmentPath"))
         {
             RestartDelay = SystemdValues.TryParseTimeSpan(S("RestartUSec"), out var delay) ? delay : null,
+            ExecMainPid = I("ExecMainPID"),
         };
     }
 

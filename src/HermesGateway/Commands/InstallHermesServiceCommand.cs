@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Restart;
 using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
@@ -32,6 +33,14 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
     [Parameter]
     public SwitchParameter Start { get; set; }
 
+    /// <summary>With -Start: how long the gateway may take to report itself running (as Restart-HermesGateway's -Timeout).</summary>
+    [Parameter]
+    public TimeSpan Timeout { get; set; } = GatewayWaiter.DefaultTimeout;
+
+    /// <summary>With -Start: start without waiting for the gateway to come up.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
     [Parameter]
     public SwitchParameter EnableLinger { get; set; }
 
@@ -48,13 +57,18 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
 
     protected override void ProcessRecord()
     {
+        if (Timeout <= TimeSpan.Zero)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument, "-Timeout must be positive.", Timeout)));
+        }
+
         try
         {
             var installer = Engine.Installer;
             var basis = Service is null ? Existing(installer) : Service.GetDefinition() ?? throw new HermesException(HermesErrorIds.FileUnreadable,
                 HermesErrorCategory.ReadError, $"{Service.Path} could not be read ({Service.Drift}), so it cannot be installed again; give the definition's parameters.", Service.Path);
             var definition = Definition ?? ServiceDefinitionFactory.Create(BuildRequest(basis));
-            var result = installer.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToSecretVariables(EnvironmentFileVariable), BuildContract()), EngineHost);
+            var result = Engine.Waiter.Install(new InstallRequest(definition, Force, Start, EnableLinger, ToSecretVariables(EnvironmentFileVariable), BuildContract()), NoWait ? null : Timeout, EngineHost);
             if (result is null)
             {
                 return; // -WhatIf, or declined: nothing was written
@@ -69,6 +83,10 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         catch (HermesException e)
         {
             WriteError(ToErrorRecord(e));
+        }
+        finally
+        {
+            EngineHost.CompleteProgress();
         }
     }
 

@@ -137,6 +137,98 @@ public sealed class SystemdLifecycleTests(LifecycleSandbox sandbox, ITestOutputH
         Assert.Empty(installer.Find(n => n == definition.Name));
     }
 
+    /// <summary>Issue 13, item 5: a start into a configuration error is an error at once, with exit 78 and the unit's last log lines.</summary>
+    [SystemdSandboxFact]
+    public void A_start_into_a_configuration_error_is_reported_at_once_with_its_exit_and_the_log()
+    {
+        // System scope: the sandbox's user manager is not named user@.service, so journald files its units' lines under
+        // the manager's unit and journalctl --user-unit cannot find them there (it does on a real machine).
+        var home = StubHome("cfgerr-start", ServiceScope.System);
+        StartJournal();
+        var definition = ServiceDefinitionFactory.Create(StubRequest("hermes-gateway-cfgerr", ServiceScope.System, home));
+        // The sandbox's manager sends services' output to its console by default; this unit's goes to the journal.
+        definition = definition with { ExtraUnitSettings = [new("Service", "StandardOutput", "journal"), new("Service", "StandardError", "journal")] };
+        var runner = sandbox.Runner();
+        var manager = new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes);
+        var installer = new ServiceInstaller(manager);
+        var waiter = new GatewayWaiter(installer, sandbox.Processes);
+        var systemctl = new SystemctlClient(runner, user: false);
+        var host = new TestHost();
+        waiter.Install(new InstallRequest(definition, Start: true), GatewayWaiter.DefaultTimeout, host);
+        var service = Assert.Single(installer.Find(n => n == definition.Name)).Identity;
+        installer.Stop(service, host);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"mode\": \"config_error\"}");
+        var clock = Stopwatch.StartNew();
+
+        var e = Assert.Throws<HermesException>(() => waiter.Start(service, TimeSpan.FromSeconds(30), host));
+
+        output.WriteLine($"{clock.Elapsed.TotalMilliseconds:0} ms: {e.Message}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        Assert.Equal(HermesErrorIds.GatewayExitedOnStart, e.ErrorId);
+        Assert.Contains("exit 78 (configuration error)", e.Message, StringComparison.Ordinal);
+        Assert.Contains(runner.Calls, c => c.StartsWith("journalctl -u " + definition.FileName + " -n 10 --no-pager -o cat", StringComparison.Ordinal));
+        var failure = Assert.IsType<GatewayStartFailure>(e.Target);
+        Assert.True(failure.Permanent);
+        Assert.Contains(failure.Log, l => l.Contains("configuration error (stub mode config_error)", StringComparison.Ordinal)); // the stub's own last words
+        Assert.Contains("configuration error (stub mode config_error)", e.Message, StringComparison.Ordinal);
+        Assert.Single(runner.Calls, c => c == "systemctl start -- " + definition.FileName); // not started again
+        Assert.False(systemctl.Show(definition.FileName).IsRunning);
+        installer.Uninstall(service, host);
+    }
+
+    /// <summary>Wait-HermesGateway's engine on a real unit: Running once the stub reports itself running, Stopped after a stop, a timeout otherwise.</summary>
+    [SystemdSandboxFact]
+    public void Waiting_for_running_and_stopped_follows_the_real_unit()
+    {
+        var home = StubHome("wait-states", ServiceScope.User);
+        File.WriteAllText(Path.Combine(home, "stub-control.json"), "{\"drain_seconds\": 0.2, \"marker_poll_seconds\": 0, \"start_seconds\": 1.5}");
+        var definition = ServiceDefinitionFactory.Create(StubRequest("hermes-gateway-waits", ServiceScope.User, home));
+        var runner = sandbox.Runner();
+        var installer = new ServiceInstaller(new SystemdServiceManager(runner, sandbox.Environment, sandbox.Processes));
+        var waiter = new GatewayWaiter(installer, sandbox.Processes);
+        var systemctl = new SystemctlClient(runner, user: true);
+        var host = new TestHost();
+        installer.Install(new InstallRequest(definition, Start: true), host); // no wait: the stub takes 1.5 s to report running
+        var service = Assert.Single(installer.Find(n => n == definition.Name)).Identity;
+
+        var timeout = Assert.Throws<HermesException>(() => waiter.Wait(service, GatewayWaitState.Stopped, TimeSpan.FromMilliseconds(500), host));
+        Assert.Equal(HermesErrorIds.WaitTimeout, timeout.ErrorId);
+
+        waiter.Wait(service, GatewayWaitState.Running, TimeSpan.FromSeconds(30), host);
+        var s = systemctl.Show(definition.FileName);
+        Assert.True(s.IsRunning && GatewayRunning(home, s.MainPid), s.ToString());
+
+        Assert.Null(waiter.Start(service, null, host)); // already running: nothing to do, nothing waited for
+        installer.Stop(service, host);
+        waiter.Wait(service, GatewayWaitState.Stopped, TimeSpan.FromSeconds(30), host);
+        Assert.Equal("inactive", systemctl.Show(definition.FileName).ActiveState);
+
+        var running = waiter.Start(service, TimeSpan.FromSeconds(30), host);
+        Assert.NotNull(running);
+        Assert.True(GatewayRunning(home, running.Pid));
+        installer.Uninstall(service, host);
+    }
+
+    /// <summary>
+    /// journald in the sandbox (sde2e boots without it): its units linked onto the manager's unit path and started, so a
+    /// unit that logs to the journal can be read back with journalctl.
+    /// </summary>
+    private void StartJournal()
+    {
+        foreach (var unit in new[] { "systemd-journald.service", "systemd-journald.socket", "systemd-journald-dev-log.socket" })
+        {
+            var link = Path.Combine(sandbox.SystemUnits, unit);
+            if (!File.Exists(link) && File.Exists(Path.Combine("/lib/systemd/system", unit)))
+            {
+                File.CreateSymbolicLink(link, Path.Combine("/lib/systemd/system", unit));
+            }
+        }
+
+        Assert.Equal(0, sandbox.Exec("systemctl", "daemon-reload").ExitCode);
+        var started = sandbox.Exec("systemctl", "start", "systemd-journald.socket", "systemd-journald.service");
+        Assert.True(started.ExitCode == 0, started.StandardError);
+    }
+
     /// <summary>A HERMES_HOME in the booted sandbox for the stub (quick drain, no marker polling), the service account's in system scope.</summary>
     private string StubHome(string name, ServiceScope scope)
     {

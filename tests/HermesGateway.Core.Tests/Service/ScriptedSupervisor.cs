@@ -105,6 +105,15 @@ internal sealed class ScriptedManager(ScriptedTable table) : IServiceManager
         return pid == 0 ? null : new RunningGateway(pid, table.StartTime(pid)) { SupervisorDelay = TimeSpan.FromSeconds(2) };
     }
 
+    public GatewayObservation Observe(ServiceIdentity service, CancellationToken cancellation) =>
+        Identify(service, cancellation) is { } running ? new(running, "active (running)") : new(null, "inactive (dead)") { Stopped = true };
+
+    public IReadOnlyList<string>? RecentLog(ServiceIdentity service, int lines, CancellationToken cancellation, out string why)
+    {
+        why = "a scripted supervisor keeps no log";
+        return null;
+    }
+
     /// <summary>Signals sent to the gateway.</summary>
     public int Signals { get; private set; }
 
