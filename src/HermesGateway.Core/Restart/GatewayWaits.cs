@@ -34,7 +34,7 @@ public sealed class GatewayWaiter(ServiceInstaller installer, IProcessTable proc
     /// </summary>
     public RunningGateway? Start(ServiceIdentity service, TimeSpan? wait, IEngineHost host, GatewayExitContract? contract = null)
     {
-        var manager = installer.For(service.Platform);
+        var manager = installer.For(service);
         manager.CheckCanManage(service.Scope);
         var consent = new ConsentWatch(host);
         var waits = Waits(manager, service, host, "Starting", wait, contract);
@@ -76,7 +76,7 @@ public sealed class GatewayWaiter(ServiceInstaller installer, IProcessTable proc
     /// <summary>Waits until the service is in <paramref name="state"/>; HermesWaitTimeout when it is not within <paramref name="timeout"/>.</summary>
     public void Wait(ServiceIdentity service, GatewayWaitState state, TimeSpan timeout, IEngineHost host)
     {
-        var manager = installer.For(service.Platform);
+        var manager = installer.For(service);
         manager.CheckCanManage(service.Scope);
         var waits = Waits(manager, service, host, "Waiting for", timeout, null);
         if (state == GatewayWaitState.Running)

@@ -37,15 +37,15 @@ public sealed class SystemdGatewayLog(IProcessRunner runner, ServiceEnvironment 
     /// <summary>The uid of the account whose user unit this is, when that is not the caller; null for the caller's own or a system unit.</summary>
     private uint? OtherAccountUid(ServiceIdentity service, CancellationToken cancellation)
     {
-        if (service.Scope != ServiceScope.User || service.User is null || service.User == environment.UserName)
+        if (service.Scope != ServiceScope.User || service.Owner is null || service.Owner == environment.UserName)
         {
             return null;
         }
 
-        var r = runner.Run("id", ["-u", "--", service.User], TimeSpan.FromSeconds(10), cancellation);
+        var r = runner.Run("id", ["-u", "--", service.Owner], TimeSpan.FromSeconds(10), cancellation);
         return r.Succeeded && uint.TryParse(r.StandardOutput.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
             ? uid
             : throw new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound,
-                $"There is no account '{service.User}' whose journal to read: {r.StandardError.Trim()}", service.User);
+                $"There is no account '{service.Owner}' whose journal to read: {r.StandardError.Trim()}", service.Owner);
     }
 }

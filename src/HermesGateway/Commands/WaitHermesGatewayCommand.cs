@@ -44,7 +44,7 @@ public sealed class WaitHermesGatewayCommand : ServiceSelectionCmdlet
                 Engine.Waiter.Wait(service.Identity, State, left > TimeSpan.Zero ? left : TimeSpan.Zero, EngineHost);
                 if (PassThru)
                 {
-                    WriteObject(ServiceInstaller.Status(service.Path, service.Scope, Installer.For(service.Platform)));
+                    WriteObject(ServiceInstaller.Status(service.Path, service.Scope, Installer.For(service.Identity)));
                 }
             }
             catch (HermesException e)

@@ -80,7 +80,7 @@ public sealed class GatewayLogTests : IDisposable
     public void Root_reading_another_accounts_user_unit_matches_that_accounts_uid()
     {
         var runner = new RecordingRunner().OnArgs("id -u -- alice", stdout: "1001\n");
-        var service = new ServiceIdentity("gw", ServicePlatform.Systemd, ServiceScope.User, "/home/alice/.config/systemd/user/gw.service") { User = "alice" };
+        var service = new ServiceIdentity("gw", ServicePlatform.Systemd, ServiceScope.User, "/home/alice/.config/systemd/user/gw.service") { Owner = "alice" };
 
         _ = new GatewayLog(runner, Environment()).Read(service, new GatewayLogRequest(), CancellationToken.None).ToList();
 
