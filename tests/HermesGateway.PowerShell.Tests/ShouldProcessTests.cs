@@ -126,6 +126,42 @@ public sealed class ShouldProcessTests : IDisposable
         Assert.Equal(lockStamp, LockStamp()); // nor the restart lock (as root it lives in /run: compared, not required absent)
     }
 
+    /// <summary>Issue 13, item 13: a bare Stop or Restart acted on every installed gateway without a word.</summary>
+    [Theory]
+    [InlineData("Stop-HermesGateway")]
+    [InlineData("Restart-HermesGateway")]
+    public void A_bare_Stop_or_Restart_with_several_gateways_installed_names_them_and_does_nothing(string command)
+    {
+        sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
+        sandbox.InstallUnit("hermes-gateway-work", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home-work")));
+        _ = new FakeSystemctl(sandbox, "active", FakeSystemctl.NoSuchProcess, enabled: true);
+
+        var bare = session.Invoke($"{command} -WhatIf");
+
+        var error = Assert.Single(bare.Errors);
+        Assert.StartsWith("HermesServiceAmbiguous,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("hermes-gateway, hermes-gateway-work", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(HostAssert.WhatIfLines(session.Host));
+
+        session.Invoke($"{command} * -WhatIf").Succeeded();
+        Assert.Equal(2, HostAssert.WhatIfLines(session.Host).Count);
+    }
+
+    /// <summary>Issue 13, item 13: a Start of a running gateway or a Stop of a stopped one said nothing, even with -Verbose.</summary>
+    [Theory]
+    [InlineData("Start-HermesGateway hermes-gateway -NoWait -Verbose", "active", "already active")]
+    [InlineData("Stop-HermesGateway hermes-gateway -Verbose", "inactive", "already inactive")]
+    public void A_Start_or_Stop_with_nothing_to_do_says_so_with_Verbose(string command, string state, string said)
+    {
+        sandbox.InstallUnit("hermes-gateway", Units.GoodWithHome(Path.Combine(sandbox.Root, "hermes-home")));
+        var systemctl = new FakeSystemctl(sandbox, state, state == "active" ? FakeSystemctl.NoSuchProcess : 0, enabled: true);
+
+        var result = session.Invoke(command).Succeeded();
+
+        Assert.Contains(result.Verbose, v => v.Message.Contains(said, StringComparison.Ordinal) && v.Message.Contains("hermes-gateway.service", StringComparison.Ordinal));
+        Assert.All(systemctl.Calls, c => Assert.StartsWith("systemctl --user show ", c, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_confirmed_restart_is_asked_about_once_as_a_whole()
     {

@@ -34,34 +34,54 @@ $upstreamPlist = Join-Path $Root 'tests/examples/ai.hermes.gateway.plist'
 Copy-Item $upstreamPlist ~/Library/LaunchAgents/ai.hermes.gateway.plist
 $userUnits = Join-Path $HOME '.config/systemd/user'
 
-# No gateway service at all: every unit the examples could have made is stopped and removed.
+# No gateway service at all: every gateway the examples could have made is uninstalled (by the module, as an admin would),
+# and the files they leave (backups, state) removed.
 function Reset-Gateways {
-    $units = @(Get-ChildItem -Path $userUnits, /etc/systemd/system -Filter 'hermes-gateway*' -ErrorAction SilentlyContinue)
-    foreach ($u in $units) {
-        $scope = if ($u.FullName.StartsWith($userUnits)) { @('--user') } else { @() }
-        systemctl @scope disable --now -- $u.Name 2>$null | Out-Null
-        Remove-Item -LiteralPath $u.FullName -Recurse -Force
-    }
-
+    Get-HermesService | Uninstall-HermesService -Confirm:$false -WarningAction SilentlyContinue
+    Remove-Item -Path "$userUnits/hermes-gateway*", '/etc/systemd/system/hermes-gateway*' -Recurse -Force -ErrorAction SilentlyContinue
     systemctl --user daemon-reload; systemctl daemon-reload
-    systemctl --user reset-failed 2>$null; systemctl reset-failed 2>$null
-    Remove-Item ~/.hermes/gateway_state.json, ~/.hermes/profiles/work/gateway_state.json -ErrorAction SilentlyContinue
+    foreach ($folder in '~/.hermes', '~/.hermes/profiles/work') {
+        Remove-Item -Path "$folder/gateway_state.json", "$folder/.gateway-planned-stop.json" -Force -ErrorAction SilentlyContinue
+    }
 }
 
-function Invoke-Example([object] $Example) {
-    $Error.Clear()
-    $output = try {
-        . ([scriptblock]::Create($Example.Code)) *>&1 | Out-String -Width 160
-    }
-    catch {
-        $_ | Out-String
-    }
+# Each example runs in its own pipeline on one runspace (so a session's variables and current folder carry over), under
+# a time limit. An example that follows a log (-Follow) runs until stopped: it is stopped after a few seconds, as Ctrl+C
+# would, and must end cleanly; any other example still running at its limit fails.
+$session = [runspacefactory]::CreateRunspace($Host)   # the host shows -WhatIf's lines, in the runner's output
+$session.Open()
+$prepare = [powershell]::Create(); $prepare.Runspace = $session
+$null = $prepare.AddScript("Import-Module '$($Manifest -replace "'", "''")'; `$ConfirmPreference = 'None'; `$ProgressPreference = 'SilentlyContinue'").Invoke()
 
-    $result = [pscustomobject]@{
-        Source = $Example.Source
-        Output = $output
-        Errors = @($Error | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" })
-    }
+function Invoke-Example([object] $Example) {
+    $followed = $Example.Code -match '-Follow\b'
+    $limit = if ($followed) { 5 } else { 240 }
+    $session.SessionStateProxy.Path.SetLocation((Get-Location).Path) | Out-Null
+    $ps = [powershell]::Create(); $ps.Runspace = $session
+    # Every stream into the output, as a console shows them; errors also kept apart to be counted.
+    $script = @"
+`$global:ExampleErrors = [System.Collections.Generic.List[object]]::new()
+& {
+$($Example.Code)
+} *>&1 | ForEach-Object {
+    if (`$_ -is [System.Management.Automation.ErrorRecord]) { `$global:ExampleErrors.Add(`$_); "ERROR: `$_" }
+    elseif (`$_ -is [System.Management.Automation.WarningRecord]) { "WARNING: `$(`$_.Message)" }
+    elseif (`$_ -is [System.Management.Automation.VerboseRecord]) { "VERBOSE: `$(`$_.Message)" }
+    else { `$_ }
+} | Out-String -Width 160
+"@
+    $null = $ps.AddScript($script)
+    $handle = $ps.BeginInvoke()
+    $finished = $handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($limit))
+    if (-not $finished) { $ps.Stop() }
+    $errors = [Collections.Generic.List[string]]::new()
+    $output = try { ($ps.EndInvoke($handle) | Out-String) } catch { if ($finished -or -not $followed) { $errors.Add("$($_.FullyQualifiedErrorId): $_") }; '' }
+    foreach ($e in @($session.SessionStateProxy.GetVariable('ExampleErrors'))) { if ($e) { $errors.Add("$($e.FullyQualifiedErrorId): $e") } }
+    foreach ($e in $ps.Streams.Error) { $errors.Add("$($e.FullyQualifiedErrorId): $e") }
+    if (-not $finished -and -not $followed) { $errors.Add("did not finish within $limit s") }
+    $ps.Dispose()
+
+    $result = [pscustomobject]@{ Source = $Example.Source; Output = $output; Errors = @($errors) }
     Add-Content -LiteralPath $ResultPath -Value ($result | ConvertTo-Json -Compress -Depth 3)
 }
 
@@ -81,10 +101,19 @@ else {
     Copy-Item $upstreamUnit, $upstreamPlist $Scratch
     Set-Location $Scratch
     foreach ($example in $examples) {
-        Reset-Gateways
-        New-HermesServiceDefinition -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
-        if ($example.Code -match 'hermes-gateway-work') {
-            New-HermesServiceDefinition -Profile work -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
+        try {
+            Reset-Gateways
+            New-HermesServiceDefinition -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
+            if ($example.Code -match 'hermes-gateway-work') {
+                New-HermesServiceDefinition -Profile work -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
+            }
+        }
+        catch {
+            # The example's machine could not be set up: reported as that example's error, with how the units stand.
+            $state = (systemctl --user status --no-pager 'hermes-gateway*' 2>&1) -join "`n"
+            $result = [pscustomobject]@{ Source = $example.Source; Output = $state; Errors = @("setting up its machine: $($_.FullyQualifiedErrorId): $_") }
+            Add-Content -LiteralPath $ResultPath -Value ($result | ConvertTo-Json -Compress -Depth 3)
+            continue
         }
 
         Invoke-Example $example

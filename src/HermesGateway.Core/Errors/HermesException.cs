@@ -70,6 +70,7 @@ public static class HermesErrorIds
     public const string ServiceDisabled = "HermesServiceDisabled";
     public const string ServiceManagerFailed = "HermesServiceManagerFailed";
     public const string ServiceNotFound = "HermesServiceNotFound";
+    public const string ServiceAmbiguous = "HermesServiceAmbiguous";
     public const string StopTimeout = "HermesStopTimeout";
     public const string PidNotProven = "HermesPidNotProven";
     public const string RestartTimeout = "HermesRestartTimeout";

@@ -68,7 +68,7 @@ public sealed class GatewayRestarter
                 {
                     host.WriteVerbose($"{service.Name} was restarted by another call while this one waited; joining its result.");
                     restartLock.Dispose();
-                    return other with { Joined = true, Waited = true };
+                    return other with { Joined = true, Waited = false };
                 }
 
                 host.WriteVerbose($"{service.Name}: the recorded result of another restart names PID {other.NewPid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, which is not what {manager.SupervisorName} runs now; this call restarts it.");
@@ -324,6 +324,8 @@ public sealed class GatewayRestarter
     /// <summary>A host for the steps of a restart the user already confirmed: each step is reported, not asked about.</summary>
     private sealed class ConfirmedHost(IEngineHost inner) : IEngineHost
     {
+        public bool IsWhatIf => inner.IsWhatIf;
+
         public CancellationToken Cancellation => inner.Cancellation;
 
         public DateTimeOffset Now => inner.Now;

@@ -102,6 +102,8 @@ public sealed class GatewayWaiter(ServiceInstaller installer, IProcessTable proc
     {
         public bool Declined { get; private set; }
 
+        public bool IsWhatIf => inner.IsWhatIf;
+
         public CancellationToken Cancellation => inner.Cancellation;
 
         public DateTimeOffset Now => inner.Now;

@@ -69,10 +69,13 @@ public sealed record RestartResult
 
     public IReadOnlyList<RestartStep> Steps { get; init; } = [];
 
-    /// <summary>Another call's restart that finished while this one waited for the lock.</summary>
+    /// <summary>This call waited for another call's restart and returns that restart's result (this call restarted nothing).</summary>
     public bool Joined { get; init; }
 
-    /// <summary>This call waited for another call's restart to finish first (and then restarted itself, or joined it).</summary>
+    /// <summary>
+    /// This call waited for another call's restart, which left no running gateway of its own (it failed or was killed),
+    /// and then restarted the gateway itself. Never true together with <see cref="Joined"/>.
+    /// </summary>
     public bool Waited { get; init; }
 
     /// <summary>The restart was handed to a helper outside the gateway's process tree (<see cref="Kind"/> is HandOff).</summary>

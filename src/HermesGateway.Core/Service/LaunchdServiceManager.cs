@@ -173,6 +173,7 @@ public sealed class LaunchdServiceManager : IServiceManager
         var status = launchctl.Print(target, ct);
         if (status.IsRunning)
         {
+            host.WriteVerbose($"{target} is already running (PID {status.Pid}); nothing to start.");
             return;
         }
 
@@ -194,7 +195,13 @@ public sealed class LaunchdServiceManager : IServiceManager
         var ct = host.Cancellation;
         var target = LaunchctlClient.Target(Domain(scope, ct), name);
         var status = launchctl.Print(target, ct);
-        if (!status.Loaded || !host.ShouldProcess(target, $"mark the stop as planned, then launchctl bootout {target}"))
+        if (!status.Loaded)
+        {
+            host.WriteVerbose($"{target} is not loaded; nothing to stop.");
+            return;
+        }
+
+        if (!host.ShouldProcess(target, $"mark the stop as planned, then launchctl bootout {target}"))
         {
             return;
         }

@@ -36,7 +36,12 @@ public sealed class RestartLock : IDisposable
     public static string Directory(Platform.ServiceEnvironment environment) => Directory(environment.Uid, environment.XdgRuntimeDir, environment.Home);
 
     /// <summary>The lock's name for a service: its scope and name, so a user unit and a system unit of one name never share it.</summary>
-    public static string Key(ServiceIdentity service) => Key(service.Scope, service.Name);
+    /// <summary>
+    /// The service's key among the caller's locks: scope and name, and for another account's user unit (root managing
+    /// it) that account too, so it does not share a lock with the caller's own unit of the same name.
+    /// </summary>
+    public static string Key(ServiceIdentity service) =>
+        Key(service.Scope, service.Name) + (service.Owner is { } owner && owner != Environment.UserName ? "@" + owner : string.Empty);
 
     public static string Key(ServiceScope scope, string name) => scope.ToString().ToLowerInvariant() + "." + name;
 

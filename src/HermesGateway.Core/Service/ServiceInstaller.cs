@@ -422,6 +422,8 @@ public sealed class ServiceInstaller
 
         public bool Confirmed { get; set; }
 
+        public bool IsWhatIf => inner.IsWhatIf;
+
         public CancellationToken Cancellation => inner.Cancellation;
 
         public DateTimeOffset Now => inner.Now;

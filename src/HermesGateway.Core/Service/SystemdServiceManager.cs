@@ -79,8 +79,7 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
 
         if (scope == ServiceScope.User && !environment.UserBusReachable)
         {
-            throw new HermesException(HermesErrorIds.NoUserBus, HermesErrorCategory.ResourceUnavailable,
-                "The user's systemd manager cannot be reached: XDG_RUNTIME_DIR (with its bus) and DBUS_SESSION_BUS_ADDRESS are unset, as under sudo, su and in CI. Log in as the user (or 'machinectl shell <user>@'), or use -Scope System.", scope);
+            throw SystemctlClient.NoUserBus("XDG_RUNTIME_DIR with its bus and DBUS_SESSION_BUS_ADDRESS are unset, as under sudo, su and in CI", scope);
         }
 
         if (scope is not (ServiceScope.User or ServiceScope.System))
@@ -266,7 +265,13 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
             throw new HermesException(HermesErrorIds.UnitNotFound, HermesErrorCategory.ObjectNotFound, $"systemd does not know {unit}; install it first.", unit);
         }
 
-        if (status.IsRunning || !host.ShouldProcess(unit, $"{Ctl(scope)} start {unit}"))
+        if (status.IsRunning)
+        {
+            host.WriteVerbose($"{unit} is already {status.ActiveState} (PID {status.MainPid}); nothing to start.");
+            return;
+        }
+
+        if (!host.ShouldProcess(unit, $"{Ctl(scope)} start {unit}"))
         {
             return;
         }
@@ -291,7 +296,13 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
             throw new HermesException(HermesErrorIds.UnitNotFound, HermesErrorCategory.ObjectNotFound, $"systemd does not know {unit}.", unit);
         }
 
-        if (status.ActiveState is "inactive" || !host.ShouldProcess(unit, $"mark the stop as planned, then {Ctl(scope)} stop {unit}"))
+        if (status.ActiveState is "inactive")
+        {
+            host.WriteVerbose($"{unit} is already inactive; nothing to stop.");
+            return;
+        }
+
+        if (!host.ShouldProcess(unit, $"mark the stop as planned, then {Ctl(scope)} stop {unit}"))
         {
             return;
         }

@@ -165,8 +165,7 @@ public sealed class SystemctlClient
 
         if (User && (Has(err, "Failed to connect to bus") || Has(err, "DBUS_SESSION_BUS_ADDRESS") || Has(err, "No medium found")))
         {
-            throw new HermesException(HermesErrorIds.NoUserBus, HermesErrorCategory.ResourceUnavailable,
-                "The user's systemd manager cannot be reached (no XDG_RUNTIME_DIR or user bus; common under sudo, su and in CI). Log in as the user, or run 'loginctl enable-linger <user>' and use 'machinectl shell <user>@', or install in System scope.", target);
+            throw NoUserBus($"systemctl --user: {err.Trim().Split('\n')[0]}", target);
         }
 
         if (Has(err, "Access denied") || Has(err, "Interactive authentication required") || Has(err, "Permission denied"))
@@ -202,4 +201,12 @@ public sealed class SystemctlClient
 
         return null;
     }
+
+    /// <summary>
+    /// HermesNoUserBus, in one text wherever it is noticed (the caller's environment, or systemctl's answer): why, then
+    /// what to do.
+    /// </summary>
+    public static HermesException NoUserBus(string why, object? target) =>
+        new(HermesErrorIds.NoUserBus, HermesErrorCategory.ResourceUnavailable,
+            $"The user's systemd manager cannot be reached ({why}). Log in as the user (or run 'loginctl enable-linger <user>' and then 'machinectl shell <user>@'), or use -Scope System.", target);
 }

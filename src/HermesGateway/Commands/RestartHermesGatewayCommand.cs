@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Restart;
+using HermesGateway.Core.Service;
 
 namespace HermesGateway.Commands;
 
@@ -9,6 +10,8 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(RestartResult))]
 public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 {
+    private protected override bool NamesRequiredForSeveral => true;
+
     /// <summary>How long the new gateway may take to report itself running.</summary>
     [Parameter]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -40,7 +43,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
                     Timeout = Timeout,
                     DrainTimeout = DrainTimeout,
                     Force = Force,
-                    HelperCommand = HelperCommand(service.Name),
+                    HelperCommand = HelperCommand(service.Identity),
                 }, EngineHost);
                 if (result is null)
                 {
@@ -69,8 +72,8 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
     }
 
     /// <summary>pwsh running this same restart again, from outside the gateway: this pwsh, this module by path.</summary>
-    private IReadOnlyList<string> HelperCommand(string name) => RestartHelper.PwshCommand(
+    private IReadOnlyList<string> HelperCommand(ServiceIdentity service) => RestartHelper.PwshCommand(
         Path.Combine(SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty, "pwsh"),
         Path.Combine(Path.GetDirectoryName(typeof(RestartHermesGatewayCommand).Assembly.Location)!, "HermesGateway.psd1"),
-        name);
+        service);
 }

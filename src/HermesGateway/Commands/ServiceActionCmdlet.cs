@@ -58,8 +58,23 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
             return [];
         }
 
-        return Listed(() => ByName(Name, Scope, Owner, ServiceFile));
+        var selected = Listed(() => ByName(Name, Scope, Owner, ServiceFile)).ToList();
+        if (NamesRequiredForSeveral && selected.Count > 1 && !MyInvocation.BoundParameters.ContainsKey(nameof(Name)) && Scope is null && Owner is null && ServiceFile is null)
+        {
+            // Stop-Service without a name is an error; here a bare call keeps the one-gateway machine's convenience, but
+            // does not stop or restart several gateways that nobody named.
+            var verb = MyInvocation.MyCommand.Name.Split('-')[0].ToLowerInvariant();
+            WriteError(ToErrorRecord(new HermesException(HermesErrorIds.ServiceAmbiguous, HermesErrorCategory.InvalidArgument,
+                $"{selected.Count} gateways are installed ({string.Join(", ", selected.Select(s => s.Name).Order(StringComparer.Ordinal))}); name the one to {verb} with -Name, narrow with -Scope or -Owner, or give -Name * to {verb} them all. Nothing was done.",
+                null)));
+            return [];
+        }
+
+        return selected;
     }
+
+    /// <summary>Whether a call that names nothing may act on several gateways (false for Stop and Restart: it must name them).</summary>
+    private protected virtual bool NamesRequiredForSeveral => false;
 }
 
 /// <summary>Start- and Stop-HermesGateway: the services by name or from the pipeline, one action each, the state after it with -PassThru.</summary>

@@ -11,5 +11,7 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(HermesService))]
 public sealed class StopHermesGatewayCommand : ServiceActionCmdlet
 {
+    private protected override bool NamesRequiredForSeveral => true;
+
     private protected override void Act(HermesService service) => Installer.Stop(service.Identity, EngineHost);
 }

@@ -240,6 +240,7 @@ public sealed class SystemdRestartTests(LifecycleSandbox sandbox, ITestOutputHel
         Log(b);
         Assert.False(a.Joined);
         Assert.True(b.Joined);
+        Assert.False(b.Waited); // issue 13, item 13: joined and waited were both true
         Assert.Equal(a.NewPid, b.NewPid);
         Assert.Single(Events(rig.Home), e => e.GetProperty("event").GetString() == "exit" && e.GetProperty("code").GetInt32() == 75);
         AssertRestarted(rig, a, old);

@@ -132,6 +132,7 @@ public sealed class LaunchdRestartTests : IDisposable
         lab.Log(b, rig.Home);
         Assert.False(a.Joined);
         Assert.True(b.Joined);
+        Assert.False(b.Waited); // issue 13, item 13: joined and waited were both true
         Assert.Equal(a.NewPid, b.NewPid);
         Assert.Single(FakeLaunchd.StubEvents(rig.Home), e => Event(e) == "exit" && e["code"]!.GetValue<int>() == 75);
         Assert.Single(lab.Runner.Calls, c => c[0] == "kill");

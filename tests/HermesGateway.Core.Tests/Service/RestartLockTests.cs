@@ -109,4 +109,15 @@ public sealed class RestartLockTests : IDisposable
         Assert.Equal(HermesErrorIds.PermissionDenied, e.ErrorId);
         Assert.IsAssignableFrom<IOException>(e.InnerException);
     }
+
+    /// <summary>Issue 13, item 3: root's own user unit and another account's of the same name shared one lock and result.</summary>
+    [Fact]
+    public void Another_accounts_user_unit_has_its_own_lock_and_the_callers_own_keeps_its_key()
+    {
+        ServiceIdentity Unit(string? owner) => new("hermes-gateway", ServicePlatform.Systemd, ServiceScope.User, "/x/hermes-gateway.service") { Owner = owner };
+
+        Assert.Equal("user.hermes-gateway", RestartLock.Key(Unit(null)));
+        Assert.Equal("user.hermes-gateway", RestartLock.Key(Unit(Environment.UserName)));
+        Assert.Equal("user.hermes-gateway@someone-else", RestartLock.Key(Unit("someone-else")));
+    }
 }

@@ -96,6 +96,22 @@ public sealed class SystemdInstallTests : IDisposable
         Assert.Single(backups, b => b.Contains("TimeoutStopSec=303", StringComparison.Ordinal)); // the module's own: the newest only
     }
 
+    /// <summary>Issue 13, item 13: HermesNoUserBus had two texts, one from the environment check and one from systemctl's answer.</summary>
+    [Fact]
+    public void A_missing_user_bus_is_told_in_one_text_whether_seen_in_the_environment_or_in_systemctls_answer()
+    {
+        var unset = Expect.Error(HermesErrorIds.NoUserBus, () => Installer(FreshUnit(), Environment() with { DbusSessionBusAddress = null, XdgRuntimeDir = null })
+            .Install(new InstallRequest(Definition()), new TestHost()));
+        var refused = Expect.Error(HermesErrorIds.NoUserBus, () => Installer(FreshUnit().On((f, a) => f == "systemctl", exitCode: 1, stderr: "Failed to connect to bus: No medium found"), Environment())
+            .Install(new InstallRequest(Definition()), new TestHost()));
+
+        static string Advice(string message) => message[message.IndexOf(").", StringComparison.Ordinal)..];
+        Assert.StartsWith("The user's systemd manager cannot be reached (", unset.Message, StringComparison.Ordinal);
+        Assert.StartsWith("The user's systemd manager cannot be reached (", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(Advice(unset.Message), Advice(refused.Message));
+        Assert.Contains("No medium found", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_first_install_writes_the_unit_0644_reloads_and_enables_it()
     {
