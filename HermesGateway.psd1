@@ -71,6 +71,26 @@
   and RestartLock in .Service; ServicePlatforms.Native is ServiceFormats.Native; a read unit is a SystemdConfiguration.
 - Install-HermesService warns when the file would not meet a lifecycle scenario (a stop timeout shorter than the drain,
   for one), and -Name takes a unit's or plist's file name too ('relay.service' is the unit relay, not relay.service.service).
+- Every gateway addressed exactly: -Scope and -Owner on the service cmdlets; a piped service acts on exactly itself,
+  also after remoting or Import-Clixml (name, scope, owner, file), and one from another computer is refused
+  (HermesRemoteObject). Root sees other accounts' user units (Owner) and acts on them through that account's own user
+  manager; writing into their homes is refused (HermesOtherAccountWriteRefused). A bare Stop or Restart with several
+  gateways installed names them and does nothing (HermesServiceAmbiguous).
+- Start, Install -Start and Restart notice a gateway that ends while starting at once (HermesGatewayExitedOnStart: its
+  exit in the contract's words and its last log lines), never retry a configuration error, and ask the supervisor at
+  most 10 times a second; Start and Install -Start wait for health by default (-Timeout, -NoWait); Restart's default
+  drain wait follows the unit's own stop timeout. New: Wait-HermesGateway (Running or Stopped) and
+  Get-HermesGatewayLog (the unit's journal or the plist's log files as objects; -Tail, -Since, -Follow).
+- Install checks the gateway's command and accounts (HermesExecutableNotFound, HermesAccountNotFound; refused with
+  -Start), previews a hand-edited unit under -WhatIf with the supervisor calls it would make, takes -Secret values
+  (SecureString, PSCredential) for the environment file without echoing them, reports a failing loginctl as
+  HermesLingerFailed after enabling the unit, installs again from Get-HermesService output (-Service), and keeps only
+  the newest backup of its own files. A file it wrote shows no drift; Uninstall resets a unit left failed and
+  -PassThru names the service.
+- Objects for runbooks: LastExitCode, LastExitSignal, LastExitMeaning, Drifted, PolicyOk, PolicyFailed, CrashLoop (State
+  'crash-loop'); the table fits 80 columns; ConvertTo-Json of a service is small (GetDefinition(),
+  GetPolicyVerdicts()). Test-HermesExitPolicy over several files returns one result per file (-Quiet: booleans).
+  Every PS> example of the README and the help is run by the tests.
 '@
         }
     }

@@ -60,8 +60,17 @@ Describe 'The documented examples, run on a real systemd 252 with the stub as he
                     -Manifest $manifest -Root $root -ExamplePath "$state/examples.json" -ResultPath "$state/results.jsonl" -Scratch "$state/scratch" -Mode $mode *>&1 |
                     Out-String | Write-Host
                 if ($env:HERMES_EXAMPLES_RECORD) {
-                    # What each example printed, for re-recording the README's sessions from the module as it is.
+                    # What each example printed, for re-recording the README's sessions from the module as it is; and the
+                    # log of the restart the README's last example handed off, once that restart has finished.
                     Copy-Item -LiteralPath "$state/results.jsonl" -Destination "$env:HERMES_EXAMPLES_RECORD.$mode.jsonl" -ErrorAction SilentlyContinue
+                    if ($mode -eq 'Readme') {
+                        foreach ($i in 1..60) {
+                            $log = (& $sde2e exec $state cat /run/hermesgateway/user.hermes-gateway.restart-helper.log 2>$null) -join "`n"
+                            if ($log -match 'FinalState') { break }
+                            Start-Sleep -Milliseconds 500
+                        }
+                        Set-Content -LiteralPath "$env:HERMES_EXAMPLES_RECORD.helper.log" -Value $log
+                    }
                 }
 
                 foreach ($line in Get-Content -LiteralPath "$state/results.jsonl" -ErrorAction SilentlyContinue) {
