@@ -58,16 +58,20 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
             return [];
         }
 
-        var selected = Listed(() => ByName(Name, Scope, Owner, ServiceFile)).ToList();
-        if (NamesRequiredForSeveral && selected.Count > 1 && !MyInvocation.BoundParameters.ContainsKey(nameof(Name)) && Scope is null && Owner is null && ServiceFile is null)
+        var selected = Listed(() => ByName(Name, Scope, Owner, ServiceFile));
+        if (NamesRequiredForSeveral)
         {
             // Stop-Service without a name is an error; here a bare call keeps the one-gateway machine's convenience, but
-            // does not stop or restart several gateways that nobody named.
+            // does not stop or restart several gateways, or namesakes in two scopes, that nobody told apart.
+            var named = MyInvocation.BoundParameters.ContainsKey(nameof(Name))
+                ? Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Select(n => ServiceFormats.ServiceName(n)).ToList()
+                : null;
             var verb = MyInvocation.MyCommand.Name.Split('-')[0].ToLowerInvariant();
-            WriteError(ToErrorRecord(new HermesException(HermesErrorIds.ServiceAmbiguous, HermesErrorCategory.InvalidArgument,
-                $"{selected.Count} gateways are installed ({string.Join(", ", selected.Select(s => s.Name).Order(StringComparer.Ordinal))}); name the one to {verb} with -Name, narrow with -Scope or -Owner, or give -Name * to {verb} them all. Nothing was done.",
-                null)));
-            return [];
+            if (ServiceSelection.Ambiguity(selected, named, Scope is not null || Owner is not null || ServiceFile is not null, verb) is { } ambiguous)
+            {
+                WriteError(ToErrorRecord(ambiguous));
+                return [];
+            }
         }
 
         return selected;
