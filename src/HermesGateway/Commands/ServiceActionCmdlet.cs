@@ -6,20 +6,14 @@ using HermesGateway.Core.Service;
 namespace HermesGateway.Commands;
 
 /// <summary>
-/// Cmdlets acting on installed gateways chosen by name (wildcards; default all), narrowed by -Scope and -Owner, or piped
-/// from Get-HermesService. A piped HermesService is acted on exactly (its scope, owner and file); one that came through
-/// remoting or Export-Clixml binds by those same properties, and one from another computer is refused.
+/// What every cmdlet acting on installed gateways shares, whatever its -Name: -Scope and -Owner to narrow the names, a
+/// piped HermesService acted on exactly (its scope, owner and file), one that came through remoting or Export-Clixml
+/// bound by those same properties, and one from another computer refused.
 /// </summary>
-public abstract class ServiceSelectionCmdlet : ServiceCmdlet
+public abstract class ServiceFilterCmdlet : ServiceCmdlet
 {
     protected const string NameSet = "Name";
     protected const string InputObjectSet = "InputObject";
-
-    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
-    public string[] Name { get; set; } = ["*"];
 
     /// <summary>Only services of this scope: User or System (systemd), Agent or Daemon (launchd).</summary>
     [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
@@ -44,22 +38,41 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
     [ValidateNotNull]
     public HermesService[] InputObject { get; set; } = [];
 
-    /// <summary>The services this call is about, as the parameter set says; an object from another computer is an error, not a selection.</summary>
-    internal IEnumerable<HermesService> Selected()
+    /// <summary>Whether -Scope, -Owner or a file narrowed the names.</summary>
+    private protected bool Narrowed => Scope is not null || Owner is not null || ServiceFile is not null;
+
+    /// <summary>The services <paramref name="names"/> select, as the parameter set says; an object from another computer is an error, not a selection.</summary>
+    private protected IReadOnlyList<HermesService> Selected(string[] names)
     {
         if (ParameterSetName != NameSet)
         {
             return InputObject;
         }
 
-        if (RemoteObjectError(PSComputerName, Name.FirstOrDefault()) is { } remote)
+        if (RemoteObjectError(PSComputerName, names.FirstOrDefault()) is { } remote)
         {
             WriteError(ToErrorRecord(remote));
             return [];
         }
 
-        var selected = Listed(() => ByName(Name, Scope, Owner, ServiceFile));
-        if (NamesRequiredForSeveral)
+        return Listed(() => ByName(names, Scope, Owner, ServiceFile));
+    }
+}
+
+/// <summary>Cmdlets acting on installed gateways chosen by name (wildcards; default all) or piped from Get-HermesService.</summary>
+public abstract class ServiceSelectionCmdlet : ServiceFilterCmdlet
+{
+    [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(InstalledServiceNameCompleter))]
+    public string[] Name { get; set; } = ["*"];
+
+    /// <summary>The services this call is about; for Stop and Restart, only when the call told them apart.</summary>
+    internal IEnumerable<HermesService> Selected()
+    {
+        var selected = Selected(Name);
+        if (NamesRequiredForSeveral && ParameterSetName == NameSet)
         {
             // Stop-Service without a name is an error; here a bare call keeps the one-gateway machine's convenience, but
             // does not stop or restart several gateways, or namesakes in two scopes, that nobody told apart.
@@ -67,7 +80,7 @@ public abstract class ServiceSelectionCmdlet : ServiceCmdlet
                 ? Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)).Select(n => ServiceFormats.ServiceName(n)).ToList()
                 : null;
             var verb = MyInvocation.MyCommand.Name.Split('-')[0].ToLowerInvariant();
-            if (ServiceSelection.Ambiguity(selected, named, Scope is not null || Owner is not null || ServiceFile is not null, verb) is { } ambiguous)
+            if (ServiceSelection.Ambiguity(selected, named, Narrowed, verb) is { } ambiguous)
             {
                 WriteError(ToErrorRecord(ambiguous));
                 return [];
