@@ -86,6 +86,12 @@ Describe 'The documented examples, run on a real systemd 252 with the stub as he
         }
     }
 
+    It 'hands the README''s in-cgroup restart off to a helper (not a plain restart that would pass as well)' {
+        $handOff = $results.Values | Where-Object { $_.Source -like 'README.md:*' -and $_.Output -match 'Strategy\s+: handed off' }
+        @($handOff).Count | Should -Be 1 -Because 'the example moves pwsh into the gateway''s cgroup first'
+        $handOff.Output | Should -Match 'FinalState : handed off'
+    }
+
     It '<Source> runs without an error' -ForEach $examples {
         $results.ContainsKey($Source) | Should -BeTrue -Because 'the runner reports every example it ran'
         $r = $results[$Source]

@@ -35,7 +35,6 @@ public sealed class RestartLock : IDisposable
     /// <summary>The lock folder for this caller.</summary>
     public static string Directory(Platform.ServiceEnvironment environment) => Directory(environment.Uid, environment.XdgRuntimeDir, environment.Home);
 
-    /// <summary>The lock's name for a service: its scope and name, so a user unit and a system unit of one name never share it.</summary>
     /// <summary>
     /// The service's key among the caller's locks: scope and name, and for another account's user unit (root managing
     /// it) that account too, so it does not share a lock with the caller's own unit of the same name.

@@ -14,7 +14,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 
     /// <summary>How long the new gateway may take to report itself running.</summary>
     [Parameter]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Timeout { get; set; } = GatewayWaiter.DefaultTimeout;
 
     /// <summary>How long the old gateway may drain before the supervisor restarts it; default: its drain budget.</summary>
     [Parameter]

@@ -10,9 +10,6 @@ public abstract class ServiceCmdlet : HermesCmdlet
 {
     internal ServiceInstaller Installer => Engine.Installer;
 
-    /// <summary>The installed services with these names (wildcards allowed); a name that matches none is an error for that name.</summary>
-    internal IEnumerable<HermesService> ByName(IEnumerable<string> names) => ByName(names, null, null, null);
-
     /// <summary>
     /// The installed services with these names (wildcards allowed) that are also in <paramref name="scope"/>, run by
     /// <paramref name="owner"/>'s user manager, and read from <paramref name="path"/>, where given; a name that matches
