@@ -105,6 +105,20 @@ public sealed class GatewayLogTests : IDisposable
         Assert.False(File.Exists(ArgumentsLog));
     }
 
+    /// <summary>Piped services arrive one record at a time: each alone passed the one-service rule, and -Follow followed the first.</summary>
+    [Fact]
+    public void Follow_over_several_piped_services_is_refused_too()
+    {
+        sandbox.InstallUpstreamUnit();
+        sandbox.InstallUnit("hermes-gateway-work", Units.Good);
+        FakeJournalctl();
+
+        var result = session.Invoke("Get-HermesService | Get-HermesGatewayLog -Follow");
+
+        Assert.StartsWith("HermesOptionInvalid,", Assert.Single(result.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.False(File.Exists(ArgumentsLog));
+    }
+
     public void Dispose()
     {
         session.Dispose();

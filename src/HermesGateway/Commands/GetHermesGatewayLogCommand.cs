@@ -25,14 +25,18 @@ public sealed class GetHermesGatewayLogCommand : ServiceSelectionCmdlet
     [Parameter]
     public SwitchParameter Follow { get; set; }
 
+    /// <summary>With -Follow, the services of every pipeline record: followed only once all are known to be one.</summary>
+    private readonly List<HermesService> toFollow = [];
+
+    private GatewayLogRequest Request => new(Tail, Since is { } since ? new DateTimeOffset(since) : null, Follow);
+
     protected override void ProcessRecord()
     {
-        var request = new GatewayLogRequest(Tail, Since is { } since ? new DateTimeOffset(since) : null, Follow);
         List<HermesService> services;
         try
         {
             services = [.. Selected()];
-            GatewayLog.Check(request, services.Count);
+            GatewayLog.Check(Request, services.Count);
         }
         catch (HermesException e)
         {
@@ -40,11 +44,42 @@ public sealed class GetHermesGatewayLogCommand : ServiceSelectionCmdlet
             return;
         }
 
+        if (Follow)
+        {
+            toFollow.AddRange(services); // piped services come one record at a time
+            return;
+        }
+
+        Read(services);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!Follow || toFollow.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            GatewayLog.Check(Request, toFollow.Count);
+        }
+        catch (HermesException e)
+        {
+            WriteError(ToErrorRecord(e));
+            return;
+        }
+
+        Read(toFollow);
+    }
+
+    private void Read(IEnumerable<HermesService> services)
+    {
         foreach (var service in services)
         {
             try
             {
-                foreach (var entry in Engine.Log.Read(service.Identity, request, Cancellation))
+                foreach (var entry in Engine.Log.Read(service.Identity, Request, Cancellation))
                 {
                     WriteObject(entry);
                 }
