@@ -370,7 +370,11 @@ public sealed class SystemdServiceManager : IServiceManager, IUserSessionKeeper
     public IReadOnlyList<string>? RecentLog(ServiceIdentity service, int lines, CancellationToken cancellation, out string why)
     {
         var unit = service.Name + ".service";
-        string[] args = [service.Scope == ServiceScope.User ? "--user-unit" : "-u", unit, "-n", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-pager", "-o", "cat"];
+        // Which entries: as Journal.Arguments selects them (another account's user unit by its own matches, not root's
+        // --user-unit), read as plain messages.
+        var select = Journal.Arguments(unit, service.Scope == ServiceScope.User, otherAccount?.Uid, tail: null, since: null, follow: false)
+            .SkipWhile(a => a != "-u" && a != "--user-unit" && !a.StartsWith("_SYSTEMD_USER_UNIT=", StringComparison.Ordinal));
+        string[] args = [.. select, "-n", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-pager", "-o", "cat"];
         ProcessResult r;
         try
         {

@@ -78,6 +78,24 @@ public sealed class OtherAccountsTests : IDisposable
         Assert.Equal(HermesErrorIds.ServiceNotFound, Assert.Throws<HermesException>(() => installer.Start(stranger, new TestHost())).ErrorId);
     }
 
+    /// <summary>The last log lines of a failed start: root's own user journal has none of another account's unit.</summary>
+    [Fact]
+    public void The_log_lines_of_another_accounts_unit_are_read_from_that_accounts_entries()
+    {
+        dir.Write("alice/.config/systemd/user/hermes-gateway-work.service", Unit("/home/alice/.hermes"));
+        var runner = new RecordingRunner().On((f, a) => a.Contains("show"), stdout: RecordingRunner.Show())
+            .On((f, _) => f == "journalctl", stdout: "config.yaml: no platform\n");
+        var installer = ServiceInstaller.ForThisMachine(runner, Root());
+        var work = Assert.Single(installer.Find()).Identity;
+
+        var lines = installer.For(work).RecentLog(work, 10, default, out _);
+
+        Assert.Equal(["config.yaml: no platform"], lines);
+        var call = Assert.Single(runner.Calls, c => c.StartsWith("journalctl ", StringComparison.Ordinal));
+        Assert.Contains("_SYSTEMD_USER_UNIT=hermes-gateway-work.service _UID=1001", call, StringComparison.Ordinal);
+        Assert.DoesNotContain("--user-unit", call, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Only_root_sees_other_accounts()
     {
