@@ -45,6 +45,36 @@ public sealed record OomKill : SystemdEvent
     public override string Describe() => "OOM kill";
 }
 
+/// <summary>systemctl start.</summary>
+public sealed record ManagerStart : SystemdEvent
+{
+    public override string Describe() => "systemctl start";
+}
+
+/// <summary>A timer of the manager's own ran out while the process was up: it ends the process itself.</summary>
+public enum ManagerTimer
+{
+    /// <summary>TimeoutStartSec= passed without READY=1 (Type=notify): KillSignal=, Result=timeout.</summary>
+    StartTimeout,
+
+    /// <summary>WatchdogSec= passed without WATCHDOG=1: WatchdogSignal=, Result=watchdog.</summary>
+    Watchdog,
+
+    /// <summary>RuntimeMaxSec= passed while active: KillSignal=, Result=timeout.</summary>
+    RuntimeMax,
+}
+
+/// <summary>One of the manager's timers fires (TimeoutStartSec=, WatchdogSec=, RuntimeMaxSec=).</summary>
+public sealed record ManagerTimerFired(ManagerTimer Timer) : SystemdEvent
+{
+    public override string Describe() => Timer switch
+    {
+        ManagerTimer.StartTimeout => "TimeoutStartSec= ran out before READY=1",
+        ManagerTimer.Watchdog => "WatchdogSec= ran out without WATCHDOG=1",
+        _ => "RuntimeMaxSec= reached",
+    };
+}
+
 /// <summary>Which rule decided whether the service comes back.</summary>
 public enum SystemdDecisionRule
 {
@@ -60,6 +90,34 @@ public enum SystemdDecisionRule
 
     /// <summary>The module's ExecStopPost= started it again for a restart the gateway recorded.</summary>
     RestartReviver,
+
+    /// <summary>The event needs a running main process and there is none.</summary>
+    NoProcess,
+
+    /// <summary>systemctl start (or a start job) started the unit.</summary>
+    ManagerStart,
+
+    /// <summary>The RestartSec= timer fired: the automatic restart.</summary>
+    RestartTimer,
+
+    /// <summary>systemctl stop while an automatic restart was pending cancels it.</summary>
+    RestartCancelled,
+
+    /// <summary>The event changes nothing (a start of a running unit, a stop of a stopped one).</summary>
+    NoChange,
+}
+
+/// <summary>Whether a core-dumping signal leaves a dump: the host's kernel.core_pattern decides with the unit's RLIMIT_CORE.</summary>
+public enum CoreDumpHost
+{
+    /// <summary>core_pattern names a file (the kernel's default "core"): RLIMIT_CORE decides; 0 means no dump.</summary>
+    LimitDecides,
+
+    /// <summary>core_pattern pipes to a helper (systemd-coredump, apport): the kernel dumps whatever RLIMIT_CORE says (except 1).</summary>
+    Pipe,
+
+    /// <summary>No dumps at all (an empty or unwritable core_pattern).</summary>
+    Never,
 }
 
 /// <summary>Where a unit stands: the fields 'systemctl show' reports, plus the start-limit window.</summary>
@@ -120,6 +178,32 @@ public sealed class SystemdModel
     public int Version { get; }
 
     public bool LoadRefused { get; }
+
+    /// <summary>How the host's kernel writes core dumps; with LimitCORE= it decides CLD_DUMPED over CLD_KILLED.</summary>
+    public CoreDumpHost CoreDumps { get; init; } = CoreDumpHost.LimitDecides;
+
+    /// <summary>
+    /// The soft RLIMIT_CORE a service gets when it sets no LimitCORE=: 0 as measured under the proven 252 manager (booted in
+    /// a container); PID 1 on a host raises its own to infinity and services inherit that (docs/models.md §1.1).
+    /// </summary>
+    public ulong DefaultLimitCoreSoft { get; init; }
+
+    /// <summary>Whether a process of this unit killed by a core-dumping signal leaves a dump.</summary>
+    public bool DumpsCore => CoreDumps switch
+    {
+        CoreDumpHost.Never => false,
+        CoreDumpHost.Pipe => (Settings.LimitCoreSoft ?? DefaultLimitCoreSoft) != 1,
+        _ => (Settings.LimitCoreSoft ?? DefaultLimitCoreSoft) > 0,
+    };
+
+    /// <summary>
+    /// An ending the model derived from a signal's default action, with CLD_DUMPED decided by this unit's core limit
+    /// (docs/models.md §1.1); endings that are not deaths by a core-dumping signal are returned as they are.
+    /// </summary>
+    public ProcessEnding WithCoreLimit(ProcessEnding ending) =>
+        ending.Kind == EndingKind.Killed && UnixSignals.DefaultAction(ending.Signal!.Value) == SignalDefaultAction.CoreDump
+            ? ending with { CoreDumped = DumpsCore }
+            : ending;
 
     /// <summary>Whether the unit's stop commands write the gateway's planned-stop marker before the kill signal.</summary>
     public bool ExecStopMarksPlannedStop => MarksPlannedStop(Settings);
@@ -306,6 +390,8 @@ public sealed class SystemdModel
                         $"the process keeps running: {response.Why}", state);
                 }
 
+                response = response with { Ending = WithCoreLimit(response.Ending) };
+
                 var recorded = behavior is GatewayExitContract { RecordsRestartRequest: true } gateway && signal == gateway.RestartSignal;
                 return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why, recorded);
 
@@ -317,6 +403,9 @@ public sealed class SystemdModel
 
             case ManagerStop or ManagerRestart:
                 return StopByManager(state, ev, behavior, now);
+
+            case ManagerTimerFired timer:
+                return TimerFired(state, timer, behavior, now);
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(ev), ev, "Unknown systemd event.");
@@ -337,7 +426,7 @@ public sealed class SystemdModel
         string how;
         if (response.Ending is not null && (s.TimeoutStopSec is null || response.After < s.TimeoutStopSec))
         {
-            ending = response.Ending;
+            ending = WithCoreLimit(response.Ending);
             took = response.After;
             how = $"{markerNote}{response.Why}";
         }
@@ -391,6 +480,59 @@ public sealed class SystemdModel
 
         return new(ev, ending, result, stopped.ExecMainCode, stopped.ExecMainStatus, true, TimeSpan.Zero, took, SystemdDecisionRule.ManagerRestart,
             $"{how}; systemctl restart starts it again whatever the stop half ended with", started);
+    }
+
+    /// <summary>
+    /// A timer of the manager ends the process: the timer's signal, the final kill signal if the process outlives the
+    /// stop (or abort) timeout, and Result=timeout or watchdog whatever the ending; then the restart rules as for any
+    /// death the admin did not ask for (a start timeout and RuntimeMaxSec= are not stops).
+    /// </summary>
+    private SystemdOutcome TimerFired(SystemdUnitState state, ManagerTimerFired ev, IProcessBehavior behavior, TimeSpan now)
+    {
+        var s = Settings;
+        var (signal, wait, forced) = ev.Timer switch
+        {
+            ManagerTimer.Watchdog => (s.WatchdogSignal, s.EffectiveTimeoutAbortSec, ServiceResult.Watchdog),
+            _ => (s.KillSignal, s.TimeoutStopSec, ServiceResult.Timeout),
+        };
+        var setting = ev.Timer == ManagerTimer.Watchdog && s.TimeoutAbortSet ? "TimeoutAbortSec" : "TimeoutStopSec";
+        var response = behavior.OnSignal(signal, plannedStopMarked: false);
+        ProcessEnding ending;
+        TimeSpan took;
+        string how;
+        if (response.Ending is not null && (wait is null || response.After < wait))
+        {
+            ending = WithCoreLimit(response.Ending);
+            took = response.After;
+            how = $"{ev.Describe()}: systemd sends {signal}; {response.Why}";
+        }
+        else if (!s.SendSigkill || wait is null)
+        {
+            var stuck = state with { ActiveState = "deactivating", SubState = ev.Timer == ManagerTimer.Watchdog ? "stop-watchdog" : "stop-sigterm", Result = forced };
+            var because = response.Ending is null ? $"the process ignores {signal}" : $"the process needs {response.After.TotalSeconds:0.#} s";
+            return new(ev, null, forced, state.ExecMainCode, state.ExecMainStatus, false, null, wait ?? TimeSpan.MaxValue, SystemdDecisionRule.StillRunning,
+                $"{ev.Describe()}: systemd sends {signal}, {because}, and {(wait is null ? $"{setting}=infinity waits for ever" : "SendSIGKILL=no never kills it")}", stuck);
+        }
+        else
+        {
+            ending = ProcessEnding.KilledBy(s.FinalKillSignal);
+            took = wait.Value;
+            how = $"{ev.Describe()}: systemd sends {signal}; {(response.Ending is null ? $"the process ignores it" : $"the process needs {response.After.TotalSeconds:0.#} s")}, so after {setting}={Fmt(wait.Value)} {s.FinalKillSignal}";
+        }
+
+        return AfterMainEnded(state, ev, ending, took, now, forced, $"{how}; Result={SystemdNames.Of(forced)} whatever the ending");
+    }
+
+    /// <summary>
+    /// The main process of a Type=notify unit ended before READY=1: a clean end is a protocol violation (Result=protocol),
+    /// an unclean one is classified as usual; the restart rules apply to either.
+    /// </summary>
+    public SystemdOutcome EndedBeforeReady(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan now)
+    {
+        var (classified, _) = Classify(ending);
+        return classified == ServiceResult.Success
+            ? AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Protocol, "the process ended before it sent READY=1, cleanly: Result=protocol")
+            : AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Success, "the process ended before it sent READY=1");
     }
 
     private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction,

@@ -159,6 +159,7 @@ public sealed record SystemdServiceSettings
 {
     public static readonly TimeSpan DefaultRestartSec = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan DefaultTimeoutStopSec = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan DefaultTimeoutStartSec = TimeSpan.FromSeconds(90);
     public static readonly TimeSpan DefaultStartLimitInterval = TimeSpan.FromSeconds(10);
     public const int DefaultStartLimitBurst = 5;
 
@@ -184,6 +185,33 @@ public sealed record SystemdServiceSettings
 
     /// <summary>TimeoutStopSec=; null means infinity.</summary>
     public TimeSpan? TimeoutStopSec { get; init; } = DefaultTimeoutStopSec;
+
+    /// <summary>TimeoutStartSec= (TimeoutSec= sets it too); null means infinity. Only a start that waits for readiness (Type=notify) can time out.</summary>
+    public TimeSpan? TimeoutStartSec { get; init; } = DefaultTimeoutStartSec;
+
+    /// <summary>WatchdogSec=; null when unset (no watchdog).</summary>
+    public TimeSpan? WatchdogSec { get; init; }
+
+    /// <summary>WatchdogSignal= (default SIGABRT): what the manager sends when the watchdog expires.</summary>
+    public UnixSignal WatchdogSignal { get; init; } = UnixSignal.SIGABRT;
+
+    /// <summary>TimeoutAbortSec=; null when unset, which means TimeoutStopSec=.</summary>
+    public TimeSpan? TimeoutAbortSec { get; init; }
+
+    /// <summary>Whether TimeoutAbortSec= was set at all (it may be set to infinity, which is also null).</summary>
+    public bool TimeoutAbortSet { get; init; }
+
+    /// <summary>RuntimeMaxSec=; null means infinity (no limit).</summary>
+    public TimeSpan? RuntimeMaxSec { get; init; }
+
+    /// <summary>The soft RLIMIT_CORE from LimitCORE= in bytes (ulong.MaxValue = infinity); null when unset: the manager's DefaultLimitCORE= (0 soft on Debian 12's 252).</summary>
+    public ulong? LimitCoreSoft { get; init; }
+
+    /// <summary>The watchdog's abort timeout: TimeoutAbortSec= when set, else TimeoutStopSec=.</summary>
+    public TimeSpan? EffectiveTimeoutAbortSec => TimeoutAbortSet ? TimeoutAbortSec : TimeoutStopSec;
+
+    /// <summary>Whether the start job waits for the process to say READY=1 (Type=notify, notify-reload).</summary>
+    public bool WaitsForReady => Type is ServiceType.Notify or ServiceType.NotifyReload;
 
     public bool SendSigkill { get; init; } = true;
 

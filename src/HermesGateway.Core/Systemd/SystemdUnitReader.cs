@@ -259,15 +259,65 @@ public static class SystemdUnitReader
 
                 return s with { SendSigkill = sendKill };
 
-            case ("Service", "TimeoutStopSec" or "TimeoutSec"):
-                if (!SystemdValues.TryParseTimeSpan(v, out var stop))
+            case ("Service", "TimeoutStopSec" or "TimeoutSec" or "TimeoutStartSec"):
+                if (!SystemdValues.TryParseTimeSpan(v, out var timeout))
                 {
                     Bad($"{e.Key}= value");
                     return s;
                 }
 
-                // 0 traditionally meant "no timeout", like infinity.
-                return s with { TimeoutStopSec = stop == TimeSpan.Zero ? null : stop };
+                // 0 traditionally meant "no timeout", like infinity; TimeoutSec= sets both.
+                timeout = timeout == TimeSpan.Zero ? null : timeout;
+                return e.Key switch
+                {
+                    "TimeoutStopSec" => s with { TimeoutStopSec = timeout },
+                    "TimeoutStartSec" => s with { TimeoutStartSec = timeout },
+                    _ => s with { TimeoutStopSec = timeout, TimeoutStartSec = timeout },
+                };
+
+            case ("Service", "TimeoutAbortSec"):
+                if (v.Length == 0)
+                {
+                    return s with { TimeoutAbortSec = null, TimeoutAbortSet = false };
+                }
+
+                if (!SystemdValues.TryParseTimeSpan(v, out var abort))
+                {
+                    Bad("TimeoutAbortSec= value");
+                    return s;
+                }
+
+                return s with { TimeoutAbortSec = abort == TimeSpan.Zero ? null : abort, TimeoutAbortSet = true };
+
+            case ("Service", "WatchdogSec" or "RuntimeMaxSec"):
+                if (!SystemdValues.TryParseTimeSpan(v, out var limit))
+                {
+                    Bad($"{e.Key}= value");
+                    return s;
+                }
+
+                // WatchdogSec=0 turns the watchdog off; RuntimeMaxSec=infinity is no limit (0 is a limit of zero).
+                return e.Key == "WatchdogSec"
+                    ? s with { WatchdogSec = limit == TimeSpan.Zero ? null : limit }
+                    : s with { RuntimeMaxSec = limit };
+
+            case ("Service", "WatchdogSignal"):
+                if (!SystemdValues.TryParseSignal(v, out var watchdogSignal))
+                {
+                    Bad("signal");
+                    return s;
+                }
+
+                return s with { WatchdogSignal = watchdogSignal };
+
+            case ("Service", "LimitCORE"):
+                if (!SystemdValues.TryParseResourceLimit(v, out var coreSoft))
+                {
+                    Bad("resource value");
+                    return s;
+                }
+
+                return s with { LimitCoreSoft = coreSoft };
 
             case ("Service", "KillSignal" or "RestartKillSignal" or "FinalKillSignal"):
                 if (!SystemdValues.TryParseSignal(v, out var sig))

@@ -60,6 +60,49 @@ public static class SystemdValues
     /// <summary>systemd's USEC_INFINITY: 2^64 - 1 microseconds.</summary>
     private const double UsecInfinity = 18446744073709551615d;
 
+    /// <summary>
+    /// Parses a resource limit as LimitCORE= takes it ("infinity", a size with an optional K/M/G/T/P/E suffix of
+    /// 1024, or "soft:hard"); <paramref name="soft"/> is the soft limit in bytes, ulong.MaxValue for infinity.
+    /// </summary>
+    public static bool TryParseResourceLimit(string text, out ulong soft)
+    {
+        soft = 0;
+        var t = text.Trim();
+        var colon = t.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0 && !TryParseSize(t[(colon + 1)..], out _))
+        {
+            return false;
+        }
+
+        return TryParseSize(colon >= 0 ? t[..colon] : t, out soft);
+
+        static bool TryParseSize(string word, out ulong bytes)
+        {
+            bytes = 0;
+            word = word.Trim();
+            if (word == "infinity")
+            {
+                bytes = ulong.MaxValue;
+                return true;
+            }
+
+            var factor = 1UL;
+            if (word.Length > 0 && "KMGTPE".IndexOf(word[^1]) is var power and >= 0)
+            {
+                factor = 1UL << (10 * (power + 1));
+                word = word[..^1];
+            }
+
+            if (word.Length == 0 || !word.All(char.IsAsciiDigit) || !ulong.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                return false;
+            }
+
+            bytes = n > ulong.MaxValue / factor ? ulong.MaxValue : n * factor;
+            return true;
+        }
+    }
+
     /// <summary>Parses a time span; <paramref name="value"/> is null for "infinity" (and for spans too long to matter).</summary>
     public static bool TryParseTimeSpan(string text, out TimeSpan? value)
     {
