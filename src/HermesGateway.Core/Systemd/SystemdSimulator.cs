@@ -38,6 +38,7 @@ public sealed record SystemdTimedEvent(TimeSpan At, SystemdEvent Event);
 /// <param name="CommandExitCode">the exit status of the systemctl command the step stands for (null for other events)</param>
 /// <param name="IsActive">what 'systemctl is-active' prints right after the step</param>
 /// <param name="IsActiveExitCode">and its exit status</param>
+/// <param name="CommandDoneAt">when the systemctl command returns (a start job may wait for readiness or for a pending restart)</param>
 public sealed record SystemdStep(
     TimeSpan At,
     bool Posed,
@@ -47,7 +48,8 @@ public sealed record SystemdStep(
     TimeSpan? RestartDue,
     int? CommandExitCode,
     string IsActive,
-    int IsActiveExitCode)
+    int IsActiveExitCode,
+    TimeSpan? CommandDoneAt = null)
 {
     public SystemdEvent Event => Outcome.Event;
 }
@@ -89,6 +91,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     /// <summary>252–256's flush_n_restarts: set when a run ends with no restart to follow; a start by hand resets NRestarts only then.</summary>
     private bool flushRestarts;
     private int? waitingStartStep;
+    private TimeSpan now;
     private readonly List<SystemdStep> steps = [];
 
     public SystemdModel Model { get; } = model;
@@ -106,7 +109,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         {
             var refused = Model.Apply(fresh, new ManagerStart(), Process.Signals, TimeSpan.Zero);
             Add(TimeSpan.Zero, true, refused, fresh, started: false, command: 5);
-            return steps;
+            return [.. steps];
         }
 
         StartByHand(new ManagerStart(), TimeSpan.Zero, posed: true);
@@ -131,7 +134,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
             }
         }
 
-        return steps;
+        return [.. steps];
     }
 
     /// <summary>'systemctl is-active': the ActiveState, exit 0 only for active and reloading (and refreshing, 256+).</summary>
@@ -184,6 +187,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     private void Pose(SystemdTimedEvent timed)
     {
         var (at, ev) = (timed.At, timed.Event);
+        now = at;
         switch (ev)
         {
             case ManagerStart when phase == Phase.AutoRestart:
@@ -269,6 +273,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
     private void Fire(TimeSpan at, SystemdEvent ev)
     {
+        now = at;
         if (ev is RestartTimerFired)
         {
             var refused = pendingRestart.ActiveState == "failed";
@@ -434,7 +439,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     {
         if (ready)
         {
-            steps[index] = steps[index] with { CommandExitCode = 0 };
+            steps[index] = steps[index] with { CommandExitCode = 0, CommandDoneAt = steps[index].At };
         }
         else
         {
@@ -448,7 +453,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     {
         if (waitingStartStep is { } index && code >= 0)
         {
-            steps[index] = steps[index] with { CommandExitCode = code };
+            steps[index] = steps[index] with { CommandExitCode = code, CommandDoneAt = SystemdModel.Plus(now, steps[^1].Outcome.EndedAfter) };
             waitingStartStep = null;
         }
     }
@@ -459,7 +464,8 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     private void Add(TimeSpan at, bool posed, SystemdOutcome o, SystemdUnitState after, bool started, int? command)
     {
         var (text, code) = IsActive(after, Model.Version);
-        steps.Add(new SystemdStep(at, posed, o, after, started, phase == Phase.AutoRestart && restartDue != TimeSpan.MaxValue ? restartDue : null, command, text, code));
+        steps.Add(new SystemdStep(at, posed, o, after, started, phase == Phase.AutoRestart && restartDue != TimeSpan.MaxValue ? restartDue : null, command, text, code,
+            command is null ? null : at));
     }
 
     private static string Fmt(TimeSpan t) => t == TimeSpan.MaxValue ? "never" : "t=" + SystemdModel.Fmt(t);

@@ -16,25 +16,48 @@ internal enum TriggerKind
 
     /// <summary>kill -SIGNAL &lt;MainPID&gt; from inside the sandbox, outside the manager.</summary>
     ExternalKill,
+
+    /// <summary>systemctl start.</summary>
+    Start,
+
+    /// <summary>systemctl is-active: its output and exit status are compared.</summary>
+    IsActive,
 }
 
-internal sealed record Trigger(TriggerKind Kind, UnixSignal Signal = UnixSignal.SIGTERM)
+/// <summary>One trigger of a case, fired <paramref name="After"/> the previous one returned (the first: after the payload is ready).</summary>
+internal sealed record Trigger(TriggerKind Kind, UnixSignal Signal = UnixSignal.SIGTERM, TimeSpan After = default)
 {
     public SystemdEvent ToEvent() => Kind switch
     {
         TriggerKind.Stop => new ManagerStop(),
         TriggerKind.Restart => new ManagerRestart(),
         TriggerKind.ManagerKill => new ManagerKill(Signal),
+        TriggerKind.Start => new ManagerStart(),
+        TriggerKind.IsActive => new IsActiveQuery(),
         _ => new ExternalSignal(Signal),
     };
+
+    /// <summary>The same trigger, fired <paramref name="milliseconds"/> after the previous step.</summary>
+    public Trigger Wait(int milliseconds) => this with { After = TimeSpan.FromMilliseconds(milliseconds) };
 }
 
 /// <summary>
 /// The bash payload of a case, and the same description as an <see cref="IProcessBehavior"/> for the model, so the
 /// script and the model's idea of it cannot drift apart.
 /// </summary>
-internal sealed record Payload(ProcessEnding? Ends, ImmutableSortedDictionary<UnixSignal, int?> Traps, bool EveryRun)
+internal sealed record Payload(ProcessEnding? Ends, ImmutableSortedDictionary<UnixSignal, int?> Traps, bool EveryRun, int? ExecFailure = null, bool SendsReady = false)
 {
+    /// <summary>Every start fails before the program runs, with <paramref name="status"/> (the unit makes it fail: a missing binary, directory or user).</summary>
+    public static Payload FailsToExec(int status) => new(null, ImmutableSortedDictionary<UnixSignal, int?>.Empty, true, status);
+
+    /// <summary>Sends READY=1 (systemd-notify --ready) once its traps are in place.</summary>
+    public Payload Ready() => this with { SendsReady = true };
+
+    /// <summary>The process as the simulator sees it.</summary>
+    public SystemdProcessProfile Profile => ExecFailure is int status
+        ? SystemdProcessProfile.FailingExec(Behavior, status)
+        : new SystemdProcessProfile(Behavior, SendsReady: SendsReady, EachRunEnds: EveryRun ? Ends : null, RunsFor: TimeSpan.FromMilliseconds(10));
+
     /// <summary>The first run exits with <paramref name="code"/> as soon as it starts.</summary>
     public static Payload Exits(int code) => new(ProcessEnding.Exit(code), ImmutableSortedDictionary<UnixSignal, int?>.Empty, false);
 
@@ -73,6 +96,11 @@ internal sealed record Payload(ProcessEnding? Ends, ImmutableSortedDictionary<Un
             sb.Append(CultureInfo.InvariantCulture, $"trap '{action}' {Short(signal)}\n");
         }
 
+        if (SendsReady)
+        {
+            sb.Append("systemd-notify --ready\n");
+        }
+
         // The trigger waits for this marker, so a signal never arrives before the traps are in place.
         sb.Append("touch \"$d/ready\"\n");
         if (Ends is { Kind: EndingKind.Exited } exit)
@@ -106,9 +134,19 @@ internal sealed record Payload(ProcessEnding? Ends, ImmutableSortedDictionary<Un
         }
 
         parts.AddRange(Traps.Select(t => t.Value is int c ? $"{t.Key}→exit {c}" : $"ignores {t.Key}"));
-        if (EveryRun)
+        if (EveryRun && ExecFailure is null)
         {
             parts.Add("every run");
+        }
+
+        if (ExecFailure is int status)
+        {
+            parts.Add($"exec fails {status}");
+        }
+
+        if (SendsReady)
+        {
+            parts.Add("READY=1");
         }
 
         return parts.Count == 0 ? "sleeps" : string.Join(", ", parts);
@@ -145,6 +183,14 @@ internal sealed record DifferentialCase(
     bool IgnoreFailurePrefix,
     int? WatchRestarts)
 {
+    /// <summary>
+    /// Started by a 'systemctl start' of its own, whose exit status is compared (Type=exec and notify, failed execs):
+    /// the shared start of all other cases cannot tell their exit statuses apart.
+    /// </summary>
+    public bool TimedTriggers => Triggers.Any(t => t.After > TimeSpan.Zero);
+
+    public bool StartIndividually => Payload.ExecFailure is not null || ServiceLines.Any(l => l is "Type=exec" or "Type=notify");
+
     /// <summary>The restart delay used unless a case sets its own: long enough to observe auto-restart reliably.</summary>
     public const string DefaultRestartSec = "1500ms";
 
@@ -162,10 +208,16 @@ internal sealed record DifferentialCase(
         }
 
         sb.Append("[Service]\n");
-        sb.Append(CultureInfo.InvariantCulture, $"ExecStart={(IgnoreFailurePrefix ? "-" : string.Empty)}{scriptPath}\n");
+        var program = Payload.ExecFailure == 203 ? "/nonexistent/hgd-missing-program" : scriptPath;
+        sb.Append(CultureInfo.InvariantCulture, $"ExecStart={(IgnoreFailurePrefix ? "-" : string.Empty)}{program}\n");
 
-        // No core dumps: SIGSEGV must end the process as CLD_KILLED whatever the host's core_pattern is.
+        // No core dumps unless a case asks for them: SIGSEGV must end the process as CLD_KILLED whatever the
+        // default limit is; a case that allows dumps writes them into its own directory (core_pattern "core").
         sb.Append("LimitCORE=0\n");
+        if (ServiceLines.Any(l => l.StartsWith("LimitCORE=", StringComparison.Ordinal)))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"WorkingDirectory={Path.GetDirectoryName(scriptPath)}\n");
+        }
         if (!ServiceLines.Any(l => l.StartsWith("RestartSec=", StringComparison.Ordinal)))
         {
             sb.Append(CultureInfo.InvariantCulture, $"RestartSec={DefaultRestartSec}\n");
@@ -184,43 +236,35 @@ internal sealed record DifferentialCase(
         return sb.ToString();
     }
 
-    /// <summary>The model's answer for each event of the case, in order.</summary>
-    public IReadOnlyList<SystemdOutcome> Predict(string unitText, int systemdVersion)
+    /// <summary>
+    /// The simulator's steps for the case: the first run's own ending at t = 0 (if it has one), then the triggers, each
+    /// at its delay after the previous one, then the manager's timers until nothing is pending.
+    /// </summary>
+    public IReadOnlyList<SystemdStep> Predict(string unitText, int systemdVersion)
     {
         var unit = SystemdUnitReader.Parse(unitText, "/etc/systemd/system/" + UnitName, systemdVersion);
         var model = new SystemdModel(unit);
-        var behavior = Payload.Behavior;
-        var state = model.StartedByHand(TimeSpan.Zero);
-        var outcomes = new List<SystemdOutcome>();
-        if (Triggers.IsEmpty)
+        var timeline = new List<SystemdTimedEvent>();
+        if (Payload.Ends is { } first && !Payload.EveryRun)
         {
-            // A crash loop is one ending per run; otherwise only the first run ends.
-            var runs = Payload.EveryRun ? WatchRestarts ?? 50 : 1;
-            for (var i = 0; i < runs; i++)
-            {
-                var outcome = model.Apply(state, new MainProcessEnded(Payload.Ends!), behavior, state.StartedAt + TimeSpan.FromMilliseconds(10));
-                outcomes.Add(outcome);
-                if (!outcome.Revived)
-                {
-                    break;
-                }
-
-                state = outcome.Final;
-            }
-
-            return outcomes;
+            timeline.Add(new(TimeSpan.Zero, new MainProcessEnded(first)));
         }
 
-        var now = TimeSpan.FromSeconds(1);
+        // A trigger fires after the previous one returned (a start may wait for a pending restart or for READY=1),
+        // so the timeline grows one trigger at a time; a command takes about a millisecond here.
+        var simulator = new SystemdSimulator(model, Payload.Profile);
+        var steps = simulator.Run(timeline, TimeSpan.FromHours(1));
+        var at = TimeSpan.Zero;
         foreach (var trigger in Triggers)
         {
-            var outcome = model.Apply(state, trigger.ToEvent(), behavior, now);
-            outcomes.Add(outcome);
-            state = outcome.Final;
-            now += outcome.EndedAfter + TimeSpan.FromSeconds(1);
+            at += trigger.After + TimeSpan.FromMilliseconds(1);
+            timeline.Add(new(at, trigger.ToEvent()));
+            steps = [.. simulator.Run(timeline, TimeSpan.FromHours(1))];
+            var fired = steps.Last(s => s.Posed && s.Event == timeline[^1].Event);
+            at = fired.CommandDoneAt ?? fired.At;
         }
 
-        return outcomes;
+        return steps;
     }
 
     public override string ToString() => Name;
@@ -349,6 +393,103 @@ internal static class DifferentialCatalog
         Ends("Restart=always, RestartSec=100ms", Payload.Exits(0).EveryTime(), limit);
         Ends("Restart=always, RestartSec=100ms", Payload.Exits(1).EveryTime(), ["StartLimitBurst=3", "StartLimitIntervalSec=0"], watch: 8);
 
+        AddTimelines(list, Add);
         return [.. list];
+    }
+
+    /// <summary>
+    /// The simulator's cases (issue 14): events in a row with times, the manager's own timers, the process' reaction,
+    /// starts that fail before exec, is-active answers, and core dumps.
+    /// </summary>
+    private static void AddTimelines(List<DifferentialCase> list, Action<string, string[], string, Payload, Trigger[], bool, int?> add)
+    {
+        void T(string service, Payload payload, params Trigger[] triggers)
+        {
+            var events = string.Join(" then ", triggers.Select(t => (t.After > TimeSpan.Zero ? $"+{t.After.TotalMilliseconds:0}ms " : string.Empty) + t.ToEvent().Describe()));
+            add($"{service} | {payload}{(events.Length > 0 ? " | " + events : string.Empty)}", [], service, payload, triggers, false, null);
+        }
+
+        void L(string[] unit, string service, Payload payload, params Trigger[] triggers)
+        {
+            var events = string.Join(" then ", triggers.Select(t => (t.After > TimeSpan.Zero ? $"+{t.After.TotalMilliseconds:0}ms " : string.Empty) + t.ToEvent().Describe()));
+            add($"{string.Join(' ', unit)} | {service} | {payload}{(events.Length > 0 ? " | " + events : string.Empty)}", unit, service, payload, triggers, false, null);
+        }
+
+        var stop = new Trigger(TriggerKind.Stop);
+        var start = new Trigger(TriggerKind.Start);
+        var restart = new Trigger(TriggerKind.Restart);
+        var isActive = new Trigger(TriggerKind.IsActive);
+        const string Waiting = "Restart=on-failure, RestartSec=3s";
+
+        // A stop, start or restart during the RestartSec= wait, and is-active while waiting.
+        T(Waiting, Payload.Exits(1), stop.Wait(500));
+        T(Waiting, Payload.Exits(1), isActive.Wait(500), stop, isActive);
+        T(Waiting, Payload.Exits(1), start.Wait(500));
+        T(Waiting, Payload.Exits(1), restart.Wait(500));
+        T(Waiting, Payload.Exits(1), stop.Wait(500), start);
+        T("Restart=always, RestartSec=3s", Payload.Exits(0), stop.Wait(500));
+        T("Restart=on-abnormal, RestartSec=3s", Payload.Dies(UnixSignal.SIGKILL), stop.Wait(500), isActive);
+        T(Waiting, Payload.Exits(1), start.Wait(500), isActive);
+
+        // Stops and starts of units that are not running.
+        T("Restart=no", Payload.Exits(1), stop.Wait(300), isActive);
+        T("Restart=no", Payload.Exits(1), start.Wait(300));
+        T("Restart=no", Payload.Exits(0), isActive.Wait(300), start, isActive);
+        T("Restart=no", Payload.Waits(), stop, start, isActive);
+        T("Restart=no", Payload.Waits(), isActive);
+
+        // Events in a row: kills, restarts, and the counter after each.
+        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(1000));
+        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), restart.Wait(1000));
+        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), stop.Wait(1000), start);
+        T("Restart=always, RestartSec=200ms", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0).EveryTime(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(1000));
+        T("Restart=no", Payload.Waits(), restart, restart, restart);
+        L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=no", Payload.Waits(), restart, restart, restart);
+        L(["StartLimitBurst=2", "StartLimitIntervalSec=60"], "Restart=no", Payload.Exits(1), start.Wait(300), start.Wait(300), isActive);
+        L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=on-failure, RestartSec=200ms", Payload.Waits(),
+            new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(800), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(800));
+
+        // The process' own reaction to a signal: default action, ignored, a handler that exits.
+        T("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM));
+        T("Restart=on-failure", Payload.Waits().Ignoring(UnixSignal.SIGTERM), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM), isActive);
+        T("Restart=on-failure", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 1), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM));
+        T("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGQUIT));
+        T("Restart=on-failure, TimeoutStopSec=1s", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 3), stop);
+        T("Restart=always, TimeoutStopSec=1s, SendSIGKILL=yes", Payload.Waits().Ignoring(UnixSignal.SIGTERM), restart);
+
+        // Core dumps: LimitCORE= decides killed or dumped (the host's core_pattern is a file).
+        T("Restart=no, LimitCORE=infinity", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGSEGV));
+        T("Restart=on-abort, RestartSec=200ms, LimitCORE=infinity", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGABRT));
+        T("Restart=no, LimitCORE=0", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGQUIT));
+
+        // Type=notify: never ready, ready, clean and unclean exits before READY=1.
+        T("Type=notify, TimeoutStartSec=1s", Payload.Waits());
+        T("Type=notify, TimeoutStartSec=1s, Restart=on-failure, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
+        T("Type=notify, TimeoutStartSec=1s, Restart=on-watchdog", Payload.Waits());
+        T("Type=notify, TimeoutStartSec=1s", Payload.Waits().Ignoring(UnixSignal.SIGTERM));
+        T("Type=notify, NotifyAccess=all", Payload.Waits().Ready());
+        T("Type=notify", Payload.Exits(0));
+        T("Type=notify, Restart=on-abnormal, RestartSec=200ms", Payload.Exits(0));
+        T("Type=notify, Restart=on-abnormal", Payload.Exits(2));
+
+        // WatchdogSec= with a process that never pings; WatchdogSignal=; LimitCORE= for the abort.
+        T("WatchdogSec=1s", Payload.Waits());
+        T("WatchdogSec=1s, LimitCORE=infinity", Payload.Waits());
+        T("WatchdogSec=1s, WatchdogSignal=SIGTERM", Payload.Waits());
+        T("WatchdogSec=1s, Restart=on-watchdog, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
+
+        // RuntimeMaxSec=: a stop of its own, Result=timeout, and Restart= applies.
+        T("RuntimeMaxSec=1s", Payload.Waits());
+        T("RuntimeMaxSec=1s, Restart=on-failure, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
+        T("RuntimeMaxSec=1s, Restart=on-success", Payload.Waits());
+
+        // Starts that fail before exec: simple starts succeed, exec starts fail; both are restarted like any exit.
+        T("Restart=no", Payload.FailsToExec(203));
+        T("Type=exec, Restart=no", Payload.FailsToExec(203));
+        T("Restart=no, WorkingDirectory=/nonexistent/hgd-dir", Payload.FailsToExec(200));
+        T("Type=exec, Restart=no, User=hgd-no-such-user", Payload.FailsToExec(217));
+        T("Restart=on-failure, RestartSec=100ms, StartLimitBurst=3", Payload.FailsToExec(203));
+        T("Restart=on-failure, RestartPreventExitStatus=203", Payload.FailsToExec(203));
+        T("Type=exec, Restart=no", Payload.Waits());
     }
 }

@@ -49,7 +49,7 @@ internal sealed record CaseObservation(
     UnitSnapshot? Final,
     UnitSnapshot? LastAutoRestart,
     IReadOnlyList<StopPostRecord> StopPost,
-    IReadOnlyList<int> TriggerExitCodes,
+    IReadOnlyList<string> Commands,
     IReadOnlyList<UnitSnapshot> History,
     string? Error,
     string UnitText,
@@ -68,7 +68,27 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
 
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Cases run in batches: one 'systemctl show' of every unit per poll must stay well under the shortest wait a
+    /// case observes (RestartSec=200ms of auto-restart), which a hundred units and their trigger threads on two cores do not.
+    /// </summary>
+    private const int BatchSize = 40;
+
     public IReadOnlyDictionary<string, CaseObservation> RunAll(IReadOnlyList<DifferentialCase> cases)
+    {
+        var all = new Dictionary<string, CaseObservation>(StringComparer.Ordinal);
+        foreach (var batch in cases.Chunk(BatchSize))
+        {
+            foreach (var (name, observation) in RunBatch(batch))
+            {
+                all[name] = observation;
+            }
+        }
+
+        return all;
+    }
+
+    private Dictionary<string, CaseObservation> RunBatch(IReadOnlyList<DifferentialCase> cases)
     {
         sandbox.EnsureUp();
         var clock = Stopwatch.StartNew();
@@ -83,9 +103,9 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
         Directory.CreateDirectory(refDir);
         File.WriteAllText(Path.Combine(refDir, "ref.conf"), "[Unit]\n" + string.Concat(cases.Select(c => $"After={c.UnitName}\n")));
         Require(sandbox.Systemctl("daemon-reload"), "daemon-reload");
-        Require(sandbox.Systemctl(["start", .. cases.Select(c => c.UnitName)]), "start");
+        Require(sandbox.Systemctl(["start", .. cases.Where(c => !c.StartIndividually).Select(c => c.UnitName)]), "start");
 
-        var threads = trackers.Where(t => !t.Case.Triggers.IsEmpty)
+        var threads = trackers.Where(t => !t.Case.Triggers.IsEmpty || t.Case.StartIndividually)
             .Select(t => Task.Factory.StartNew(() => t.RunTriggers(sandbox, clock), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
             .ToArray();
 
@@ -93,7 +113,7 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
         while (pending.Count > 0 && clock.Elapsed < Deadline)
         {
             var takenAt = clock.Elapsed;
-            foreach (var t in pending.Where(t => t.Case.Triggers.IsEmpty))
+            foreach (var t in pending.Where(t => t.Case.Triggers.IsEmpty && !t.Case.StartIndividually))
             {
                 t.MarkSelfTriggered(takenAt);
             }
@@ -169,7 +189,7 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
     {
         private readonly object gate = new();
         private readonly List<UnitSnapshot> history = [];
-        private readonly ConcurrentQueue<int> triggerExitCodes = new();
+        private readonly ConcurrentQueue<string> commands = new();
         private TimeSpan? triggeredAt;
         private TimeSpan? stableSince;
         private UnitSnapshot? final;
@@ -207,9 +227,14 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
         {
             try
             {
+                if (Case.StartIndividually)
+                {
+                    commands.Enqueue(sandbox.Systemctl("start", Case.UnitName).ExitCode == 0 ? "ok" : "failed");
+                }
+
                 var ready = Path.Combine(directory, "ready");
                 var waitUntil = clock.Elapsed + TimeSpan.FromSeconds(15);
-                while (!File.Exists(ready))
+                while (Case.Payload.ExecFailure is null && !Case.Triggers.IsEmpty && !File.Exists(ready))
                 {
                     if (clock.Elapsed > waitUntil)
                     {
@@ -221,7 +246,15 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
 
                 foreach (var trigger in Case.Triggers)
                 {
-                    triggerExitCodes.Enqueue(Fire(sandbox, trigger).ExitCode);
+                    if (trigger.After > TimeSpan.Zero)
+                    {
+                        Thread.Sleep(trigger.After);
+                    }
+
+                    var result = Fire(sandbox, trigger);
+                    commands.Enqueue(trigger.Kind == TriggerKind.IsActive
+                        ? $"is-active:{result.StandardOutput.Trim()}/{result.ExitCode}"
+                        : result.ExitCode == 0 ? "ok" : "failed");
                 }
             }
             catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
@@ -250,6 +283,10 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
                     return sandbox.Systemctl("stop", unit);
                 case TriggerKind.Restart:
                     return sandbox.Systemctl("restart", unit);
+                case TriggerKind.Start:
+                    return sandbox.Systemctl("start", unit);
+                case TriggerKind.IsActive:
+                    return sandbox.Systemctl("is-active", unit);
                 case TriggerKind.ManagerKill:
                     return sandbox.Systemctl("kill", "--kill-whom=main", "-s", signal, unit);
                 default:
@@ -328,7 +365,7 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
             lock (gate)
             {
                 var why = error ?? (final is null ? $"did not settle within {Deadline.TotalSeconds:0} s" : null);
-                return new CaseObservation(final, lastAutoRestart, stopPost, [.. triggerExitCodes], [.. history], why, UnitText, log);
+                return new CaseObservation(final, lastAutoRestart, stopPost, [.. commands], [.. history], why, UnitText, log);
             }
         }
 

@@ -18,24 +18,34 @@ internal sealed record Verdict(
 {
     private const string NotApplicable = "-";
 
-    public static Verdict FromModel(DifferentialCase c, IReadOnlyList<SystemdOutcome> outcomes)
+    public static Verdict FromModel(DifferentialCase c, IReadOnlyList<SystemdStep> steps)
     {
-        var last = outcomes[^1];
-        var final = last.Final;
+        var final = steps[^1].State;
+        var running = final.IsRunning;
+        var waiting = final.SubState == "auto-restart";
+
+        // As on the real side: the ending is what the unit showed while its restart waited, else the final state.
+        var lastWait = steps.LastOrDefault(s => s.State.SubState == "auto-restart")?.State;
+        var endedWith = (running || waiting) && lastWait is not null ? lastWait : final;
         var stopHalves = c.RecordsStopPost
-            ? string.Join("; ", outcomes.Where(o => o.Event is ManagerRestart).Select(o => Show(SystemdNames.Of(StopHalfResult(o)), (int)o.ExecMainCode, o.ExecMainStatus)))
+            ? string.Join("; ", steps.Where(s => s.Posed && s.Event is ManagerRestart && s.Outcome.Ending is not null)
+                .Select(s => Show(SystemdNames.Of(StopHalfResult(s.Outcome)), (int)s.Outcome.ExecMainCode, s.Outcome.ExecMainStatus)))
             : NotApplicable;
-        var commands = string.Join(",", outcomes.Select(o => o.Event is ManagerRestart && !o.Revived ? "failed" : "ok"));
+        var commands = steps.Skip(c.StartIndividually ? 0 : 1).Where(s => s.Posed && s.Event is not MainProcessEnded).Select(s => s.Event switch
+        {
+            IsActiveQuery => $"is-active:{s.IsActive}/{s.IsActiveExitCode}",
+            ExternalSignal => s.Outcome.Rule == SystemdDecisionRule.NoProcess ? "failed" : "ok",
+            _ => s.CommandExitCode switch { null => "pending", 0 => "ok", _ => "failed" },
+        });
         return Normalise(c, new Verdict(
-            // systemd shows "running" both for a revived process and for one that never ended.
-            last.Revived || last.Rule == SystemdDecisionRule.StillRunning,
-            outcomes.Any(o => o.Delay is not null && o.Rule != SystemdDecisionRule.ManagerRestart),
-            c.RecordsStopPost ? NotApplicable : Show(SystemdNames.Of(last.Result), (int)last.ExecMainCode, last.ExecMainStatus),
+            running || (c.WatchRestarts is not null && waiting),
+            !c.TimedTriggers && (steps.Any(s => s.RestartDue is not null) || final.NRestarts > 0),
+            c.RecordsStopPost ? NotApplicable : Show(SystemdNames.Of(endedWith.Result), (int)endedWith.ExecMainCode, endedWith.ExecMainStatus),
             stopHalves,
             $"{final.ActiveState}/{final.SubState}",
             Show(SystemdNames.Of(final.Result), (int)final.ExecMainCode, final.ExecMainStatus),
             final.NRestarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            c.Triggers.IsEmpty ? NotApplicable : commands), final.NRestarts);
+            c.Triggers.IsEmpty && !c.StartIndividually ? NotApplicable : string.Join(",", commands)), final.NRestarts);
     }
 
     public static Verdict FromSystemd(DifferentialCase c, CaseObservation o)
@@ -46,17 +56,18 @@ internal sealed record Verdict(
 
         // The ending is visible while the restart waits (auto-restart); without a restart it is the final state.
         var endedWith = (running || waiting) && o.LastAutoRestart is { } wait ? wait : final;
-        var commands = string.Join(",", o.TriggerExitCodes.Select(rc => rc == 0 ? "ok" : "failed"));
+        var commands = string.Join(",", o.Commands);
         return Normalise(c, new Verdict(
             running || (c.WatchRestarts is not null && waiting),
-            // A fast loop can pass through auto-restart between two polls; the restart counter still shows it.
-            o.LastAutoRestart is not null || final.NRestarts > 0,
+            // A fast loop can pass through auto-restart between two polls; the restart counter still shows it. A
+            // restart cancelled during its wait leaves no count, and a poll may miss the wait: such cases show it by is-active.
+            !c.TimedTriggers && (o.LastAutoRestart is not null || final.NRestarts > 0),
             c.RecordsStopPost ? NotApplicable : Show(endedWith.Result, endedWith.ExecMainCode, endedWith.ExecMainStatus),
             c.RecordsStopPost ? string.Join("; ", o.StopPost.Select(r => Show(r.Result, r.ExecMainCode, r.ExecMainStatus))) : NotApplicable,
             $"{final.ActiveState}/{final.SubState}",
             Show(final.Result, final.ExecMainCode, final.ExecMainStatus),
             final.NRestarts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            c.Triggers.IsEmpty ? NotApplicable : commands), final.NRestarts);
+            c.Triggers.IsEmpty && !c.StartIndividually ? NotApplicable : commands), final.NRestarts);
     }
 
     /// <summary>
@@ -134,6 +145,17 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
     {
         var all = DifferentialCatalog.All;
         Assert.True(all.Length >= 40, $"only {all.Length} pairs");
+
+        // Issue 14: at least 40 pairs beyond the 61 single-event ones, with timelines and the manager's own timers.
+        Assert.True(all.Length >= 61 + 40, $"only {all.Length - 61} simulator pairs");
+        Assert.Contains(all, c => c.Triggers.Length >= 2 && c.Triggers.Any(t => t.After > TimeSpan.Zero));
+        foreach (var key in new[] { "Type=notify", "Type=exec", "WatchdogSec=", "TimeoutStartSec=", "RuntimeMaxSec=", "LimitCORE=" })
+        {
+            Assert.Contains(all, c => c.ServiceLines.Any(l => l.StartsWith(key, StringComparison.Ordinal)));
+        }
+
+        Assert.Contains(all, c => c.Payload.ExecFailure is not null);
+        Assert.Contains(all, c => c.Triggers.Any(t => t.Kind == TriggerKind.IsActive));
         Assert.Equal(all.Length, all.Select(c => c.UnitName).Distinct(StringComparer.Ordinal).Count());
         foreach (var restart in new[] { "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always" })
         {
@@ -155,7 +177,7 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
         Assert.Contains(all, c => c.Payload.EveryRun && c.UnitLines.Contains("StartLimitIntervalSec=60"));
     }
 
-    private static string Report(DifferentialCase c, CaseObservation o, IReadOnlyList<SystemdOutcome> outcomes, Verdict? predicted, Verdict? actual)
+    private static string Report(DifferentialCase c, CaseObservation o, IReadOnlyList<SystemdStep> outcomes, Verdict? predicted, Verdict? actual)
     {
         var sb = new StringBuilder();
         sb.Append(c.Name).Append(" (").Append(c.UnitName).Append(")\n");
@@ -170,9 +192,11 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
         }
 
         sb.Append("model reasoning:\n");
-        foreach (var outcome in outcomes)
+        foreach (var step in outcomes)
         {
-            sb.Append("  ").Append(outcome.Event.Describe()).Append(": ").Append(outcome.Explanation).Append('\n');
+            sb.Append("  t=").Append(step.At.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)).Append("s ")
+                .Append(step.Event.Describe()).Append(": ").Append(step.Outcome.Explanation).Append(" → ").Append(step.State.ActiveState).Append('/').Append(step.State.SubState)
+                .Append(" NRestarts=").Append(step.State.NRestarts).Append('\n');
         }
 
         sb.Append("observed states:\n");
