@@ -378,8 +378,8 @@ public sealed class LaunchdModel
             : "the plist's Disabled key is true";
         return new(ev, null, null, false, false, null, TimeSpan.Zero, LaunchdDecisionRule.Disabled,
             $"{how}: launchctl bootstrap does not load a disabled service (\"Service is disabled\"), so the job never runs", "not loaded (disabled)", "(never ran)",
-            "unverified: modern launchctl's refusal is observed, not documented (reports show 'Bootstrap failed: 119: Service is disabled', others 5: Input/output error, "
-            + "or a bootstrap that loads nothing that runs); launchd.plist(5) documents the Disabled key only as a hint to launchctl load");
+            "unverified: that a disabled job is not loaded by default is launchd.plist(5)'s, but how launchctl bootstrap refuses it is observed, not documented "
+            + "(reports show 'Bootstrap failed: 119: Service is disabled', others 5: Input/output error, or a bootstrap that succeeds and never runs)");
     }
 
     private LaunchdOutcome SpawnFailedOutcome(LaunchdEvent ev)
