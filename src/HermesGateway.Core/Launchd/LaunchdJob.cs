@@ -91,15 +91,27 @@ public sealed record LaunchdJobSettings
 
     public bool LaunchOnlyOnce { get; init; }
 
+    /// <summary>The plist's <c>Disabled</c> key: a hint to launchctl not to load the job (docs/models.md §2.7).</summary>
     public bool Disabled { get; init; }
 
+    /// <summary>
+    /// <c>EnableTransactions</c>: the job promises to track open transactions; with none open launchd may stop it with
+    /// SIGKILL instead of SIGTERM (docs/models.md §2.5).
+    /// </summary>
     public bool EnableTransactions { get; init; }
 
+    /// <summary><c>AbandonProcessGroup</c>: launchd does not signal the job's process group when the job dies (docs/models.md §2.8).</summary>
     public bool AbandonProcessGroup { get; init; }
 
     public string? UserName { get; init; }
 
     public string? ProcessType { get; init; }
+
+    /// <summary>
+    /// The executable launchd spawns, when it is a path: <see cref="Program"/>, or <c>ProgramArguments[0]</c> when
+    /// Program is absent and it is absolute (a bare name is looked up on PATH, so it is not a path). Null otherwise.
+    /// </summary>
+    public string? ProgramPath => Program ?? (ProgramArguments.Length > 0 && ProgramArguments[0].StartsWith('/') ? ProgramArguments[0] : null);
 
     /// <summary>
     /// True when ProgramArguments run the gateway under Hermes' stderr-timestamp wrapper, which turns exit 78 into 0

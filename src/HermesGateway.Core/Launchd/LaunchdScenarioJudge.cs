@@ -17,6 +17,26 @@ internal static class LaunchdScenarioJudge
                 $"launchctl refuses to load the job: {fatal.Message}", "fix the plist (plutil -lint, and the keys named above)", null);
         }
 
+        if (model.IsDisabled)
+        {
+            // docs/models.md §2.7: a disabled label is not loaded by launchctl bootstrap; no scenario can happen.
+            var o = model.Apply(new LaunchdProcessEnded(ProcessEnding.Exit(0), options.SteadyRunTime), contract);
+            var target = ServiceTarget(model.Domain.Kind, s.Label);
+            var fix = model.Domain.DisabledJobs.Contains(s.Label)
+                ? $"launchctl enable {target}, then launchctl bootstrap the plist again"
+                : $"remove the Disabled key from the plist (or run 'launchctl enable {target}', which overrides it), then bootstrap it again";
+            return Verdict(config, def, "never runs", o.Explanation, false, null, o.FinalState, o.LastExit, false,
+                $"{o.Explanation}: the gateway is never started", fix, o.Unverified);
+        }
+
+        if (model.ProgramMissing)
+        {
+            // docs/models.md §2.6: every spawn fails; KeepAlive only makes launchd retry the failure.
+            var o = model.Apply(new LaunchdKickstart(KillFirst: false, TimeSpan.Zero), contract);
+            return Verdict(config, def, "never starts (program missing)", o.Explanation, false, o.Delay, o.FinalState, o.LastExit, false,
+                $"{o.Explanation}: the gateway never runs", $"install the gateway at '{s.ProgramPath}', or point {(s.Program is null ? "ProgramArguments[0]" : "Program")} at the installed executable", o.Unverified);
+        }
+
         var steady = options.SteadyRunTime;
 
         // launchd sets no INVOCATION_ID (Hermes 0.16 on macOS exits 75 on the restart signal whatever it sees).
@@ -71,6 +91,12 @@ internal static class LaunchdScenarioJudge
             case LifecycleScenario.ManagerRestart:
             {
                 var o = model.Apply(new LaunchdKickstart(KillFirst: true, steady), contract);
+                if (o.KilledWithoutSigterm)
+                {
+                    return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, o.Revived, o.Delay, o.FinalState, o.LastExit, false,
+                        $"{o.Explanation}: the drain did not happen (the gateway is killed without SIGTERM, then started again)", TransactionsFix, o.Unverified);
+                }
+
                 var killed = o.Ending?.Kind == EndingKind.Killed && o.Ending.Signal == UnixSignal.SIGKILL;
                 return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, o.Revived, o.Delay, o.FinalState, o.LastExit, !killed,
                     killed ? $"{o.Explanation}: a draining gateway is killed mid-drain" : "kickstart -k stops it (the drain fits in ExitTimeOut) and starts it at once",
@@ -80,6 +106,12 @@ internal static class LaunchdScenarioJudge
             case LifecycleScenario.ManagerStop:
             {
                 var o = model.Apply(new LaunchdBootout(steady), contract);
+                if (o.KilledWithoutSigterm)
+                {
+                    return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, false, null, o.FinalState, o.LastExit, false,
+                        $"{o.Explanation}: the drain did not happen (the gateway is killed without SIGTERM)", TransactionsFix, o.Unverified);
+                }
+
                 var killed = o.Ending?.Kind == EndingKind.Killed && o.Ending.Signal == UnixSignal.SIGKILL;
                 return Verdict(config, def, contract.Describe(o.Ending), o.Explanation, false, null, o.FinalState, o.LastExit, !killed,
                     killed ? $"{o.Explanation}: the gateway is killed mid-drain" : "bootout removes the job after the drain; launchd has no failed state",
@@ -155,7 +187,7 @@ internal static class LaunchdScenarioJudge
         };
         var o = model.Apply(ev, contract);
         return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Launchd, ev.Describe(), o.Ending?.ToString() ?? "(still running)",
-            o.Revived, o.Delay, o.FinalState, o.LastExit, o.Rule.ToString(), o.Explanation, o.Unverified, null, null, null);
+            o.Revived, o.Delay, o.FinalState, o.LastExit, o.Rule.ToString(), o.Explanation, o.Unverified, null, null, null, o.Children?.Describe());
     }
 
     private static ScenarioVerdict ReviveNow(LaunchdConfiguration config, ScenarioDefinition def, LaunchdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway)
@@ -184,6 +216,16 @@ internal static class LaunchdScenarioJudge
 
         return Verdict(config, def, gateway, o.Explanation, true, o.Delay, o.FinalState, o.LastExit, true, o.Explanation, null, o.Unverified);
     }
+
+    private const string TransactionsFix = "remove EnableTransactions (or set it false): the gateway opens no launchd transactions, so with it launchd may SIGKILL it instead of sending SIGTERM";
+
+    /// <summary>launchctl's service target for a label in a domain of this kind, with the uid left as a placeholder.</summary>
+    private static string ServiceTarget(LaunchdDomainKind kind, string label) => kind switch
+    {
+        LaunchdDomainKind.System => $"system/{label}",
+        LaunchdDomainKind.User => $"user/<uid>/{label}",
+        _ => $"gui/<uid>/{label}",
+    };
 
     /// <summary>Hermes' own launchd label for a profile: ai.hermes.gateway, or ai.hermes.gateway-&lt;suffix&gt;.</summary>
     private const string HermesLabel = "ai.hermes.gateway";

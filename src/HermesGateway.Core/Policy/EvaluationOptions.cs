@@ -58,4 +58,19 @@ public sealed record LaunchdDomain
     public ImmutableHashSet<string> ExistingPaths { get; init; } = ImmutableHashSet<string>.Empty;
 
     public ImmutableHashSet<string> LoadedJobs { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>
+    /// Program paths that do not exist on the modelled machine. A job whose program path (its <c>Program</c>, or an
+    /// absolute <c>ProgramArguments[0]</c>) is listed here cannot be spawned: every spawn fails (docs/models.md §2.6).
+    /// Empty by default, so every program is taken to exist (unlike <see cref="ExistingPaths"/>, which only feeds
+    /// <c>KeepAlive.PathState</c>).
+    /// </summary>
+    public ImmutableHashSet<string> MissingPrograms { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>
+    /// Labels disabled in this domain with <c>launchctl disable &lt;domain&gt;/&lt;label&gt;</c> (launchd's override
+    /// database, not the plist). <c>launchctl bootstrap</c> does not load a disabled label, so the job never runs
+    /// (docs/models.md §2.7).
+    /// </summary>
+    public ImmutableHashSet<string> DisabledJobs { get; init; } = ImmutableHashSet<string>.Empty;
 }

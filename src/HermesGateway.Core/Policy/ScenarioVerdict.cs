@@ -22,7 +22,10 @@ public sealed record ScenarioVerdict(
     string? Unverified,
     bool Applicable = true);
 
-/// <summary>The supervisor's answer to one raw event (Test-HermesExitPolicy -Event).</summary>
+/// <summary>
+/// The supervisor's answer to one raw event (Test-HermesExitPolicy -Event). <see cref="Children"/> says what becomes
+/// of the processes the main process started, where the model answers it (launchd: docs/models.md §2.8); null otherwise.
+/// </summary>
 public sealed record SupervisorOutcome(
     string Name,
     string Path,
@@ -38,7 +41,8 @@ public sealed record SupervisorOutcome(
     string? Unverified,
     int? NRestarts,
     int? ExecMainCode,
-    int? ExecMainStatus);
+    int? ExecMainStatus,
+    string? Children = null);
 
 /// <summary>A raw event to put to the supervisor model.</summary>
 public enum SupervisorEventKind
