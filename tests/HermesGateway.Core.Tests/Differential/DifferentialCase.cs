@@ -439,15 +439,16 @@ internal static class DifferentialCatalog
         T("Restart=no", Payload.Waits(), isActive);
 
         // Events in a row: kills, restarts, and the counter after each.
-        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(1000));
-        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), restart.Wait(1000));
-        T("Restart=on-failure, RestartSec=200ms", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), stop.Wait(1000), start);
-        T("Restart=always, RestartSec=200ms", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0).EveryTime(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(1000));
+        // (RestartSec=1s: a poll must see each wait, as the ending shown is the one the last wait showed.)
+        var kill = new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL);
+        T("Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, kill.Wait(2500));
+        T("Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, restart.Wait(2500));
+        T("Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, stop.Wait(2500), start);
+        T("Restart=always, RestartSec=1s", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0).EveryTime(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(2500));
         T("Restart=no", Payload.Waits(), restart, restart, restart);
         L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=no", Payload.Waits(), restart, restart, restart);
         L(["StartLimitBurst=2", "StartLimitIntervalSec=60"], "Restart=no", Payload.Exits(1), start.Wait(300), start.Wait(300), isActive);
-        L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=on-failure, RestartSec=200ms", Payload.Waits(),
-            new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(800), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGKILL).Wait(800));
+        L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, kill.Wait(2500), kill.Wait(2500));
 
         // The process' own reaction to a signal: default action, ignored, a handler that exits.
         T("Restart=on-failure", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM));
@@ -459,29 +460,30 @@ internal static class DifferentialCatalog
 
         // Core dumps: LimitCORE= decides killed or dumped (the host's core_pattern is a file).
         T("Restart=no, LimitCORE=infinity", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGSEGV));
-        T("Restart=on-abort, RestartSec=200ms, LimitCORE=infinity", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGABRT));
+        T("Restart=on-abort, RestartSec=1s, LimitCORE=infinity", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGABRT));
         T("Restart=no, LimitCORE=0", Payload.Waits(), new Trigger(TriggerKind.ManagerKill, UnixSignal.SIGQUIT));
 
         // Type=notify: never ready, ready, clean and unclean exits before READY=1.
         T("Type=notify, TimeoutStartSec=1s", Payload.Waits());
         T("Type=notify, TimeoutStartSec=1s, Restart=on-failure, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
         T("Type=notify, TimeoutStartSec=1s, Restart=on-watchdog", Payload.Waits());
-        T("Type=notify, TimeoutStartSec=1s", Payload.Waits().Ignoring(UnixSignal.SIGTERM));
+        T("Type=notify, TimeoutStartSec=1s, TimeoutStopSec=1s", Payload.Waits().Ignoring(UnixSignal.SIGTERM));
         T("Type=notify, NotifyAccess=all", Payload.Waits().Ready());
         T("Type=notify", Payload.Exits(0));
-        T("Type=notify, Restart=on-abnormal, RestartSec=200ms", Payload.Exits(0));
+        T("Type=notify, Restart=on-abnormal, RestartSec=200ms, StartLimitBurst=3", Payload.Exits(0).EveryTime());
         T("Type=notify, Restart=on-abnormal", Payload.Exits(2));
 
-        // WatchdogSec= with a process that never pings; WatchdogSignal=; LimitCORE= for the abort.
-        T("WatchdogSec=1s", Payload.Waits());
-        T("WatchdogSec=1s, LimitCORE=infinity", Payload.Waits());
-        T("WatchdogSec=1s, WatchdogSignal=SIGTERM", Payload.Waits());
-        T("WatchdogSec=1s, Restart=on-watchdog, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
+        // WatchdogSec= with a process that never pings; WatchdogSignal=; LimitCORE= for the abort. (Timers stay under
+        // the runner's 600 ms settle time, so a case is not taken as settled before its timer fires.)
+        T("WatchdogSec=300ms", Payload.Waits());
+        T("WatchdogSec=300ms, LimitCORE=infinity", Payload.Waits());
+        T("WatchdogSec=300ms, WatchdogSignal=SIGTERM", Payload.Waits());
+        T("WatchdogSec=300ms, Restart=on-watchdog, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
 
         // RuntimeMaxSec=: a stop of its own, Result=timeout, and Restart= applies.
-        T("RuntimeMaxSec=1s", Payload.Waits());
-        T("RuntimeMaxSec=1s, Restart=on-failure, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
-        T("RuntimeMaxSec=1s, Restart=on-success", Payload.Waits());
+        T("RuntimeMaxSec=300ms", Payload.Waits());
+        T("RuntimeMaxSec=300ms, Restart=on-failure, RestartSec=200ms, StartLimitBurst=2", Payload.Waits().EveryTime());
+        T("RuntimeMaxSec=300ms, Restart=on-success", Payload.Waits());
 
         // Starts that fail before exec: simple starts succeed, exec starts fail; both are restarted like any exit.
         T("Restart=no", Payload.FailsToExec(203));

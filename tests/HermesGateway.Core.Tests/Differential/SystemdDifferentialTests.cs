@@ -28,8 +28,9 @@ internal sealed record Verdict(
         var lastWait = steps.LastOrDefault(s => s.State.SubState == "auto-restart")?.State;
         var endedWith = (running || waiting) && lastWait is not null ? lastWait : final;
         var stopHalves = c.RecordsStopPost
-            ? string.Join("; ", steps.Where(s => s.Posed && s.Event is ManagerRestart && s.Outcome.Ending is not null)
-                .Select(s => Show(SystemdNames.Of(StopHalfResult(s.Outcome)), (int)s.Outcome.ExecMainCode, s.Outcome.ExecMainStatus)))
+            // ExecStopPost= runs after every end of a run: the stop halves of restarts and the run's own endings alike.
+            ? string.Join("; ", steps.Where(s => s.Outcome.Ending is not null && s.Outcome.Rule != SystemdDecisionRule.StillRunning)
+                .Select(s => Show(SystemdNames.Of(s.Event is ManagerRestart ? StopHalfResult(s.Outcome) : s.Outcome.Result), (int)s.Outcome.ExecMainCode, s.Outcome.ExecMainStatus)))
             : NotApplicable;
         var commands = steps.Skip(c.StartIndividually ? 0 : 1).Where(s => s.Posed && s.Event is not MainProcessEnded).Select(s => s.Event switch
         {
