@@ -8,6 +8,9 @@ public enum DiagnosticSeverity
 
     /// <summary>The supervisor refuses to load the file (systemd: LoadState=bad-setting; launchd: the job is not loaded).</summary>
     Fatal,
+
+    /// <summary>The supervisor takes it, but the model does not model what it does: answers leave it out.</summary>
+    NotModelled,
 }
 
 /// <summary>Something the supervisor would complain about when loading a unit file or plist: systemd's log line, launchd's refusal.</summary>

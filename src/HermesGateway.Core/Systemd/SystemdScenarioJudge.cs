@@ -21,6 +21,21 @@ internal static class SystemdScenarioJudge
         var steady = options.SteadyRunTime;
         var s = model.Settings;
 
+        // The gateway neither says READY=1 nor pings a watchdog: such a unit never keeps it running, whatever the event.
+        if (s.WaitsForReady)
+        {
+            var started = s.TimeoutStartSec is { } limit ? $"times out after TimeoutStartSec={SystemdModel.Fmt(limit)} (Result=timeout) and the gateway is stopped" : "waits for ever in activating (start)";
+            return Verdict(config, def, "never sends READY=1", $"every start {started}", false, null, s.TimeoutStartSec is null ? "activating (start)" : "failed or restarting", "timeout", false,
+                $"Type={SystemdNames.Of(s.Type)}: the Hermes gateway never sends READY=1, so every start {started}", "set Type=simple (or exec): the gateway does not speak the notify protocol", null);
+        }
+
+        if (s.WatchdogSec is { } watchdog)
+        {
+            return Verdict(config, def, "never sends WATCHDOG=1", $"{s.WatchdogSignal} every {SystemdModel.Fmt(watchdog)}", false, null, "aborted and restarted (or failed)", "watchdog", false,
+                $"WatchdogSec={SystemdModel.Fmt(watchdog)}: the Hermes gateway never sends WATCHDOG=1, so systemd sends {s.WatchdogSignal} {SystemdModel.Fmt(watchdog)} after every start (Result=watchdog), draining nothing",
+                "remove WatchdogSec=: the gateway does not ping the watchdog", null);
+        }
+
         // What this unit's gateway sees: Hermes 0.16 picks its restart code by INVOCATION_ID, which the unit may unset.
         var invocationIdVisible = !SystemdModel.HidesInvocationId(s);
         var ownHelper = invocationIdVisible && contract.SupervisedRestartExitCode is not null;

@@ -134,7 +134,51 @@ public static class SystemdUnitReader
         }
 
         settings = Verify(settings, path, version, restartMaxDelaySet, restartStepsSet, diagnostics);
+        NotModelled(settings, entries, path, version, diagnostics);
         return new SystemdUnit(System.IO.Path.GetFileName(path), path, documents.Skip(1).Select(d => d.Path).ToImmutableArray(), version, settings, entries.ToImmutable(), diagnostics.ToImmutable());
+    }
+
+    /// <summary>Keys systemd acts on during a service's life that the model does not play; each one found is named once.</summary>
+    private static readonly ImmutableDictionary<string, string> LifecycleKeysNotModelled = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["Service.ExecStartPre"] = "a failing ExecStartPre= fails the start before the main process runs",
+        ["Service.ExecStartPost"] = "ExecStartPost= delays the start and can fail it",
+        ["Service.ExecCondition"] = "ExecCondition= can skip the start (Result=exec-condition)",
+        ["Service.TimeoutStartFailureMode"] = "the model always terminates (KillSignal=) on a start timeout",
+        ["Service.TimeoutStopFailureMode"] = "the model always kills (FinalKillSignal=) on a stop timeout",
+        ["Service.RuntimeRandomizedExtraSec"] = "the model uses RuntimeMaxSec= without the random extra",
+        ["Service.NotifyAccess"] = "the model takes READY=1 and WATCHDOG=1 as accepted when the process sends them",
+        ["Service.PIDFile"] = "the main PID is taken to be the started process",
+        ["Service.BusName"] = "readiness by bus name is not played",
+        ["Unit.SuccessAction"] = "the action on success (a reboot, an exit of the manager) is not played",
+        ["Unit.FailureAction"] = "the action on failure (a reboot, an exit of the manager) is not played",
+        ["Unit.StartLimitAction"] = "the action when the start limit is hit is not played",
+        ["Unit.JobTimeoutSec"] = "job timeouts are not played",
+        ["Unit.JobRunningTimeoutSec"] = "job timeouts are not played",
+    }.ToImmutableDictionary(StringComparer.Ordinal);
+
+    /// <summary>Settings the model reads (or finds) but does not model warn, so no answer silently leaves them out.</summary>
+    private static void NotModelled(SystemdServiceSettings s, ImmutableArray<UnitEntry>.Builder entries, string path, int version, ImmutableArray<UnitDiagnostic>.Builder diagnostics)
+    {
+        void Say(UnitEntry? e, string section, string message) =>
+            diagnostics.Add(new(DiagnosticSeverity.NotModelled, e?.File ?? path, e?.Line ?? 0, section, e?.Key, message));
+
+        if (s.Type is ServiceType.Forking or ServiceType.Dbus or ServiceType.Oneshot)
+        {
+            var e = entries.LastOrDefault(x => x is { Section: "Service", Key: "Type" });
+            Say(e, "Service", $"Type={SystemdNames.Of(s.Type)} is not modelled: its start is played as Type=simple's ({(s.Type == ServiceType.Oneshot ? "a oneshot start waits for the process to exit" : "readiness by the parent's exit or a bus name")}).");
+        }
+
+        var mode = entries.LastOrDefault(x => x is { Section: "Service", Key: "RestartMode" });
+        if (version >= 254 && mode is { Value: "direct" or "debug" })
+        {
+            Say(mode, "Service", $"RestartMode={mode.Value} is not modelled: the states between a death and its restart are played as RestartMode=normal's.");
+        }
+
+        foreach (var e in entries.Where(x => x.Value.Length > 0 && LifecycleKeysNotModelled.ContainsKey(x.Section + "." + x.Key)).DistinctBy(x => x.Section + "." + x.Key))
+        {
+            Say(e, e.Section, $"{e.Key}= is not modelled: {LifecycleKeysNotModelled[e.Section + "." + e.Key]}.");
+        }
     }
 
     private static bool IsKnown(string section, string key, int version)

@@ -234,3 +234,87 @@ public sealed class SystemdSimulatorTests
         Assert.Equal(SystemdDecisionRule.LoadRefused, steps[0].Outcome.Rule);
     }
 }
+
+/// <summary>The unit settings the simulator reads (issue 14), and the warning for those it reads but does not play.</summary>
+public sealed class SystemdLifecycleSettingsTests
+{
+    [Fact]
+    public void TimeoutSec_sets_the_start_and_the_stop_timeout_and_zero_is_infinity()
+    {
+        var s = Units.Service("TimeoutSec=7s").Settings;
+        Assert.Equal((TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7)), (s.TimeoutStartSec, s.TimeoutStopSec));
+        Assert.Null(Units.Service("TimeoutStartSec=0").Settings.TimeoutStartSec);
+        Assert.Equal(TimeSpan.FromSeconds(90), Units.Service().Settings.TimeoutStartSec);
+    }
+
+    [Theory]
+    [InlineData("LimitCORE=0", 0ul)]
+    [InlineData("LimitCORE=infinity", ulong.MaxValue)]
+    [InlineData("LimitCORE=4M", 4ul * 1024 * 1024)]
+    [InlineData("LimitCORE=0:infinity", 0ul)]
+    public void LimitCORE_is_read_as_its_soft_limit(string line, ulong soft) =>
+        Assert.Equal(soft, Units.Service(line).Settings.LimitCoreSoft);
+
+    [Fact]
+    public void A_bad_LimitCORE_is_ignored_with_systemds_warning()
+    {
+        var unit = Units.Service("LimitCORE=lots");
+        Assert.Null(unit.Settings.LimitCoreSoft);
+        Assert.Contains(unit.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning && d.Key == "LimitCORE");
+    }
+
+    [Fact]
+    public void Watchdog_and_runtime_settings_are_read()
+    {
+        var s = Units.Service("WatchdogSec=20s", "WatchdogSignal=SIGTERM", "TimeoutAbortSec=3s", "RuntimeMaxSec=1h").Settings;
+        Assert.Equal(TimeSpan.FromSeconds(20), s.WatchdogSec);
+        Assert.Equal(UnixSignal.SIGTERM, s.WatchdogSignal);
+        Assert.Equal(TimeSpan.FromSeconds(3), s.EffectiveTimeoutAbortSec);
+        Assert.Equal(TimeSpan.FromHours(1), s.RuntimeMaxSec);
+        Assert.Null(Units.Service("WatchdogSec=0").Settings.WatchdogSec);
+        Assert.Equal(TimeSpan.FromSeconds(90), Units.Service().Settings.EffectiveTimeoutAbortSec);
+    }
+
+    [Theory]
+    [InlineData("Type=forking", "Type")]
+    [InlineData("Type=oneshot", "Type")]
+    [InlineData("ExecStartPre=/bin/true", "ExecStartPre")]
+    [InlineData("TimeoutStartFailureMode=abort", "TimeoutStartFailureMode")]
+    [InlineData("NotifyAccess=all", "NotifyAccess")]
+    public void A_setting_the_model_does_not_play_warns(string line, string key)
+    {
+        var unit = Units.Service(line);
+        Assert.Contains(unit.Diagnostics, d => d.Severity == DiagnosticSeverity.NotModelled && d.Key == key && d.Message.Contains("not modelled", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RestartMode_direct_warns_from_254()
+    {
+        Assert.DoesNotContain(Units.ServiceOn(252, "RestartMode=direct").Diagnostics, d => d.Severity == DiagnosticSeverity.NotModelled);
+        Assert.Contains(Units.ServiceOn(254, "RestartMode=direct").Diagnostics, d => d.Severity == DiagnosticSeverity.NotModelled && d.Key == "RestartMode");
+    }
+
+    [Fact]
+    public void The_settings_the_model_plays_do_not_warn()
+    {
+        var unit = Units.Service("Type=notify", "WatchdogSec=5s", "RuntimeMaxSec=1h", "LimitCORE=0", "TimeoutStartSec=10s", "Restart=always");
+        Assert.Empty(unit.Diagnostics);
+    }
+
+    [Theory]
+    [InlineData("Type=notify", "READY=1", "Type=simple")]
+    [InlineData("WatchdogSec=30s", "WATCHDOG=1", "remove WatchdogSec=")]
+    public void A_unit_that_waits_for_a_protocol_the_gateway_does_not_speak_fails_every_scenario(string line, string why, string fix)
+    {
+        var config = new SystemdConfiguration(Units.Service("Restart=always", line));
+        var verdicts = ExitPolicyEvaluator.Evaluate(config);
+
+        Assert.NotEmpty(verdicts);
+        Assert.All(verdicts, v =>
+        {
+            Assert.False(v.Ok);
+            Assert.Contains(why, v.Why, StringComparison.Ordinal);
+            Assert.Contains(fix, v.Fix, StringComparison.Ordinal);
+        });
+    }
+}
