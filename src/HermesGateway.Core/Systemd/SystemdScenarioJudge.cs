@@ -181,10 +181,26 @@ internal static class SystemdScenarioJudge
             SupervisorEventKind.ManagerRestart => new ManagerRestart(),
             _ => new OomKill(),
         };
-        var o = model.Apply(state, ev, contract, run);
-        return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending is { } ending ? SystemdValues.DescribeEnding(ending) : "(still running)",
+        var o = model.Apply(state, ev, request.Behavior(contract), run);
+        var outcome = new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending is { } ending ? SystemdValues.DescribeEnding(ending) : "(still running)",
             o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), o.Rule.ToString(), o.Explanation, null, o.Final.NRestarts,
             (int)o.ExecMainCode, o.ExecMainStatus);
+        if (ev is ManagerRestart)
+        {
+            // 'systemctl show' after a restart describes the new run (or, refused by the start limit, the failed unit);
+            // the stop half's result is kept apart.
+            outcome = outcome with
+            {
+                Result = SystemdNames.Of(o.Final.Result),
+                ExecMainCode = (int)o.Final.ExecMainCode,
+                ExecMainStatus = o.Final.ExecMainStatus,
+                StopResult = SystemdNames.Of(o.Result),
+                StopExecMainCode = (int)o.ExecMainCode,
+                StopExecMainStatus = o.ExecMainStatus,
+            };
+        }
+
+        return outcome;
     }
 
     private static ScenarioVerdict ReviveNow(SystemdConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway, int code)
@@ -365,7 +381,7 @@ internal static class SystemdScenarioJudge
     private static string StartLimitFix(SystemdServiceSettings s) =>
         $"set StartLimitIntervalSec=0 in [Unit], or make RestartSec= long enough that {s.StartLimitBurst} restarts outlast StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}";
 
-    private static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
+    internal static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
 
     private static string Fmt(TimeSpan? t) => t is null ? "infinity" : SystemdModel.Fmt(t.Value);
 
