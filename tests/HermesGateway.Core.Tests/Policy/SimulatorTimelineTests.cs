@@ -330,3 +330,56 @@ public sealed class SimulatorTimelineTests
         Assert.Equal("exit-code", steps[^1].Result);
     }
 }
+
+/// <summary>A single -Event answer on a unit whose own timers act before the event: played through the simulator.</summary>
+public sealed class SimulatorEventAnswerTests
+{
+    private static SystemdConfiguration Unit(string service, int version = 252) =>
+        new(SystemdUnitReader.Parse("[Service]\nExecStart=/usr/bin/hermes gateway run\n" + service, "/test/hermes-gateway.service", version));
+
+    private static SupervisorOutcome Answer(SystemdConfiguration config, SupervisorEventRequest request) => ExitPolicyEvaluator.Answer(config, request);
+
+    [Fact]
+    public void A_watchdog_the_gateway_never_feeds_has_restarted_it_before_the_event()
+    {
+        var o = Answer(Unit("Restart=on-failure\nWatchdogSec=30s\n"), new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: 1));
+
+        Assert.True(o.Revived);
+        Assert.StartsWith("before the event at t=3600s: WatchdogSec= ran out without WATCHDOG=1, done at t=30s", o.Explanation);
+        Assert.True(o.NRestarts > 100);
+    }
+
+    [Fact]
+    public void RuntimeMaxSec_has_ended_the_unit_before_the_event()
+    {
+        var o = Answer(Unit("Restart=no\nRuntimeMaxSec=10min\n"), new SupervisorEventRequest(SupervisorEventKind.Signal, Signal: "SIGTERM"));
+
+        Assert.False(o.Revived);
+        Assert.Equal("(no main process)", o.Ending);
+        Assert.Equal("failed (failed)", o.FinalState);
+        Assert.Equal("timeout", o.Result);
+        Assert.Equal(nameof(SystemdDecisionRule.NoProcess), o.Rule);
+        // RuntimeMaxSec= sends SIGTERM at 600 s; the gateway drains for a minute before it exits.
+        Assert.StartsWith("before the event at t=3600s: RuntimeMaxSec= reached, done at t=660s, leaving failed (failed)", o.Explanation);
+    }
+
+    [Fact]
+    public void A_clean_exit_of_a_notify_unit_before_READY_is_a_protocol_failure()
+    {
+        var o = Answer(Unit("Type=notify\nRestart=on-failure\n"), new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: 0, RunTime: TimeSpan.FromSeconds(10)));
+
+        Assert.Equal("protocol", o.Result);
+        Assert.True(o.Revived);
+        Assert.DoesNotContain("before the event", o.Explanation);
+    }
+
+    [Fact]
+    public void A_unit_without_timers_is_answered_as_before()
+    {
+        var o = Answer(Unit("Restart=on-failure\n"), new SupervisorEventRequest(SupervisorEventKind.Exit, ExitCode: 1));
+
+        Assert.True(o.Revived);
+        Assert.DoesNotContain("before the event", o.Explanation);
+        Assert.Equal(1, o.NRestarts);
+    }
+}
