@@ -284,3 +284,128 @@ Describe 'Test-HermesExitPolicy errors' {
         { Test-HermesExitPolicy -Path $goodUnit -SystemdVersion 100 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 }
+
+Describe 'Test-HermesExitPolicy -SignalReaction' {
+    BeforeAll {
+        $script:onFailure = Join-Path $TestDrive 'on-failure.service'
+        Set-Content -Path $onFailure -Value "[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=on-failure`n" -NoNewline
+    }
+
+    It 'reads a SIGTERM from outside through the gateway contract by default' {
+        $o = Test-HermesExitPolicy -Path $onFailure -Event Signal -Signal SIGTERM
+        $o.Ending | Should -Be 'exit 1'
+        $o.Result | Should -Be 'exit-code'
+        $o.Revived | Should -BeTrue
+    }
+
+    It 'lets SIGTERM kill a process with default actions: clean for a daemon, not restarted under on-failure' {
+        $o = Test-HermesExitPolicy -Path $onFailure -Event Signal -Signal SIGTERM -SignalReaction Default
+        $o.Ending | Should -Be 'killed by SIGTERM'
+        $o.Result | Should -Be 'success'
+        $o.Revived | Should -BeFalse
+        $o.FinalState | Should -Be 'inactive (dead)'
+    }
+
+    It 'keeps a process that ignores SIGTERM running' {
+        $o = Test-HermesExitPolicy -Path $onFailure -Event Signal -Signal SIGTERM -SignalReaction Ignore
+        $o.Ending | Should -Be '(still running)'
+        $o.FinalState | Should -Be 'active (running)'
+    }
+
+    It 'applies an exiting handler on launchd too' {
+        (Test-HermesExitPolicy -Path $upstreamPlist -Event Signal -Signal SIGTERM -SignalReaction Exit -ReactionExitCode 3).Ending | Should -Be 'exit 3'
+    }
+
+    It 'reports the new run after a manager restart, and the stop half apart' {
+        # Hermes 0.16 drains for up to 195 s, longer than the default TimeoutStopSec=90s: the stop half times out.
+        $o = Test-HermesExitPolicy -Path $onFailure -Event ManagerRestart
+        $o.FinalState | Should -Be 'active (running)'
+        $o.Result | Should -Be 'success'
+        $o.ExecMainCode | Should -Be 0
+        $o.ExecMainStatus | Should -Be 0
+        $o.NRestarts | Should -Be 0
+        $o.StopResult | Should -Be 'timeout'
+        $o.StopExecMainCode | Should -Be 2
+        $o.StopExecMainStatus | Should -Be 9
+        $o.Ending | Should -Be 'killed by SIGKILL'
+
+        (Test-HermesExitPolicy -Path $onFailure -Event ManagerStop).StopResult | Should -BeNullOrEmpty
+    }
+
+    It 'reports <What> as <ErrorId>' -ForEach @(
+        @{ What = 'Exit without a code'; Arguments = @{ Event = 'Signal'; Signal = 'SIGTERM'; SignalReaction = 'Exit' }; ErrorId = 'HermesSignalReactionInvalid' }
+        @{ What = 'a code with another reaction'; Arguments = @{ Event = 'Signal'; Signal = 'SIGTERM'; SignalReaction = 'Default'; ReactionExitCode = 1 }; ErrorId = 'HermesSignalReactionInvalid' }
+        @{ What = 'a reaction for the scenarios'; Arguments = @{ SignalReaction = 'Ignore' }; ErrorId = 'HermesSignalReactionInvalid' }
+        @{ What = 'a code out of range'; Arguments = @{ Event = 'Signal'; Signal = 'SIGTERM'; SignalReaction = 'Exit'; ReactionExitCode = 300 }; ErrorId = 'ParameterArgumentValidationError' }
+    ) {
+        { Test-HermesExitPolicy -Path $onFailure @Arguments -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
+    }
+}
+
+Describe 'Test-HermesExitPolicy -Timeline' {
+    BeforeAll {
+        $script:waits = Join-Path $TestDrive 'waits.service'
+        Set-Content -Path $waits -Value "[Unit]`nStartLimitIntervalSec=0`n[Service]`nExecStart=/usr/bin/hermes gateway run`nRestart=on-failure`nRestartSec=10`n" -NoNewline
+    }
+
+    It 'returns one step per event, and a stop during the RestartSec= wait keeps the run''s Result' {
+        $steps = @(Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '+2s stop')
+        $steps | Should -BeOfType ([HermesGateway.Core.Policy.SupervisorStep])
+        $steps.Count | Should -Be 3
+        $steps[1].State | Should -Be 'activating (auto-restart)'
+        $steps[-1].State | Should -Be 'inactive (dead)'
+        $steps[-1].Result | Should -Be 'exit-code'
+        $steps[-1].NRestarts | Should -Be 0
+        $steps[-1].IsActive | Should -Be 'inactive'
+        $steps[-1].Path | Should -Be $waits
+    }
+
+    It 'makes a start during the wait wait for the timer on 252, and restart at once on 257' {
+        $old = @(Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '3s start')
+        $old[-1].At.TotalSeconds | Should -Be 11
+        $old[-1].Started | Should -BeTrue
+        $old[-1].NRestarts | Should -Be 1
+
+        $new = @(Test-HermesExitPolicy -Path $waits -SystemdVersion 257 -Timeline '1s exit 1', '3s start')
+        ($new | Where-Object { $_.Started -and $_.At -gt [timespan]::Zero }).At.TotalSeconds | Should -Be 3
+    }
+
+    It 'reads signals through -SignalReaction' {
+        $steps = @(Test-HermesExitPolicy -Path $waits -Timeline '5s signal TERM' -SignalReaction Default)
+        $steps[-1].Ending | Should -Be 'killed by SIGTERM'
+        $steps[-1].State | Should -Be 'inactive (dead)'
+    }
+
+    It 'plays a start that fails before exec' {
+        $steps = @(Test-HermesExitPolicy -Path $upstreamUnit -Timeline '0 is-active' -ExecFailure 203)
+        $steps.Ending | Should -Contain 'exit 203/EXEC'
+    }
+
+    It 'shows the steps as a table that fits 100 columns' {
+        $text = Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '3s is-active' | Format-Table | Out-String -Width 100
+        $text | Should -Match 'At\s+Event\s+State\s+Result\s+NRestarts\s+IsActive\s+Exit'
+        $text | Should -Match 'activating \(auto-restart\)'
+        foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 100 }
+    }
+
+    It 'reports <What> as <ErrorId>' -ForEach @(
+        @{ What = 'an unknown event'; Arguments = @{ Timeline = '5s explode' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'a bad time'; Arguments = @{ Timeline = 'soon stop' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'times going backwards'; Arguments = @{ Timeline = '10s stop', '5s start' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'a missing argument'; Arguments = @{ Timeline = '5s exit' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'an extra argument'; Arguments = @{ Timeline = '5s stop now' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'an exit code out of range'; Arguments = @{ Timeline = '5s exit 300' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'an unknown signal'; Arguments = @{ Timeline = '5s kill SIGNOPE' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'a newline in an item'; Arguments = @{ Timeline = "5s stop`n6s start" }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = '-Timeline with -Event'; Arguments = @{ Timeline = '5s stop'; Event = 'ManagerStop' }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = '-Timeline with -Detailed'; Arguments = @{ Timeline = '5s stop'; Detailed = $true }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = '-SendsReady without -Timeline'; Arguments = @{ SendsReady = $true }; ErrorId = 'HermesTimelineInvalid' }
+        @{ What = 'an exec failure out of range'; Arguments = @{ Timeline = '5s stop'; ExecFailure = 199 }; ErrorId = 'ParameterArgumentValidationError' }
+    ) {
+        { Test-HermesExitPolicy -Path $waits @Arguments -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
+    }
+
+    It 'refuses a launchd plist as HermesTimelineUnsupported' {
+        { Test-HermesExitPolicy -Path $upstreamPlist -Timeline '5s exit 1' -ErrorAction Stop } | Should -Throw -ErrorId 'HermesTimelineUnsupported,*'
+    }
+}

@@ -51,6 +51,9 @@ public static class HermesErrorIds
     public const string ExitCodeOutOfRange = "HermesExitCodeOutOfRange";
     public const string ExitContractInvalid = "HermesExitContractInvalid";
     public const string EventInvalid = "HermesEventInvalid";
+    public const string SignalReactionInvalid = "HermesSignalReactionInvalid";
+    public const string TimelineInvalid = "HermesTimelineInvalid";
+    public const string TimelineUnsupported = "HermesTimelineUnsupported";
     public const string SystemdVersionUnsupported = "HermesSystemdVersionUnsupported";
     public const string ScenarioNotApplicable = "HermesScenarioNotApplicable";
     public const string ValueNotRepresentable = "HermesValueNotRepresentable";

@@ -185,7 +185,7 @@ internal static class LaunchdScenarioJudge
             SupervisorEventKind.ManagerRestart => new LaunchdKickstart(true, run),
             _ => new LaunchdProcessEnded(ProcessEnding.KilledBy(UnixSignal.SIGKILL), run),
         };
-        var o = model.Apply(ev, contract);
+        var o = model.Apply(ev, request.Behavior(contract));
         return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Launchd, ev.Describe(), o.Ending?.ToString() ?? "(still running)",
             o.Revived, o.Delay, o.FinalState, o.LastExit, o.Rule.ToString(), o.Explanation, o.Unverified, null, null, null, o.Children?.Describe());
     }

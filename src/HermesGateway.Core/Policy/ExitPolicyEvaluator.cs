@@ -57,6 +57,7 @@ public static class ExitPolicyEvaluator
                 throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument, $"-Signal goes with the Signal event, not {request.Kind}.", request);
         }
 
+        SignalReactions.Validate(request.Reaction, request.ReactionExitCode);
         if (request.RunTime is { } rt && (rt < TimeSpan.Zero || rt > MaxRunTime))
         {
             throw new HermesException(HermesErrorIds.EventInvalid, HermesErrorCategory.InvalidArgument,
@@ -64,5 +65,30 @@ public static class ExitPolicyEvaluator
         }
 
         return config.Answer(request, contract, options);
+    }
+
+    /// <summary>Plays a timeline against a unit (systemd; launchd refuses with HermesTimelineUnsupported).</summary>
+    public static IReadOnlyList<SupervisorStep> Play(ServiceConfiguration config, SupervisorTimelineRequest request, GatewayExitContract? contract = null, EvaluationOptions? options = null)
+    {
+        contract = (contract ?? GatewayExitContract.Hermes).Validated();
+        options ??= new EvaluationOptions();
+        if (request.Items is null)
+        {
+            throw new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument, "The timeline is missing.", request);
+        }
+
+        SignalReactions.Validate(request.Reaction, request.ReactionExitCode);
+        if (request.ExecFailure is { } status && (status < SupervisorTimelineRequest.MinExecFailure || status > SupervisorTimelineRequest.MaxExecFailure))
+        {
+            throw new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument,
+                $"An exec failure's status is {SupervisorTimelineRequest.MinExecFailure}–{SupervisorTimelineRequest.MaxExecFailure} (203 is EXEC: not found), not {status}.", status);
+        }
+
+        if (options.CrashLoopHorizon < TimeSpan.Zero)
+        {
+            throw new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument, $"The horizon {options.CrashLoopHorizon} is negative.", options.CrashLoopHorizon);
+        }
+
+        return config.Play(request, contract, options);
     }
 }

@@ -1,3 +1,4 @@
+using HermesGateway.Core.Platform;
 
 namespace HermesGateway.Core.Policy;
 
@@ -26,6 +27,11 @@ public sealed record ScenarioVerdict(
 /// The supervisor's answer to one raw event (Test-HermesExitPolicy -Event). <see cref="Children"/> says what becomes
 /// of the processes the main process started, where the model answers it (launchd: docs/models.md §2.8); null otherwise.
 /// </summary>
+/// <remarks>
+/// For a manager restart, Result, ExecMainCode, ExecMainStatus and NRestarts describe the new run (what 'systemctl show'
+/// says after the restart); the stop half's are in StopResult, StopExecMainCode and StopExecMainStatus, and its ending in
+/// Ending. Those three are null for every other event.
+/// </remarks>
 public sealed record SupervisorOutcome(
     string Name,
     string Path,
@@ -42,7 +48,10 @@ public sealed record SupervisorOutcome(
     int? NRestarts,
     int? ExecMainCode,
     int? ExecMainStatus,
-    string? Children = null);
+    string? Children = null,
+    string? StopResult = null,
+    int? StopExecMainCode = null,
+    int? StopExecMainStatus = null);
 
 /// <summary>A raw event to put to the supervisor model.</summary>
 public enum SupervisorEventKind
@@ -63,7 +72,24 @@ public enum SupervisorEventKind
     OomKill,
 }
 
-public sealed record SupervisorEventRequest(SupervisorEventKind Kind, int? ExitCode = null, string? Signal = null, TimeSpan? RunTime = null);
+/// <summary>A raw event to put to the supervisor model, and how the process reacts to the signals it brings.</summary>
+/// <param name="Kind">the event</param>
+/// <param name="ExitCode">the code of an Exit event</param>
+/// <param name="Signal">the signal of a Signal event</param>
+/// <param name="RunTime">how long the process has run when the event comes</param>
+/// <param name="Reaction">how the process reacts to signals (the gateway's contract by default)</param>
+/// <param name="ReactionExitCode">the code the Exit reaction's handler exits with</param>
+public sealed record SupervisorEventRequest(
+    SupervisorEventKind Kind,
+    int? ExitCode = null,
+    string? Signal = null,
+    TimeSpan? RunTime = null,
+    SignalReaction Reaction = SignalReaction.Gateway,
+    int? ReactionExitCode = null)
+{
+    /// <summary>The process behaviour the reaction stands for, given the gateway's contract.</summary>
+    public IProcessBehavior Behavior(GatewayExitContract contract) => SignalReactions.Behavior(Reaction, contract, ReactionExitCode);
+}
 
 /// <summary>
 /// Test-HermesExitPolicy's answer for one of several inputs: which file (or definition) it was, whether every selected

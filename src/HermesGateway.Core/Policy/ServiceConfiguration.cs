@@ -25,4 +25,9 @@ public abstract record ServiceConfiguration(string Name, string Path, ImmutableA
 
     /// <summary>What the supervisor does after one event, with no intent to judge it against.</summary>
     public abstract SupervisorOutcome Answer(SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options);
+
+    /// <summary>Plays a timeline of events through the supervisor's model, step by step; a supervisor without a simulator refuses.</summary>
+    public virtual IReadOnlyList<SupervisorStep> Play(SupervisorTimelineRequest request, GatewayExitContract contract, EvaluationOptions options) =>
+        throw new HermesException(HermesErrorIds.TimelineUnsupported, HermesErrorCategory.InvalidOperation,
+            $"{Name} is a {Platform} job: timelines are played for systemd units only; put single events with -Event.", Platform);
 }

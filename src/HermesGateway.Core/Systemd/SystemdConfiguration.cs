@@ -14,4 +14,7 @@ public sealed record SystemdConfiguration(SystemdUnit Unit) : ServiceConfigurati
 
     public override SupervisorOutcome Answer(SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options) =>
         SystemdScenarioJudge.Answer(this, request, contract, options);
+
+    public override IReadOnlyList<SupervisorStep> Play(SupervisorTimelineRequest request, GatewayExitContract contract, EvaluationOptions options) =>
+        SystemdTimeline.Play(this, request, contract, options);
 }

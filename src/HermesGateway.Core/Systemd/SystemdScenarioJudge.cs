@@ -196,10 +196,71 @@ internal static class SystemdScenarioJudge
             SupervisorEventKind.ManagerRestart => new ManagerRestart(),
             _ => new OomKill(),
         };
-        var o = model.Apply(state, ev, contract, run);
-        return new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), o.Ending is { } ending ? SystemdValues.DescribeEnding(ending) : "(still running)",
-            o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), o.Rule.ToString(), o.Explanation, null, o.Final.NRestarts,
+        var behavior = request.Behavior(contract);
+        var (o, before, unverified) = WithTimers(model, behavior, ev, run) ?? (model.Apply(state, ev, behavior, run), null, null);
+        var outcome = new SupervisorOutcome(config.Name, config.Path, ServicePlatform.Systemd, ev.Describe(), EndingText(o),
+            o.Revived, o.Delay, Describe(o.Final), SystemdNames.Of(o.Result), o.Rule.ToString(), before is null ? o.Explanation : $"{before}; then {o.Explanation}", unverified, o.Final.NRestarts,
             (int)o.ExecMainCode, o.ExecMainStatus);
+        if (ev is ManagerRestart)
+        {
+            // 'systemctl show' after a restart describes the new run (or, refused by the start limit, the failed unit);
+            // the stop half's result is kept apart.
+            outcome = outcome with
+            {
+                Result = SystemdNames.Of(o.Final.Result),
+                ExecMainCode = (int)o.Final.ExecMainCode,
+                ExecMainStatus = o.Final.ExecMainStatus,
+                StopResult = SystemdNames.Of(o.Result),
+                StopExecMainCode = (int)o.ExecMainCode,
+                StopExecMainStatus = o.ExecMainStatus,
+            };
+        }
+
+        return outcome;
+    }
+
+    /// <summary>How the main process ended in an answer: its ending, "(still running)", or "(no main process)" when the event found none.</summary>
+    private static string EndingText(SystemdOutcome o) => o.Ending is { } ending
+        ? SystemdValues.DescribeEnding(ending)
+        : o.Rule is SystemdDecisionRule.NoProcess or SystemdDecisionRule.ManagerStart
+          || (o.Rule is SystemdDecisionRule.NoChange or SystemdDecisionRule.StartLimit && o.Final.ActiveState is "inactive" or "failed")
+            ? "(no main process)"
+            : "(still running)";
+
+    /// <summary>
+    /// For a unit with timers of its own (WatchdogSec=, RuntimeMaxSec=, or Type=notify, whose start times out without
+    /// READY=1; the gateway sends neither READY=1 nor WATCHDOG=1), the event is played through the simulator at
+    /// <paramref name="run"/>, so what those timers did before it is part of the answer. Null for other units: a plain
+    /// running unit has no timer that could fire before the event, and the single-step model answers it.
+    /// </summary>
+    private static (SystemdOutcome Outcome, string? Before, string? Unverified)? WithTimers(SystemdModel model, IProcessBehavior behavior, SystemdEvent ev, TimeSpan run)
+    {
+        var s = model.Settings;
+        if (model.LoadRefused || (s.WatchdogSec is null && s.RuntimeMaxSec is null && s.Type is not (ServiceType.Notify or ServiceType.NotifyReload)))
+        {
+            return null;
+        }
+
+        var steps = new SystemdSimulator(model, new SystemdProcessProfile(behavior)).Run([new SystemdTimedEvent(run, ev)], TimeSpan.Zero);
+        var posed = steps.Skip(1).FirstOrDefault(st => st.Posed);
+        var timers = steps.Skip(1).TakeWhile(st => !st.Posed).ToList();
+        if (posed is null)
+        {
+            var cut = model.Apply(model.StartedByHand(TimeSpan.Zero), ev, behavior, run);
+            return (cut, null, $"unverified: the unit's own timers make more than {SystemdSimulator.MaxSteps} steps before t={SystemdModel.Fmt(run)}; the event is answered as if none had fired");
+        }
+
+        if (timers.Count == 0)
+        {
+            return (posed.Outcome, null, null);
+        }
+
+        var restarts = timers.Count(st => st.Started);
+        var first = timers[0];
+        var before = $"before the event at t={SystemdModel.Fmt(run)}: {first.Outcome.Event.Describe()}, done at t={SystemdModel.Fmt(first.At)}"
+            + (timers.Count > 1 ? $" and {timers.Count - 1} more step(s) of systemd's own ({restarts} automatic restart(s))" : string.Empty)
+            + $", leaving {Describe(timers[^1].State)}";
+        return (posed.Outcome, before, null);
     }
 
     private static ScenarioVerdict ReviveNow(SystemdConfiguration config, ScenarioDefinition def, SystemdOutcome o, GatewayExitContract contract, EvaluationOptions options, string gateway, int code)
@@ -380,7 +441,7 @@ internal static class SystemdScenarioJudge
     private static string StartLimitFix(SystemdServiceSettings s) =>
         $"set StartLimitIntervalSec=0 in [Unit], or make RestartSec= long enough that {s.StartLimitBurst} restarts outlast StartLimitIntervalSec={SystemdModel.Fmt(s.StartLimitInterval)}";
 
-    private static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
+    internal static string Describe(SystemdUnitState st) => $"{st.ActiveState} ({st.SubState})";
 
     private static string Fmt(TimeSpan? t) => t is null ? "infinity" : SystemdModel.Fmt(t.Value);
 

@@ -12,6 +12,7 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(ExitPolicyTestResult))]
 [OutputType(typeof(ScenarioVerdict))]
 [OutputType(typeof(SupervisorOutcome))]
+[OutputType(typeof(SupervisorStep))]
 public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 {
     private const string PathSet = "Path";
@@ -74,6 +75,29 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [Parameter]
     public TimeSpan? RunTime { get; set; }
 
+    /// <summary>How the process reacts to the signals of -Event and -Timeline answers (the gateway's contract by default).</summary>
+    [Parameter]
+    public SignalReaction SignalReaction { get; set; } = SignalReaction.Gateway;
+
+    /// <summary>The code the Exit reaction's handler exits with.</summary>
+    [Parameter]
+    [ValidateRange(0, 255)]
+    public int? ReactionExitCode { get; set; }
+
+    /// <summary>Events in time, one "&lt;time&gt; &lt;event&gt; [argument]" a string, played against a systemd unit.</summary>
+    [Parameter]
+    public string[]? Timeline { get; set; }
+
+    [Parameter]
+    public SwitchParameter SendsReady { get; set; }
+
+    [Parameter]
+    public SwitchParameter PingsWatchdog { get; set; }
+
+    [Parameter]
+    [ValidateRange(SupervisorTimelineRequest.MinExecFailure, SupervisorTimelineRequest.MaxExecFailure)]
+    public int? ExecFailure { get; set; }
+
     protected override void BeginProcessing()
     {
         if (Event is null && (ExitCode is not null || Signal is not null || RunTime is not null))
@@ -86,6 +110,34 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
                 "-Quiet answers $true or $false; it does not combine with -Detailed.", Quiet)));
+        }
+
+        if (Timeline is not null && (Event is not null || Scenario is not null || Detailed || Quiet))
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument,
+                "-Timeline plays events in time; it does not combine with -Event, -Scenario, -Detailed or -Quiet.", Timeline)));
+        }
+
+        if (Timeline is null && (SendsReady || PingsWatchdog || ExecFailure is not null))
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument,
+                "-SendsReady, -PingsWatchdog and -ExecFailure describe the process of a timeline: give -Timeline too.", MyInvocation.BoundParameters)));
+        }
+
+        var reactionGiven = MyInvocation.BoundParameters.ContainsKey(nameof(SignalReaction)) || ReactionExitCode is not null;
+        if (reactionGiven && Event is null && Timeline is null)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.SignalReactionInvalid, HermesErrorCategory.InvalidArgument,
+                "-SignalReaction and -ReactionExitCode apply to -Event and -Timeline answers; the scenarios always read the gateway's contract.", SignalReaction)));
+        }
+
+        try
+        {
+            SignalReactions.Validate(SignalReaction, ReactionExitCode);
+        }
+        catch (HermesException e)
+        {
+            ThrowTerminatingError(ToErrorRecord(e));
         }
 
         if (Event is not null && (Scenario is not null || Detailed))
@@ -197,7 +249,14 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
                 if (Event is { } kind)
                 {
-                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime), contract, options) with { Path = path });
+                    WriteObject(ExitPolicyEvaluator.Answer(config, new SupervisorEventRequest(kind, ExitCode, Signal, RunTime, SignalReaction, ReactionExitCode), contract, options) with { Path = path });
+                    continue;
+                }
+
+                if (Timeline is not null)
+                {
+                    var request = new SupervisorTimelineRequest(Timeline, SignalReaction, ReactionExitCode, SendsReady, PingsWatchdog, ExecFailure);
+                    WriteObject(ExitPolicyEvaluator.Play(config, request, contract, options).Select(step => step with { Path = path }), enumerateCollection: true);
                     continue;
                 }
 
