@@ -147,8 +147,8 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
         var all = DifferentialCatalog.All;
         Assert.True(all.Length >= 40, $"only {all.Length} pairs");
 
-        // Issue 14: at least 40 pairs beyond the 61 single-event ones, with timelines and the manager's own timers.
-        Assert.True(all.Length >= 61 + 40, $"only {all.Length - 61} simulator pairs");
+        // Issue 14: at least 40 pairs beyond the 67 single-event ones, with timelines and the manager's own timers.
+        Assert.True(all.Length >= 67 + 40, $"only {all.Length - 67} simulator pairs");
         Assert.Contains(all, c => c.Triggers.Length >= 2 && c.Triggers.Any(t => t.After > TimeSpan.Zero));
         foreach (var key in new[] { "Type=notify", "Type=exec", "WatchdogSec=", "TimeoutStartSec=", "RuntimeMaxSec=", "LimitCORE=" })
         {
