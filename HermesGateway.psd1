@@ -91,6 +91,18 @@
   'crash-loop'); the table fits 80 columns; ConvertTo-Json of a service is small (GetDefinition(),
   GetPolicyVerdicts()). Test-HermesExitPolicy over several files returns one result per file (-Quiet: booleans).
   Every PS> example of the README and the help is run by the tests.
+- Test-HermesExitPolicy poses any process and any sequence: -SignalReaction (Gateway, Default, Ignore, Exit with
+  -ReactionExitCode) says how the process takes a signal; -Timeline plays events in a row with times ('0 exit 1',
+  '+500ms stop', 'start', 'restart', 'kill SIGKILL', 'oom', 'is-active'), one step each, with the manager's own timers
+  between them: the RestartSec= wait (stop, start and restart during it, 252-256 against 257+), NRestarts resets,
+  Type=notify without READY=1 (timeout) or ending before it (protocol), WatchdogSec=, RuntimeMaxSec=, starts that fail
+  before exec (-ExecFailure; what systemctl start returns for simple, exec and notify), core dumps by LimitCORE=, and
+  what systemctl is-active prints. Checked against systemd 252 by 52 new differential pairs (119 in all). After a
+  manager restart, Result is the new run's (StopResult and its codes keep the stop half). Settings the model reads but
+  does not play warn; a gateway unit with Type=notify or WatchdogSec= fails every scenario (the gateway speaks neither).
+- launchd: EnableTransactions (bootout kills at once, no drain), a missing program (78, retried under KeepAlive), a
+  disabled label (never loaded) and the job's children (process group signalled; own-session children survive), each
+  with its source and what is unverified.
 '@
         }
     }

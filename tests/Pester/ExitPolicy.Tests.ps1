@@ -381,11 +381,12 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         $steps.Ending | Should -Contain 'exit 203/EXEC'
     }
 
-    It 'shows the steps as a table that fits 100 columns' {
-        $text = Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '3s is-active' | Format-Table | Out-String -Width 100
-        $text | Should -Match 'At\s+Event\s+State\s+Result\s+NRestarts\s+IsActive\s+Exit'
+    It 'shows the steps as a table that fits 80 columns' {
+        $text = Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '3s is-active' | Format-Table | Out-String -Width 80
+        $text | Should -Match 'At\s+Event\s+State\s+Result\s+Restarts'
+        $text | Should -Match 'is-active: \w+ \(\d\)'
         $text | Should -Match 'activating \(auto-restart\)'
-        foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 100 }
+        foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 80 }
     }
 
     It 'reports <What> as <ErrorId>' -ForEach @(
