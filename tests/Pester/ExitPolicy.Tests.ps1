@@ -381,6 +381,13 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         $steps.Ending | Should -Contain 'exit 203/EXEC'
     }
 
+    It 'stops the timers at -Horizon after the last item' {
+        $steps = @(Test-HermesExitPolicy -Path $upstreamUnit -Timeline '0 is-active' -ExecFailure 203 -Horizon 0:0:12)
+        ($steps | Measure-Object).Count | Should -BeLessThan 12
+        $steps[-1].At | Should -BeLessOrEqual ([timespan]'0:0:12')
+        { Test-HermesExitPolicy -Path $upstreamUnit -Horizon 0:0:12 } | Should -Throw -ErrorId 'HermesTimelineInvalid*'
+    }
+
     It 'shows the steps as a table that fits 80 columns' {
         $text = Test-HermesExitPolicy -Path $waits -Timeline '1s exit 1', '3s is-active' | Format-Table | Out-String -Width 80
         $text | Should -Match 'At\s+Event\s+State\s+Result\s+Restarts'

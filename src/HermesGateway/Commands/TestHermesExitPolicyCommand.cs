@@ -98,6 +98,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [ValidateRange(SupervisorTimelineRequest.MinExecFailure, SupervisorTimelineRequest.MaxExecFailure)]
     public int? ExecFailure { get; set; }
 
+    /// <summary>How long the manager's timers run on after the last item of a timeline (default one hour).</summary>
+    [Parameter]
+    public TimeSpan? Horizon { get; set; }
+
     protected override void BeginProcessing()
     {
         if (Event is null && (ExitCode is not null || Signal is not null || RunTime is not null))
@@ -118,10 +122,10 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
                 "-Timeline plays events in time; it does not combine with -Event, -Scenario, -Detailed or -Quiet.", Timeline)));
         }
 
-        if (Timeline is null && (SendsReady || PingsWatchdog || ExecFailure is not null))
+        if (Timeline is null && (SendsReady || PingsWatchdog || ExecFailure is not null || Horizon is not null))
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument,
-                "-SendsReady, -PingsWatchdog and -ExecFailure describe the process of a timeline: give -Timeline too.", MyInvocation.BoundParameters)));
+                "-SendsReady, -PingsWatchdog, -ExecFailure and -Horizon describe a timeline: give -Timeline too.", MyInvocation.BoundParameters)));
         }
 
         var reactionGiven = MyInvocation.BoundParameters.ContainsKey(nameof(SignalReaction)) || ReactionExitCode is not null;
@@ -226,6 +230,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
             SystemdVersion = SystemdVersion,
             ReviveWithin = ReviveWithin ?? new EvaluationOptions().ReviveWithin,
             LaunchdDomain = new LaunchdDomain { Kind = LaunchdDomain },
+            CrashLoopHorizon = Horizon ?? new EvaluationOptions().CrashLoopHorizon,
         };
 
         IEnumerable<Func<ServiceConfiguration>> configs = ParameterSetName switch
