@@ -92,6 +92,9 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     private bool flushRestarts;
     private int? waitingStartStep;
     private TimeSpan now;
+
+    /// <summary>When the last step ended: a stop or restart takes as long as the process needs to end.</summary>
+    private TimeSpan busyUntil;
     private readonly List<SystemdStep> steps = [];
 
     public SystemdModel Model { get; } = model;
@@ -102,6 +105,9 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     public IReadOnlyList<SystemdStep> Run(IReadOnlyList<SystemdTimedEvent> timeline, TimeSpan horizon)
     {
         steps.Clear();
+        busyUntil = TimeSpan.Zero;
+        waitingStartStep = null;
+        flushRestarts = true;
         var fresh = new SystemdUnitState("inactive", "dead", ServiceResult.Success, ExecMainCode.None, 0, 0, TimeSpan.Zero, 0, TimeSpan.Zero);
         state = fresh;
         phase = Phase.Down;
@@ -119,9 +125,24 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         while (steps.Count < MaxSteps)
         {
             var timer = NextTimer();
-            if (i < timeline.Count && (timer is null || timeline[i].At < timer.Value.At))
+
+            // An event posed while the manager still carries out the one before (a stop waiting for the process) is
+            // played when that ends, as a job queued behind it would be.
+            var posedAt = i < timeline.Count ? timeline[i].At : TimeSpan.Zero;
+            var playAt = posedAt < busyUntil ? busyUntil : posedAt;
+            if (i < timeline.Count && (timer is null || playAt < timer.Value.At))
             {
-                Pose(timeline[i]);
+                var first = steps.Count;
+                Pose(timeline[i] with { At = playAt });
+                if (playAt > posedAt)
+                {
+                    for (var k = first; k < steps.Count; k++)
+                    {
+                        var note = $"posed at {Fmt(posedAt)} while the manager's job before it ran until {Fmt(playAt)}, so played then; ";
+                        steps[k] = steps[k] with { Outcome = steps[k].Outcome with { Explanation = note + steps[k].Outcome.Explanation } };
+                    }
+                }
+
                 i++;
             }
             else if (timer is { } due && due.At <= end)
@@ -463,6 +484,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
     private void Add(TimeSpan at, bool posed, SystemdOutcome o, SystemdUnitState after, bool started, int? command)
     {
+        busyUntil = at > busyUntil ? at : busyUntil;
         var (text, code) = IsActive(after, Model.Version);
         steps.Add(new SystemdStep(at, posed, o, after, started, phase == Phase.AutoRestart && restartDue != TimeSpan.MaxValue ? restartDue : null, command, text, code,
             command is null ? null : at));

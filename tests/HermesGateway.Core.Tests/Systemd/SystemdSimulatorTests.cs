@@ -201,6 +201,20 @@ public sealed class SystemdSimulatorTests
     }
 
     [Fact]
+    public void An_event_posed_while_a_stop_still_waits_for_the_process_is_played_when_the_stop_ends()
+    {
+        var model = Units.Model("Restart=no", "TimeoutStopSec=30s");
+        var steps = Play(model, ScriptedProcess.IgnoresEverything(), (5, new ManagerStop()), (6, new ManagerStart()));
+
+        var stop = steps.Single(s => s.Event is ManagerStop);
+        Assert.Equal(TimeSpan.FromSeconds(35), stop.At);
+        var start = steps[^1];
+        Assert.Equal(TimeSpan.FromSeconds(35), start.At);
+        Assert.True(start.State.IsRunning);
+        Assert.StartsWith("posed at t=6s while the manager's job before it ran until t=35s", start.Outcome.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Events_without_a_process_change_nothing()
     {
         var steps = Play(Units.Model("Restart=no"), DefaultSignalBehavior.Instance, (1, new MainProcessEnded(ProcessEnding.Exit(1))), (2, new ExternalSignal(UnixSignal.SIGTERM)),
