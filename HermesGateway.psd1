@@ -97,12 +97,13 @@
   between them: the RestartSec= wait (stop, start and restart during it, 252-256 against 257+), NRestarts resets,
   Type=notify without READY=1 (timeout) or ending before it (protocol), WatchdogSec=, RuntimeMaxSec=, starts that fail
   before exec (-ExecFailure; what systemctl start returns for simple, exec and notify), core dumps by LimitCORE=, and
-  what systemctl is-active prints. Checked against systemd 252 by 52 new differential pairs (119 in all). After a
+  what systemctl is-active prints. Checked against systemd 252 by 58 new differential pairs (125 in all). After a
   manager restart, Result is the new run's (StopResult and its codes keep the stop half). Settings the model reads but
   does not play warn; a gateway unit with Type=notify or WatchdogSec= fails every scenario (the gateway speaks neither).
-- launchd: EnableTransactions (bootout kills at once, no drain), a missing program (78, retried under KeepAlive), a
-  disabled label (never loaded) and the job's children (process group signalled; own-session children survive), each
-  with its source and what is unverified.
+- launchd model: EnableTransactions (bootout kills at once, no drain), a missing program (78, retried under KeepAlive),
+  a disabled job (the plist's Disabled key; never loaded) and the job's children (process group signalled; own-session
+  children survive), each with its source and what is unverified. Missing programs and labels disabled with launchctl
+  are facts of the domain the engine takes (LaunchdDomain.MissingPrograms, DisabledJobs); the cmdlets do not set them yet.
 '@
         }
     }

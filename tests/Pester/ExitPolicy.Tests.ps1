@@ -386,6 +386,8 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         ($steps | Measure-Object).Count | Should -BeLessThan 12
         $steps[-1].At | Should -BeLessOrEqual ([timespan]'0:0:12')
         { Test-HermesExitPolicy -Path $upstreamUnit -Horizon 0:0:12 } | Should -Throw -ErrorId 'HermesTimelineInvalid*'
+        { Test-HermesExitPolicy -Path $upstreamUnit -Timeline '0 stop' -Horizon -0:0:1 } | Should -Throw -ErrorId 'HermesOptionInvalid*'
+        { Test-HermesExitPolicy -Path $upstreamUnit -Timeline $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 
     It 'shows the steps as a table that fits 80 columns' {

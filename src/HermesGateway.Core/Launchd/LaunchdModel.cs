@@ -379,7 +379,8 @@ public sealed class LaunchdModel
         return new(ev, null, null, false, false, null, TimeSpan.Zero, LaunchdDecisionRule.Disabled,
             $"{how}: launchctl bootstrap does not load a disabled service (\"Service is disabled\"), so the job never runs", "not loaded (disabled)", "(never ran)",
             "unverified: that a disabled job is not loaded by default is launchd.plist(5)'s, but how launchctl bootstrap refuses it is observed, not documented "
-            + "(reports show 'Bootstrap failed: 119: Service is disabled', others 5: Input/output error, or a bootstrap that succeeds and never runs)");
+            + "(reports show 'Bootstrap failed: 119: Service is disabled', others 5: Input/output error, or a bootstrap that succeeds and never runs)"
+            + (Domain.DisabledJobs.Contains(Settings.Label) ? string.Empty : "; a 'launchctl enable' of the label overrides the Disabled key, and the model does not know whether one was given"));
     }
 
     private LaunchdOutcome SpawnFailedOutcome(LaunchdEvent ev)

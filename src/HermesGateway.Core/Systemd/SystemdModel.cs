@@ -105,6 +105,9 @@ public enum SystemdDecisionRule
 
     /// <summary>The event changes nothing (a start of a running unit, a stop of a stopped one).</summary>
     NoChange,
+
+    /// <summary>SendSIGKILL=no: after the timeout systemd gave up on the process and left it running.</summary>
+    KillSkipped,
 }
 
 /// <summary>Whether a core-dumping signal leaves a dump: the host's kernel.core_pattern decides with the unit's RLIMIT_CORE.</summary>
@@ -361,7 +364,14 @@ public sealed class SystemdModel
     }
 
     /// <summary>Applies one event to a running unit at time <paramref name="now"/>.</summary>
-    public SystemdOutcome Apply(SystemdUnitState state, SystemdEvent ev, IProcessBehavior behavior, TimeSpan now)
+    public SystemdOutcome Apply(SystemdUnitState state, SystemdEvent ev, IProcessBehavior behavior, TimeSpan now) =>
+        Apply(state, ev, behavior, now, beforeReady: false);
+
+    /// <summary>
+    /// Applies one event; with <paramref name="beforeReady"/> the unit is a Type=notify one still waiting for READY=1, where
+    /// a clean end of the main process is a protocol violation (Result=protocol) however it came about.
+    /// </summary>
+    public SystemdOutcome Apply(SystemdUnitState state, SystemdEvent ev, IProcessBehavior behavior, TimeSpan now, bool beforeReady)
     {
         if (LoadRefused)
         {
@@ -373,7 +383,7 @@ public sealed class SystemdModel
         switch (ev)
         {
             case MainProcessEnded ended:
-                return AfterMainEnded(state, ev, ended.Ending, TimeSpan.Zero, now, ServiceResult.Success, null, ended.RestartRecorded);
+                return AfterMainEnded(state, ev, ended.Ending, TimeSpan.Zero, now, ServiceResult.Success, null, ended.RestartRecorded, beforeReady);
 
             case ExternalSignal or ManagerKill:
                 var signal = ev is ExternalSignal x ? x.Signal : ((ManagerKill)ev).Signal;
@@ -393,7 +403,7 @@ public sealed class SystemdModel
                 response = response with { Ending = WithCoreLimit(response.Ending) };
 
                 var recorded = behavior is GatewayExitContract { RecordsRestartRequest: true } gateway && signal == gateway.RestartSignal;
-                return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why, recorded);
+                return AfterMainEnded(state, ev, response.Ending, response.After, now, ServiceResult.Success, response.Why, recorded, beforeReady);
 
             case OomKill:
                 var victim = ProcessEnding.KilledBy(UnixSignal.SIGKILL);
@@ -496,7 +506,11 @@ public sealed class SystemdModel
             _ => (s.KillSignal, s.TimeoutStopSec, ServiceResult.Timeout),
         };
         var setting = ev.Timer == ManagerTimer.Watchdog && s.TimeoutAbortSet ? "TimeoutAbortSec" : "TimeoutStopSec";
-        var response = behavior.OnSignal(signal, plannedStopMarked: false);
+
+        // RuntimeMaxSec= stops the unit the ordinary way, ExecStop= first (so the module's marker is written); a start
+        // timeout and the watchdog signal the process directly.
+        var marked = ev.Timer == ManagerTimer.RuntimeMax && ExecStopMarksPlannedStop;
+        var response = behavior.OnSignal(signal, marked);
         ProcessEnding ending;
         TimeSpan took;
         string how;
@@ -508,10 +522,18 @@ public sealed class SystemdModel
         }
         else if (!s.SendSigkill || wait is null)
         {
-            var stuck = state with { ActiveState = "deactivating", SubState = ev.Timer == ManagerTimer.Watchdog ? "stop-watchdog" : "stop-sigterm", Result = forced };
             var because = response.Ending is null ? $"the process ignores {signal}" : $"the process needs {response.After.TotalSeconds:0.#} s";
-            return new(ev, null, forced, state.ExecMainCode, state.ExecMainStatus, false, null, wait ?? TimeSpan.MaxValue, SystemdDecisionRule.StillRunning,
-                $"{ev.Describe()}: systemd sends {signal}, {because}, and {(wait is null ? $"{setting}=infinity waits for ever" : "SendSIGKILL=no never kills it")}", stuck);
+            if (wait is null)
+            {
+                var stuck = state with { ActiveState = "deactivating", SubState = ev.Timer == ManagerTimer.Watchdog ? "stop-watchdog" : "stop-sigterm", Result = forced };
+                return new(ev, null, forced, state.ExecMainCode, state.ExecMainStatus, false, null, TimeSpan.MaxValue, SystemdDecisionRule.StillRunning,
+                    $"{ev.Describe()}: systemd sends {signal}, {because}, and {setting}=infinity waits for ever", stuck);
+            }
+
+            // SendSIGKILL=no: after the timeout systemd gives up on the process ("Skipping SIGKILL") and leaves it running.
+            var abandoned = state with { ActiveState = "failed", SubState = "failed", Result = forced };
+            return new(ev, null, forced, state.ExecMainCode, state.ExecMainStatus, false, null, wait.Value, SystemdDecisionRule.KillSkipped,
+                $"{ev.Describe()}: systemd sends {signal}, {because}, and SendSIGKILL=no: after {setting}={Fmt(wait.Value)} it gives up and leaves the process running; failed (Result={SystemdNames.Of(forced)}), not restarted (not modelled further)", abandoned);
         }
         else
         {
@@ -527,19 +549,22 @@ public sealed class SystemdModel
     /// The main process of a Type=notify unit ended before READY=1: a clean end is a protocol violation (Result=protocol),
     /// an unclean one is classified as usual; the restart rules apply to either.
     /// </summary>
-    public SystemdOutcome EndedBeforeReady(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan now)
-    {
-        var (classified, _) = Classify(ending);
-        return classified == ServiceResult.Success
-            ? AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Protocol, "the process ended before it sent READY=1, cleanly: Result=protocol")
-            : AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Success, "the process ended before it sent READY=1");
-    }
+    public SystemdOutcome EndedBeforeReady(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan now) =>
+        AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Success, null, beforeReady: true);
 
     private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction,
-        bool restartRecorded = false)
+        bool restartRecorded = false, bool beforeReady = false)
     {
         var s = Settings;
         var (classified, classWhy) = Classify(ending);
+        if (beforeReady && forcedResult == ServiceResult.Success)
+        {
+            // service_sigchld_event() in the start state of a notify unit: a clean end before READY=1 breaks the protocol.
+            (forcedResult, classWhy) = classified == ServiceResult.Success
+                ? (ServiceResult.Protocol, $"{classWhy}, but it came before READY=1: Result=protocol")
+                : (forcedResult, $"{classWhy} (before READY=1)");
+        }
+
         var result = forcedResult != ServiceResult.Success ? forcedResult : classified;
         var prefix = reaction is null ? string.Empty : reaction + "; ";
         var ended = state with { Result = result, ExecMainCode = CodeOf(ending), ExecMainStatus = StatusOf(ending) };

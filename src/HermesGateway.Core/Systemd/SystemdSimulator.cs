@@ -90,7 +90,10 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
     /// <summary>252–256's flush_n_restarts: set when a run ends with no restart to follow; a start by hand resets NRestarts only then.</summary>
     private bool flushRestarts;
-    private int? waitingStartStep;
+    private readonly List<int> waitingStarts = [];
+
+    /// <summary>What the unit shows while the step that ends at <see cref="busyUntil"/> is under way (a stop waiting for the process).</summary>
+    private SystemdUnitState? busyState;
     private TimeSpan now;
 
     /// <summary>When the last step ended: a stop or restart takes as long as the process needs to end.</summary>
@@ -106,7 +109,8 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     {
         steps.Clear();
         busyUntil = TimeSpan.Zero;
-        waitingStartStep = null;
+        waitingStarts.Clear();
+        busyState = null;
         flushRestarts = true;
         var fresh = new SystemdUnitState("inactive", "dead", ServiceResult.Success, ExecMainCode.None, 0, 0, TimeSpan.Zero, 0, TimeSpan.Zero);
         state = fresh;
@@ -122,27 +126,38 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         var last = timeline.Count == 0 ? TimeSpan.Zero : timeline[^1].At;
         var end = SystemdModel.Plus(last, horizon);
         var i = 0;
+        // Jobs (start, stop, restart) posed while the manager still carries out the one before (a stop waiting for the
+        // process) queue behind it and run when it ends; queries and the process' own events act at their time.
+        var queued = new Queue<SystemdTimedEvent>();
         while (steps.Count < MaxSteps)
         {
-            var timer = NextTimer();
-
-            // An event posed while the manager still carries out the one before (a stop waiting for the process) is
-            // played when that ends, as a job queued behind it would be.
-            var posedAt = i < timeline.Count ? timeline[i].At : TimeSpan.Zero;
-            var playAt = posedAt < busyUntil ? busyUntil : posedAt;
-            if (i < timeline.Count && (timer is null || playAt < timer.Value.At))
+            if (i < timeline.Count && timeline[i].Event is ManagerStart or ManagerStop or ManagerRestart && (timeline[i].At < busyUntil || queued.Count > 0))
             {
+                queued.Enqueue(timeline[i]);
+                i++;
+                continue;
+            }
+
+            var timer = NextTimer();
+            var queuedAt = queued.Count > 0 ? (queued.Peek().At < busyUntil ? busyUntil : queued.Peek().At) : (TimeSpan?)null;
+            var posedAt = i < timeline.Count ? timeline[i].At : (TimeSpan?)null;
+            if (queuedAt is { } qa && (posedAt is null || qa <= posedAt) && (timer is null || qa < timer.Value.At))
+            {
+                var job = queued.Dequeue();
                 var first = steps.Count;
-                Pose(timeline[i] with { At = playAt });
-                if (playAt > posedAt)
+                Pose(job with { At = qa });
+                if (qa > job.At)
                 {
+                    var note = $"posed at {Fmt(job.At)} while the manager's job before it ran until {Fmt(qa)}, so played then; ";
                     for (var k = first; k < steps.Count; k++)
                     {
-                        var note = $"posed at {Fmt(posedAt)} while the manager's job before it ran until {Fmt(playAt)}, so played then; ";
                         steps[k] = steps[k] with { Outcome = steps[k].Outcome with { Explanation = note + steps[k].Outcome.Explanation } };
                     }
                 }
-
+            }
+            else if (posedAt is { } pa && (timer is null || pa < timer.Value.At))
+            {
+                Pose(timeline[i]);
                 i++;
             }
             else if (timer is { } due && due.At <= end)
@@ -155,12 +170,20 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
             }
         }
 
+        if (i < timeline.Count || queued.Count > 0)
+        {
+            // A loop that never gives up filled the steps before the timeline ended: say what was not played.
+            var from = queued.Count > 0 ? queued.Peek().At : timeline[i].At;
+            Add(steps[^1].At, false, Note(new IsActiveQuery(), SystemdDecisionRule.NoChange,
+                $"cut after {MaxSteps} steps: {timeline.Count - i + queued.Count} item(s) of the timeline from {Fmt(from)} on were not played"), state, started: false, command: null);
+        }
+
         return [.. steps];
     }
 
-    /// <summary>'systemctl is-active': the ActiveState, exit 0 only for active and reloading (and refreshing, 256+).</summary>
+    /// <summary>'systemctl is-active': the ActiveState, exit 0 only for active and reloading (and refreshing, 257+).</summary>
     public static (string Text, int ExitCode) IsActive(SystemdUnitState s, int version) =>
-        (s.ActiveState, s.ActiveState is "active" or "reloading" || (version >= 256 && s.ActiveState == "refreshing") ? 0 : 3);
+        (s.ActiveState, s.ActiveState is "active" or "reloading" || (version >= 257 && s.ActiveState == "refreshing") ? 0 : 3);
 
     private (TimeSpan At, SystemdEvent Event)? NextTimer()
     {
@@ -209,6 +232,23 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     {
         var (at, ev) = (timed.At, timed.Event);
         now = at;
+        if (at < busyUntil && busyState is not null)
+        {
+            // Only jobs are queued behind a job under way; a query or the process itself acts during it.
+            if (ev is IsActiveQuery)
+            {
+                var (shown, code) = IsActive(busyState, Model.Version);
+                steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange, $"prints {shown}, exit {code}: the manager's job before it runs until {Fmt(busyUntil)}"),
+                    busyState, false, null, code, shown, code, at));
+                return;
+            }
+
+            steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange,
+                $"the process is being stopped until {Fmt(busyUntil)}: an event during a stop is not modelled; the stop's ending stands"), busyState, false, null, null,
+                IsActive(busyState, Model.Version).Text, IsActive(busyState, Model.Version).ExitCode));
+            return;
+        }
+
         switch (ev)
         {
             case ManagerStart when phase == Phase.AutoRestart:
@@ -220,6 +260,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
                 {
                     state = tried;
                     phase = Phase.Down;
+                    flushRestarts = true;
                     Add(at, true, Note(ev, SystemdDecisionRule.StartLimit,
                         $"the start hits the start limit ({Model.Settings.StartLimitBurst} starts in {Fmt(Model.Settings.StartLimitInterval)}): the pending restart is dropped, failed"), state, started: false, command: 1);
                     return;
@@ -231,7 +272,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
                 {
                     Add(at, true, Note(ev, SystemdDecisionRule.ManagerStart, "an automatic restart is pending: since 257 a start cuts the wait short, and counts as that restart"),
                         state, started: false, command: null);
-                    waitingStartStep = steps.Count - 1;
+                    waitingStarts.Add(steps.Count - 1);
                     restartDue = at;
                     pendingRestart = Model.Start(state with { NRestarts = state.NRestarts + 1 }, at, manual: false, out _);
                     return;
@@ -239,7 +280,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
                 Add(at, true, Note(ev, SystemdDecisionRule.ManagerStart,
                     $"an automatic restart is pending: the start job waits for it ({Fmt(restartDue)}) and ends with it (before 257)"), state, started: false, command: null);
-                waitingStartStep = steps.Count - 1;
+                waitingStarts.Add(steps.Count - 1);
                 pendingRestart = Model.Start(state with { NRestarts = state.NRestarts + 1 }, restartDue, manual: false, out _);
                 return;
             case ManagerStop when phase == Phase.AutoRestart:
@@ -249,6 +290,17 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
                 Add(at, true, Note(ev, SystemdDecisionRule.RestartCancelled,
                     $"the pending restart is cancelled: inactive (dead), Result={SystemdNames.Of(state.Result)} kept from the run that ended"), state, started: false, command: 0);
                 FinishWaitingStart(1);
+                return;
+            case ManagerStart when phase == Phase.Down && state.ActiveState == "active":
+                Add(at, true, Note(ev, SystemdDecisionRule.NoChange, "active (exited) under RemainAfterExit=yes: a start has nothing to do"), state, started: false, command: 0);
+                return;
+            case ManagerStop when phase == Phase.Down && state.ActiveState == "active":
+                state = state with { ActiveState = "inactive", SubState = "dead" };
+                flushRestarts = true;
+                Add(at, true, Note(ev, SystemdDecisionRule.ManagerStop, "active (exited) under RemainAfterExit=yes: the stop takes it to inactive (dead)"), state, started: false, command: 0);
+                return;
+            case ManagerStart when phase == Phase.Stuck:
+                Add(at, true, Note(ev, SystemdDecisionRule.NoChange, "the unit is still stopping: the start job waits behind that stop (not modelled further)"), state, started: false, command: null);
                 return;
             case ManagerRestart when phase is Phase.AutoRestart or Phase.Down:
             case ManagerStart when phase == Phase.Down:
@@ -266,7 +318,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
                     state, started: false, command: starting ? null : 0);
                 if (starting)
                 {
-                    waitingStartStep = steps.Count - 1;
+                    waitingStarts.Add(steps.Count - 1);
                 }
 
                 return;
@@ -322,15 +374,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
     {
         var before = state;
         var wasReady = ready;
-        SystemdOutcome o;
-        if (!ready && ev is MainProcessEnded ended)
-        {
-            o = Model.EndedBeforeReady(state, ev, ended.Ending, at);
-        }
-        else
-        {
-            o = Model.Apply(state, ev, Process.Signals, at);
-        }
+        var o = Model.Apply(state, ev, Process.Signals, at, beforeReady: !ready && phase == Phase.Up);
 
         var command = ev switch
         {
@@ -344,7 +388,19 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
             state = o.Final;
             phase = o.Final.ActiveState == "deactivating" ? Phase.Stuck : Phase.Up;
             Add(at, posed, o, state, started: false, command: phase == Phase.Stuck ? null : command);
+            if (phase == Phase.Stuck && !wasReady)
+            {
+                // The unit left activating: a start job waiting for readiness fails.
+                FinishWaitingStart(1);
+            }
+
             return;
+        }
+
+        if (o.EndedAfter > TimeSpan.Zero)
+        {
+            // Until the process has ended, the unit shows the stop under way.
+            busyState = before with { ActiveState = "deactivating", SubState = ev is ManagerTimerFired { Timer: ManagerTimer.Watchdog } ? "stop-watchdog" : "stop-sigterm" };
         }
 
         var endAt = SystemdModel.Plus(at, o.EndedAfter);
@@ -357,6 +413,8 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
             // The stop half, then a start job like any other: NRestarts flushed, counted on the start limit.
             state = o.Final;
             phase = o.Revived ? Phase.Up : Phase.Down;
+            flushRestarts = !o.Revived;
+            FinishWaitingStart(o.Revived ? -1 : 1);
             Add(SystemdModel.Plus(at, o.EndedAfter), posed, o, state, started: o.Revived, command: o.Revived ? null : 1);
             if (o.Revived)
             {
@@ -369,15 +427,19 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
         if (o.Final.ActiveState == "deactivating")
         {
+            // A stop that waits for ever: recorded when it was asked, and everything after it finds the unit stopping.
             state = o.Final;
             phase = Phase.Stuck;
-            Add(endAt, posed, o, state, started: false, command: null);
+            busyState = null;
+            Add(at, posed, o, state, started: false, command: null);
         }
         else if (automatic)
         {
             pendingRestart = o.Final;
             restartDue = SystemdModel.Plus(endAt, o.Delay!.Value);
-            state = ending with { ActiveState = "activating", SubState = "auto-restart" };
+            // While the restart waits the unit shows the run's own result: start-limit-hit only comes when it is refused.
+            var shown = o.Rule == SystemdDecisionRule.StartLimit && o.Result == ServiceResult.StartLimitHit ? ServiceResult.Success : o.Result;
+            state = ending with { ActiveState = "activating", SubState = "auto-restart", Result = shown };
             phase = Phase.AutoRestart;
             Add(endAt, posed, o, state, started: false, command: command);
         }
@@ -422,6 +484,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         if (refused)
         {
             phase = Phase.Down;
+            flushRestarts = true;
             Add(at, posed, Note(ev, SystemdDecisionRule.StartLimit,
                 $"the start hits the start limit ({Model.Settings.StartLimitBurst} starts in {Fmt(Model.Settings.StartLimitInterval)}): failed, Result={SystemdNames.Of(state.Result)}"), state,
                 started: false, command: 1);
@@ -464,19 +527,26 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         }
         else
         {
-            waitingStartStep = index;
+            waitingStarts.Add(index);
         }
     }
 
     private int ReadyCode() => ready ? 0 : -1;
 
+    /// <summary>Every start job waiting for this run ends now with <paramref name="code"/> (merged jobs share their result); -1 leaves them waiting.</summary>
     private void FinishWaitingStart(int code)
     {
-        if (waitingStartStep is { } index && code >= 0)
+        if (code < 0)
+        {
+            return;
+        }
+
+        foreach (var index in waitingStarts)
         {
             steps[index] = steps[index] with { CommandExitCode = code, CommandDoneAt = SystemdModel.Plus(now, steps[^1].Outcome.EndedAfter) };
-            waitingStartStep = null;
         }
+
+        waitingStarts.Clear();
     }
 
     private SystemdOutcome Note(SystemdEvent ev, SystemdDecisionRule rule, string why) =>

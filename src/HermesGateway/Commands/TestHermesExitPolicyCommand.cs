@@ -86,6 +86,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
 
     /// <summary>Events in time, one "&lt;time&gt; &lt;event&gt; [argument]" a string, played against a systemd unit.</summary>
     [Parameter]
+    [ValidateNotNullOrEmpty]
     public string[]? Timeline { get; set; }
 
     [Parameter]
@@ -120,6 +121,12 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.TimelineInvalid, HermesErrorCategory.InvalidArgument,
                 "-Timeline plays events in time; it does not combine with -Event, -Scenario, -Detailed or -Quiet.", Timeline)));
+        }
+
+        if (Horizon is { } horizon && horizon < TimeSpan.Zero)
+        {
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                $"-Horizon is {horizon}; it cannot be negative.", horizon)));
         }
 
         if (Timeline is null && (SendsReady || PingsWatchdog || ExecFailure is not null || Horizon is not null))

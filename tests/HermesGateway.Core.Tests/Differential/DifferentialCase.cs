@@ -189,6 +189,9 @@ internal sealed record DifferentialCase(
     /// </summary>
     public bool TimedTriggers => Triggers.Any(t => t.After > TimeSpan.Zero);
 
+    /// <summary>A Type=notify case whose triggers act while it still waits for READY=1: its start is queued (--no-block), not awaited.</summary>
+    public bool StartNoBlock => !Triggers.IsEmpty && ServiceLines.Contains("Type=notify") && !Payload.SendsReady;
+
     public bool StartIndividually => Payload.ExecFailure is not null || ServiceLines.Any(l => l is "Type=exec" or "Type=notify");
 
     /// <summary>The restart delay used unless a case sets its own: long enough to observe auto-restart reliably.</summary>
@@ -493,5 +496,14 @@ internal static class DifferentialCatalog
         T("Restart=on-failure, RestartSec=100ms, StartLimitBurst=3", Payload.FailsToExec(203));
         T("Restart=on-failure, RestartPreventExitStatus=203", Payload.FailsToExec(203));
         T("Type=exec, Restart=no", Payload.Waits());
+
+        // A start during the wait takes a start-limit token of its own; active (exited) ignores a start, a stop ends it;
+        // any clean end before READY=1 (also a signal) is a protocol failure.
+        L(["StartLimitBurst=2", "StartLimitIntervalSec=60"], "Restart=on-failure, RestartSec=3s", Payload.Exits(1), start.Wait(500), isActive);
+        L(["StartLimitBurst=3", "StartLimitIntervalSec=60"], "Restart=on-failure, RestartSec=3s", Payload.Exits(1), start.Wait(500), isActive);
+        T("Restart=no, RemainAfterExit=yes", Payload.Exits(0), start.Wait(300), isActive, stop, isActive);
+        T("Type=notify, Restart=no", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(300));
+        T("Type=notify, Restart=no", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGKILL).Wait(300));
+        T("Type=notify, Restart=on-failure, RestartSec=200ms, StartLimitBurst=1", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(300));
     }
 }

@@ -227,7 +227,11 @@ internal sealed class DifferentialRunner(SystemdSandbox sandbox)
         {
             try
             {
-                if (Case.StartIndividually)
+                if (Case.StartNoBlock)
+                {
+                    commands.Enqueue(sandbox.Systemctl("start", "--no-block", Case.UnitName).ExitCode == 0 ? "queued" : "failed");
+                }
+                else if (Case.StartIndividually)
                 {
                     commands.Enqueue(sandbox.Systemctl("start", Case.UnitName).ExitCode == 0 ? "ok" : "failed");
                 }

@@ -32,8 +32,9 @@ internal sealed record Verdict(
             ? string.Join("; ", steps.Where(s => s.Outcome.Ending is not null && s.Outcome.Rule != SystemdDecisionRule.StillRunning)
                 .Select(s => Show(SystemdNames.Of(s.Event is ManagerRestart ? StopHalfResult(s.Outcome) : s.Outcome.Result), (int)s.Outcome.ExecMainCode, s.Outcome.ExecMainStatus)))
             : NotApplicable;
-        var commands = steps.Skip(c.StartIndividually ? 0 : 1).Where(s => s.Posed && s.Event is not MainProcessEnded).Select(s => s.Event switch
+        var commands = steps.Skip(c.StartIndividually ? 0 : 1).Where(s => s.Posed && s.Event is not MainProcessEnded).Select((s, n) => s.Event switch
         {
+            ManagerStart when n == 0 && c.StartNoBlock => "queued",
             IsActiveQuery => $"is-active:{s.IsActive}/{s.IsActiveExitCode}",
             ExternalSignal => s.Outcome.Rule == SystemdDecisionRule.NoProcess ? "failed" : "ok",
             _ => s.CommandExitCode switch { null => "pending", 0 => "ok", _ => "failed" },
@@ -149,6 +150,7 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
 
         // Issue 14: at least 40 pairs beyond the 67 single-event ones, with timelines and the manager's own timers.
         Assert.True(all.Length >= 67 + 40, $"only {all.Length - 67} simulator pairs");
+        Assert.Equal(125, all.Length);
         Assert.Contains(all, c => c.Triggers.Length >= 2 && c.Triggers.Any(t => t.After > TimeSpan.Zero));
         foreach (var key in new[] { "Type=notify", "Type=exec", "WatchdogSec=", "TimeoutStartSec=", "RuntimeMaxSec=", "LimitCORE=" })
         {

@@ -84,8 +84,11 @@ public sealed class LaunchdAdditionsTests
     [InlineData("kill SIGKILL")]
     public void EnableTransactions_does_not_change_an_ending_launchd_did_not_cause(string ending)
     {
+        var without = Model(Good).Apply(new LaunchdProcessEnded(Endings.Parse(ending), Steady), DefaultSignalBehavior.Instance);
         var o = Model(Good + Transactions).Apply(new LaunchdProcessEnded(Endings.Parse(ending), Steady), DefaultSignalBehavior.Instance);
 
+        // The same answer as without the key: ending, relaunch, delay and rule.
+        Assert.Equal((without.SeenByLaunchd, without.Revived, without.Delay, without.Rule, without.FinalState), (o.SeenByLaunchd, o.Revived, o.Delay, o.Rule, o.FinalState));
         Assert.True(o.Revived);
         Assert.False(o.KilledWithoutSigterm);
     }

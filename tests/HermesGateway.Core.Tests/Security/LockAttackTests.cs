@@ -2,8 +2,10 @@ namespace HermesGateway.Core.Tests.Security;
 
 /// <summary>
 /// Issue 11 item 2 (and 6): the restart lock and result as an unprivileged user would turn them against root. The
-/// attacker is a real second uid (nobody, through setpriv) acting in folders it can write.
+/// attacker is a real second uid (nobody, through setpriv) acting in folders it can write. One test points TMPDIR (the
+/// whole process') at its own folder, so the class runs alone: other tests' temp folders would land there and vanish.
 /// </summary>
+[Collection(ProcessEnvironmentGroup.Name)]
 public sealed class LockAttackTests : IDisposable
 {
     private const int OldPid = ScriptedPids.Old;
@@ -155,4 +157,11 @@ public sealed class LockAttackTests : IDisposable
         Assert.True(RestartLock.Forget(locks, key));
         Assert.Empty(Directory.EnumerateFileSystemEntries(locks));
     }
+}
+
+/// <summary>Tests that change the process' environment (TMPDIR): run with nothing else in parallel.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessEnvironmentGroup
+{
+    public const string Name = "process environment";
 }

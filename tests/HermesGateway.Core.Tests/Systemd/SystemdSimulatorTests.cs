@@ -214,6 +214,89 @@ public sealed class SystemdSimulatorTests
         Assert.StartsWith("posed at t=6s while the manager's job before it ran until t=35s", start.Outcome.Explanation, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("signal")]
+    [InlineData("exit")]
+    public void A_clean_end_before_READY_is_a_protocol_failure_however_it_came(string how)
+    {
+        var model = Units.Model("Type=notify", "Restart=on-failure", "RestartSec=1s");
+        SystemdEvent ev = how == "signal" ? new ExternalSignal(UnixSignal.SIGTERM) : new MainProcessEnded(ProcessEnding.Exit(0));
+        var steps = Play(model, DefaultSignalBehavior.Instance, (2, ev));
+
+        var ended = steps.Single(s => s.Posed && s.At == TimeSpan.FromSeconds(2));
+        Assert.Equal(ServiceResult.Protocol, ended.Outcome.Result);
+        Assert.Equal(TimeSpan.FromSeconds(3), ended.RestartDue);
+        Assert.Equal(1, steps[0].CommandExitCode);
+    }
+
+    [Fact]
+    public void Is_active_during_a_slow_stop_shows_it_and_a_kill_then_is_not_played_as_if_after_it()
+    {
+        var model = Units.Model("Restart=no", "TimeoutStopSec=30s");
+        var steps = Play(model, ScriptedProcess.IgnoresEverything(), (5, new ManagerStop()), (6, new IsActiveQuery()), (7, new ManagerKill(UnixSignal.SIGKILL)));
+
+        var query = steps.Single(s => s.Event is IsActiveQuery);
+        Assert.Equal(TimeSpan.FromSeconds(6), query.At);
+        Assert.Equal(("deactivating", 3), (query.IsActive, query.IsActiveExitCode));
+        var kill = steps.Single(s => s.Event is ManagerKill);
+        Assert.Equal(TimeSpan.FromSeconds(7), kill.At);
+        Assert.Contains("not modelled", kill.Outcome.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_stop_that_waits_for_ever_is_recorded_when_asked()
+    {
+        var model = Units.Model("Restart=no", "TimeoutStopSec=infinity");
+        var steps = Play(model, ScriptedProcess.IgnoresEverything(), (5, new ManagerStop()), (6, new ManagerStart()));
+
+        Assert.Equal(TimeSpan.FromSeconds(5), steps.Single(s => s.Event is ManagerStop).At);
+        Assert.Equal(("deactivating", "stop-sigterm"), (steps[^1].State.ActiveState, steps[^1].State.SubState));
+        Assert.Null(steps[^1].CommandExitCode);
+    }
+
+    [Fact]
+    public void Items_a_loop_leaves_unplayed_at_the_step_limit_are_named()
+    {
+        var model = new SystemdModel(Units.Text("[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/true\nRestart=always\nRestartSec=100ms\n"));
+        var steps = new SystemdSimulator(model, new SystemdProcessProfile(DefaultSignalBehavior.Instance, EachRunEnds: ProcessEnding.Exit(1), RunsFor: TimeSpan.FromSeconds(1)))
+            .Run([new(TimeSpan.FromDays(1), new ManagerStop())], TimeSpan.Zero);
+
+        Assert.Contains("1 item(s) of the timeline from t=86400s on were not played", steps[^1].Outcome.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Active_exited_ignores_a_start_and_a_stop_takes_it_to_inactive()
+    {
+        var model = Units.Model("RemainAfterExit=yes");
+        var steps = Play(model, DefaultSignalBehavior.Instance, (1, new MainProcessEnded(ProcessEnding.Exit(0))), (2, new ManagerStart()), (3, new ManagerStop()));
+
+        Assert.Equal(("active", "exited"), (steps[2].State.ActiveState, steps[2].State.SubState));
+        Assert.Equal((0, 0), (steps[2].CommandExitCode, steps[2].State.NRestarts));
+        Assert.False(steps[2].Started);
+        Assert.Equal(("inactive", "dead"), (steps[3].State.ActiveState, steps[3].State.SubState));
+    }
+
+    [Fact]
+    public void While_a_restart_waits_that_the_start_limit_will_refuse_the_unit_shows_the_runs_own_result()
+    {
+        var model = Units.Model("Restart=always", "RestartSec=1s", "StartLimitBurst=1");
+        var steps = Play(model, DefaultSignalBehavior.Instance, (1, new MainProcessEnded(ProcessEnding.Exit(0))));
+
+        Assert.Equal(ServiceResult.Success, steps[1].State.Result);
+        Assert.Equal("auto-restart", steps[1].State.SubState);
+        Assert.Equal(("failed", ServiceResult.StartLimitHit), (steps[^1].State.ActiveState, steps[^1].State.Result));
+    }
+
+    [Fact]
+    public void RuntimeMaxSec_runs_ExecStop_so_the_modules_marker_makes_it_a_planned_stop()
+    {
+        var model = Units.Model("RuntimeMaxSec=10s", "ExecStop=/usr/bin/sh -c 'exit 0' hermes-mark-planned-stop");
+        var process = ScriptedProcess.EndsWith("exit 0");
+        new SystemdSimulator(model, new SystemdProcessProfile(process)).Run([], TimeSpan.FromSeconds(11));
+
+        Assert.Equal([(UnixSignal.SIGTERM, true)], process.Received);
+    }
+
     [Fact]
     public void Events_without_a_process_change_nothing()
     {
@@ -230,6 +313,7 @@ public sealed class SystemdSimulatorTests
     [InlineData("reloading", 252, 0)]
     [InlineData("activating", 252, 3)]
     [InlineData("refreshing", 252, 3)]
+    [InlineData("refreshing", 256, 3)]
     [InlineData("refreshing", 257, 0)]
     [InlineData("failed", 257, 3)]
     public void Is_active_answers_as_the_version_does(string state, int version, int code)
