@@ -415,7 +415,11 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         { Test-HermesExitPolicy -Path $waits @Arguments -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
     }
 
-    It 'refuses a launchd plist as HermesTimelineUnsupported' {
-        { Test-HermesExitPolicy -Path $upstreamPlist -Timeline '5s exit 1' -ErrorAction Stop } | Should -Throw -ErrorId 'HermesTimelineUnsupported,*'
+    It 'plays a launchd timeline with launchctl''s verbs' {
+        $steps = @(Test-HermesExitPolicy -Path $upstreamPlist -Timeline '5s exit 1', '1min stop', '+1s start' -Horizon 0)
+        $steps[0].Event | Should -Be 'launchctl bootstrap'
+        $steps.Event | Should -Contain 'launchctl bootout'
+        $steps[-1].State | Should -Be 'running'
+        { Test-HermesExitPolicy -Path $upstreamPlist -Timeline '5s is-active' -ErrorAction Stop } | Should -Throw -ErrorId 'HermesTimelineInvalid,*'
     }
 }

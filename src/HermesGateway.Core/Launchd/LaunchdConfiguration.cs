@@ -15,5 +15,8 @@ public sealed record LaunchdConfiguration(LaunchdJob Job) : ServiceConfiguration
     public override SupervisorOutcome Answer(SupervisorEventRequest request, GatewayExitContract contract, EvaluationOptions options) =>
         LaunchdScenarioJudge.Answer(this, request, contract, options);
 
+    public override IReadOnlyList<SupervisorStep> Play(SupervisorTimelineRequest request, GatewayExitContract contract, EvaluationOptions options) =>
+        LaunchdTimeline.Play(this, request, contract, options);
+
     private static string NameOf(LaunchdJob job) => job.Settings.Label.Length > 0 ? job.Settings.Label : System.IO.Path.GetFileNameWithoutExtension(job.Path);
 }

@@ -214,9 +214,53 @@ public sealed class SimulatorTimelineTests
     }
 
     [Fact]
-    public void A_launchd_plist_refuses_a_timeline()
+    public void A_launchd_timeline_relaunches_at_the_throttles_pace_and_bootout_unloads()
     {
-        Expect.Error(HermesErrorIds.TimelineUnsupported, () => ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["1s exit 1"])));
+        // KeepAlive=true, ThrottleInterval 10 s: an exit after 3 s is relaunched 7 s later; a bootout removes the job; a
+        // start (bootstrap, as it is unloaded) runs it again; kickstart -k restarts at once.
+        var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["3s exit 1", "20s stop", "+1s start", "+5s restart", "+1s exit 0"]));
+
+        Assert.Equal(("launchctl bootstrap", "running"), (steps[0].Event, steps[0].State));
+        Assert.Equal(("spawn scheduled", TimeSpan.FromSeconds(10)), (steps[1].State, steps[1].RestartDue!.Value));
+        Assert.Equal(("throttled relaunch", TimeSpan.FromSeconds(10), "running"), (steps[2].Event, steps[2].At, steps[2].State));
+        var bootout = steps.Single(s => s.Event == "launchctl bootout");
+        Assert.Equal("unloaded", bootout.State);
+        Assert.True(bootout.At >= TimeSpan.FromSeconds(20));
+        Assert.Equal("running", steps.Single(s => s.Event == "launchctl bootstrap" && s.Posed).State);
+        Assert.Equal("running", steps.Single(s => s.Event == "launchctl kickstart -k").State);
+        var last = steps[^1];
+        Assert.Equal("running", last.State);
+        Assert.Equal("throttled relaunch", last.Event);
+    }
+
+    [Fact]
+    public void A_launchd_timeline_refuses_what_only_systemd_has()
+    {
+        Expect.Error(HermesErrorIds.TimelineInvalid, () => ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["1s is-active"])));
+        Expect.Error(HermesErrorIds.TimelineInvalid, () => ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["1s exit 1"], ExecFailure: 203)));
+    }
+
+    [Fact]
+    public void A_launchd_job_without_KeepAlive_stays_down_after_an_exit_and_events_without_a_process_change_nothing()
+    {
+        var plist = new LaunchdConfiguration(LaunchdJobReader.Parse(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>Label</key><string>x</string>"
+            + "<key>ProgramArguments</key><array><string>/usr/bin/x</string></array><key>RunAtLoad</key><true/></dict></plist>", "/test/x.plist"));
+        var steps = ExitPolicyEvaluator.Play(plist, new SupervisorTimelineRequest(["1s exit 0", "2s signal SIGTERM"]));
+
+        Assert.Equal("not running", steps[1].State);
+        Assert.Equal("NoProcess", steps[2].Rule);
+        Assert.Equal(3, steps.Count);
+    }
+
+    [Fact]
+    public void A_launchd_event_posed_while_the_gateway_still_drains_is_played_when_it_has_ended()
+    {
+        // SIGTERM at 60 s: the gateway drains before it exits, so the bootout posed at 61 s comes after that.
+        var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["60s signal SIGTERM", "61s stop"]));
+
+        Assert.Equal(steps.Select(s => s.At).Order(), steps.Select(s => s.At));
+        Assert.StartsWith("posed at t=61s", steps.Single(s => s.Event == "launchctl bootout").Explanation, StringComparison.Ordinal);
     }
 
     [Theory]
