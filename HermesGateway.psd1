@@ -103,8 +103,8 @@
   does not play warn; a gateway unit with Type=notify or WatchdogSec= fails every scenario (the gateway speaks neither).
 - launchd model: EnableTransactions (bootout kills at once, no drain), a missing program (78, retried under KeepAlive),
   a disabled job (the plist's Disabled key; never loaded) and the job's children (process group signalled; own-session
-  children survive), each with its source and what is unverified. Missing programs and labels disabled with launchctl
-  are facts of the domain the engine takes (LaunchdDomain.MissingPrograms, DisabledJobs); the cmdlets do not set them yet.
+  children survive), each with its source and what is unverified. Test-HermesExitPolicy -LaunchdProgramMissing and
+  -LaunchdDisabled pose a missing program and a label disabled with launchctl.
 '@
         }
     }

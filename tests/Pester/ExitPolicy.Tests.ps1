@@ -415,6 +415,16 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         { Test-HermesExitPolicy -Path $waits @Arguments -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,*"
     }
 
+    It 'answers for a launchd job whose program is missing or whose label is disabled' {
+        $missing = @(Test-HermesExitPolicy -Path $upstreamPlist -LaunchdProgramMissing -Detailed)
+        $missing.Ok | Should -Not -Contain $true
+        (Test-HermesExitPolicy -Path $upstreamPlist -LaunchdProgramMissing -Event Exit -ExitCode 0).Result | Should -Match '78'
+        $disabled = @(Test-HermesExitPolicy -Path $upstreamPlist -LaunchdDisabled -Detailed)
+        $disabled.Ok | Should -Not -Contain $true
+        $disabled[0].Fix | Should -Match 'launchctl enable'
+        Test-HermesExitPolicy -Path $upstreamUnit -LaunchdDisabled | Should -Be (Test-HermesExitPolicy -Path $upstreamUnit)
+    }
+
     It 'plays a launchd timeline with launchctl''s verbs' {
         $steps = @(Test-HermesExitPolicy -Path $upstreamPlist -Timeline '5s exit 1', '1min stop', '+1s start' -Horizon 0)
         $steps[0].Event | Should -Be 'launchctl bootstrap'

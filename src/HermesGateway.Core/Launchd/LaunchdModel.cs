@@ -129,10 +129,10 @@ public sealed class LaunchdModel
     /// True when the job is disabled where launchctl bootstrap looks: the label is in
     /// <see cref="LaunchdDomain.DisabledJobs"/> (launchctl disable) or the plist's Disabled key is true.
     /// </summary>
-    public bool IsDisabled => Domain.DisabledJobs.Contains(Settings.Label) || Settings.Disabled;
+    public bool IsDisabled => Domain.JobDisabled || Domain.DisabledJobs.Contains(Settings.Label) || Settings.Disabled;
 
     /// <summary>True when the job's program path is listed in <see cref="LaunchdDomain.MissingPrograms"/>: no spawn can succeed.</summary>
-    public bool ProgramMissing => Settings.ProgramPath is { } path && Domain.MissingPrograms.Contains(path);
+    public bool ProgramMissing => Domain.ProgramMissing || (Settings.ProgramPath is { } path && Domain.MissingPrograms.Contains(path));
 
     /// <summary>What launchd records for a spawn that failed because the program is missing (launchctl print's wording).</summary>
     public const string SpawnFailedExit = "78 (EX_CONFIG)";
@@ -373,14 +373,14 @@ public sealed class LaunchdModel
 
     private LaunchdOutcome DisabledOutcome(LaunchdEvent ev)
     {
-        var how = Domain.DisabledJobs.Contains(Settings.Label)
+        var how = Domain.JobDisabled || Domain.DisabledJobs.Contains(Settings.Label)
             ? $"'{Settings.Label}' is disabled in the {Domain.Kind.ToString().ToLowerInvariant()} domain (launchctl disable)"
             : "the plist's Disabled key is true";
         return new(ev, null, null, false, false, null, TimeSpan.Zero, LaunchdDecisionRule.Disabled,
             $"{how}: launchctl bootstrap does not load a disabled service (\"Service is disabled\"), so the job never runs", "not loaded (disabled)", "(never ran)",
             "unverified: that a disabled job is not loaded by default is launchd.plist(5)'s, but how launchctl bootstrap refuses it is observed, not documented "
             + "(reports show 'Bootstrap failed: 119: Service is disabled', others 5: Input/output error, or a bootstrap that succeeds and never runs)"
-            + (Domain.DisabledJobs.Contains(Settings.Label) ? string.Empty : "; a 'launchctl enable' of the label overrides the Disabled key, and the model does not know whether one was given"));
+            + (Domain.JobDisabled || Domain.DisabledJobs.Contains(Settings.Label) ? string.Empty : "; a 'launchctl enable' of the label overrides the Disabled key, and the model does not know whether one was given"));
     }
 
     private LaunchdOutcome SpawnFailedOutcome(LaunchdEvent ev)

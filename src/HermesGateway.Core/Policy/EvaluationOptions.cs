@@ -59,6 +59,12 @@ public sealed record LaunchdDomain
 
     public ImmutableHashSet<string> LoadedJobs { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>The job's program, whatever its path, does not exist here: every spawn fails (docs/models.md §2.6).</summary>
+    public bool ProgramMissing { get; init; }
+
+    /// <summary>The job's label is disabled in this domain (launchctl disable; docs/models.md §2.7).</summary>
+    public bool JobDisabled { get; init; }
+
     /// <summary>
     /// Program paths that do not exist on the modelled machine. A job whose program path (its <c>Program</c>, or an
     /// absolute <c>ProgramArguments[0]</c>) is listed here cannot be spawned: every spawn fails (docs/models.md §2.6).

@@ -52,6 +52,14 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [Parameter]
     public LaunchdDomainKind LaunchdDomain { get; set; } = LaunchdDomainKind.Gui;
 
+    /// <summary>A launchd job's program does not exist on the Mac that runs it: every spawn fails.</summary>
+    [Parameter]
+    public SwitchParameter LaunchdProgramMissing { get; set; }
+
+    /// <summary>A launchd job's label is disabled in its domain (launchctl disable).</summary>
+    [Parameter]
+    public SwitchParameter LaunchdDisabled { get; set; }
+
     [Parameter]
     public TimeSpan? ReviveWithin { get; set; }
 
@@ -236,7 +244,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
         {
             SystemdVersion = SystemdVersion,
             ReviveWithin = ReviveWithin ?? new EvaluationOptions().ReviveWithin,
-            LaunchdDomain = new LaunchdDomain { Kind = LaunchdDomain },
+            LaunchdDomain = new LaunchdDomain { Kind = LaunchdDomain, ProgramMissing = LaunchdProgramMissing, JobDisabled = LaunchdDisabled },
             CrashLoopHorizon = Horizon ?? new EvaluationOptions().CrashLoopHorizon,
         };
 

@@ -323,4 +323,16 @@ public sealed class LaunchdAdditionsTests
         Assert.NotNull(a.Children);
         Assert.Contains("own session (setsid): survives", a.Children);
     }
+
+    [Fact]
+    public void The_domain_can_say_the_jobs_program_is_missing_or_its_label_disabled_without_naming_them()
+    {
+        var missing = Model(Good, new LaunchdDomain { ProgramMissing = true }).Apply(new LaunchdProcessEnded(ProcessEnding.Exit(0), Steady), DefaultSignalBehavior.Instance);
+        Assert.Equal(LaunchdDecisionRule.SpawnFailed, missing.Rule);
+
+        var disabled = Model(Good, new LaunchdDomain { JobDisabled = true }).Apply(new LaunchdProcessEnded(ProcessEnding.Exit(0), Steady), DefaultSignalBehavior.Instance);
+        Assert.Equal(LaunchdDecisionRule.Disabled, disabled.Rule);
+        Assert.Contains("launchctl disable", disabled.Explanation, StringComparison.Ordinal);
+        Assert.DoesNotContain("Disabled key", disabled.Unverified, StringComparison.Ordinal);
+    }
 }
