@@ -156,6 +156,9 @@ public static class LaunchdTimeline
                         }
 
                         break;
+                    case TimelineEventKind.Restart when phase == Phase.Unloaded:
+                        Add(at, "launchctl kickstart -k", true, null, false, "NoChange", "not loaded: kickstart -k finds no such service (a start would bootstrap it first)", null);
+                        break;
                     case TimelineEventKind.Start when phase == Phase.Running:
                         Follow(model.Apply(new LaunchdKickstart(false, ran), behavior), at);
                         break;

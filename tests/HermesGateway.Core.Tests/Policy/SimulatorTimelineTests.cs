@@ -234,6 +234,14 @@ public sealed class SimulatorTimelineTests
     }
 
     [Fact]
+    public void A_launchd_restart_of_an_unloaded_job_finds_nothing_to_restart()
+    {
+        var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["1min stop", "+1s restart"]));
+
+        Assert.Equal(("NoChange", "unloaded"), (steps[^1].Rule, steps[^1].State));
+    }
+
+    [Fact]
     public void A_launchd_timeline_refuses_what_only_systemd_has()
     {
         Expect.Error(HermesErrorIds.TimelineInvalid, () => ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["1s is-active"])));
