@@ -98,7 +98,7 @@
   Type=notify without READY=1 (timeout) or ending before it (protocol), WatchdogSec=, RuntimeMaxSec=, starts that fail
   before exec (-ExecFailure; what systemctl start returns for simple, exec and notify), core dumps by LimitCORE=, and
   what systemctl is-active prints; a plist's timeline speaks launchctl (bootout, kickstart, kickstart -k, throttled
-  relaunches). Checked against systemd 252 by 58 new differential pairs (125 in all). After a
+  relaunches). Checked against systemd 252 by 62 new differential pairs (129 in all). After a
   manager restart, Result is the new run's (StopResult and its codes keep the stop half). Settings the model reads but
   does not play warn; a gateway unit with Type=notify or WatchdogSec= fails every scenario (the gateway speaks neither).
 - launchd model: EnableTransactions (bootout kills at once, no drain), a missing program (78, retried under KeepAlive),

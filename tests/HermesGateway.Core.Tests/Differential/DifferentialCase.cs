@@ -505,5 +505,13 @@ internal static class DifferentialCatalog
         T("Type=notify, Restart=no", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(300));
         T("Type=notify, Restart=no", Payload.Waits(), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGKILL).Wait(300));
         T("Type=notify, Restart=on-failure, RestartSec=200ms, StartLimitBurst=1", Payload.Waits().OnSignalExit(UnixSignal.SIGTERM, 0), new Trigger(TriggerKind.ExternalKill, UnixSignal.SIGTERM).Wait(300));
+
+        // 252's NRestarts quirk: after an automatic restart, a stop (or restart) during the next wait keeps the count.
+        T("Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, kill.Wait(2500), stop.Wait(300), start);
+        T("Restart=on-failure, RestartSec=1s", Payload.Waits(), kill, kill.Wait(2500), restart.Wait(300));
+
+        // The watchdog under Type=exec, and TimeoutAbortSec= for a process that ignores the watchdog's SIGABRT.
+        T("Type=exec, WatchdogSec=300ms", Payload.Waits());
+        T("WatchdogSec=300ms, TimeoutAbortSec=500ms", Payload.Waits().Ignoring(UnixSignal.SIGABRT));
     }
 }

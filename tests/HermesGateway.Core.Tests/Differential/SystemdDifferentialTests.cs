@@ -150,7 +150,7 @@ public sealed class SystemdDifferentialTests(SystemdSandbox sandbox, ITestOutput
 
         // Issue 14: at least 40 pairs beyond the 67 single-event ones, with timelines and the manager's own timers.
         Assert.True(all.Length >= 67 + 40, $"only {all.Length - 67} simulator pairs");
-        Assert.Equal(125, all.Length);
+        Assert.Equal(129, all.Length);
         Assert.Contains(all, c => c.Triggers.Length >= 2 && c.Triggers.Any(t => t.After > TimeSpan.Zero));
         foreach (var key in new[] { "Type=notify", "Type=exec", "WatchdogSec=", "TimeoutStartSec=", "RuntimeMaxSec=", "LimitCORE=" })
         {
