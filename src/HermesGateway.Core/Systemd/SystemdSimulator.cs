@@ -94,6 +94,9 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
 
     /// <summary>What the unit shows while the step that ends at <see cref="busyUntil"/> is under way (a stop waiting for the process).</summary>
     private SystemdUnitState? busyState;
+
+    /// <summary>Whether the step under way is the manager's own stop (jobs queue behind it) or a process draining after a signal from outside.</summary>
+    private bool busyIsManagerJob;
     private TimeSpan now;
 
     /// <summary>When the last step ended: a stop or restart takes as long as the process needs to end.</summary>
@@ -111,6 +114,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         busyUntil = TimeSpan.Zero;
         waitingStarts.Clear();
         busyState = null;
+        busyIsManagerJob = false;
         flushRestarts = true;
         var fresh = new SystemdUnitState("inactive", "dead", ServiceResult.Success, ExecMainCode.None, 0, 0, TimeSpan.Zero, 0, TimeSpan.Zero);
         state = fresh;
@@ -131,7 +135,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         var queued = new Queue<SystemdTimedEvent>();
         while (steps.Count < MaxSteps)
         {
-            if (i < timeline.Count && timeline[i].Event is ManagerStart or ManagerStop or ManagerRestart && (timeline[i].At < busyUntil || queued.Count > 0))
+            if (i < timeline.Count && timeline[i].Event is ManagerStart or ManagerStop or ManagerRestart && ((busyIsManagerJob && timeline[i].At < busyUntil) || queued.Count > 0))
             {
                 queued.Enqueue(timeline[i]);
                 i++;
@@ -178,7 +182,8 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
                 $"cut after {MaxSteps} steps: {timeline.Count - i + queued.Count} item(s) of the timeline from {Fmt(from)} on were not played"), state, started: false, command: null);
         }
 
-        return [.. steps];
+        // A step is recorded when it ended; one posed during it (a query) ended first: the steps in the order they ended.
+        return [.. steps.OrderBy(st => st.At)];
     }
 
     /// <summary>'systemctl is-active': the ActiveState, exit 0 only for active and reloading (and refreshing, 257+).</summary>
@@ -234,17 +239,20 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         now = at;
         if (at < busyUntil && busyState is not null)
         {
-            // Only jobs are queued behind a job under way; a query or the process itself acts during it.
+            // During the manager's stop only jobs are queued (above); a query sees the stop under way. While a process
+            // drains after a signal from outside the unit is still active, and what else comes then is not played.
+            var why = busyIsManagerJob
+                ? $"the process is being stopped until {Fmt(busyUntil)}: an event during a stop is not modelled; the stop's ending stands"
+                : $"the process is still ending after a signal from outside (until {Fmt(busyUntil)}): an event meanwhile is not modelled; that ending stands";
             if (ev is IsActiveQuery)
             {
                 var (shown, code) = IsActive(busyState, Model.Version);
-                steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange, $"prints {shown}, exit {code}: the manager's job before it runs until {Fmt(busyUntil)}"),
+                steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange, $"prints {shown}, exit {code}, while the step before it runs until {Fmt(busyUntil)}"),
                     busyState, false, null, code, shown, code, at));
                 return;
             }
 
-            steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange,
-                $"the process is being stopped until {Fmt(busyUntil)}: an event during a stop is not modelled; the stop's ending stands"), busyState, false, null, null,
+            steps.Add(new SystemdStep(at, true, Note(ev, SystemdDecisionRule.NoChange, why), busyState, false, null, null,
                 IsActive(busyState, Model.Version).Text, IsActive(busyState, Model.Version).ExitCode));
             return;
         }
@@ -397,10 +405,13 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
             return;
         }
 
-        if (o.EndedAfter > TimeSpan.Zero)
+        if (o.EndedAfter > TimeSpan.Zero && o.EndedAfter != TimeSpan.MaxValue)
         {
-            // Until the process has ended, the unit shows the stop under way.
-            busyState = before with { ActiveState = "deactivating", SubState = ev is ManagerTimerFired { Timer: ManagerTimer.Watchdog } ? "stop-watchdog" : "stop-sigterm" };
+            // Until the process has ended the unit shows the stop under way, or, after a signal from outside, is still active.
+            busyIsManagerJob = ev is ManagerStop or ManagerRestart or ManagerTimerFired;
+            busyState = busyIsManagerJob
+                ? before with { ActiveState = "deactivating", SubState = ev is ManagerTimerFired { Timer: ManagerTimer.Watchdog } ? "stop-watchdog" : "stop-sigterm" }
+                : before;
         }
 
         var endAt = SystemdModel.Plus(at, o.EndedAfter);
@@ -408,7 +419,7 @@ public sealed class SystemdSimulator(SystemdModel model, SystemdProcessProfile p
         // An automatic restart counts itself in NRestarts, also when the start limit refuses it; the reviver's start does not.
         var automatic = (o.Rule is SystemdDecisionRule.RestartSetting or SystemdDecisionRule.RestartForceExitStatus && o.Revived)
             || (o.Rule == SystemdDecisionRule.StartLimit && o.Delay is not null && o.Final.NRestarts == before.NRestarts + 1);
-        if (ev is ManagerRestart)
+        if (ev is ManagerRestart && o.Final.ActiveState != "deactivating")
         {
             // The stop half, then a start job like any other: NRestarts flushed, counted on the start limit.
             state = o.Final;

@@ -244,6 +244,31 @@ public sealed class SystemdSimulatorTests
     }
 
     [Fact]
+    public void While_a_process_drains_after_a_signal_from_outside_the_unit_is_still_active_and_steps_stay_in_time_order()
+    {
+        var model = Units.Model("Restart=on-failure", "RestartSec=1s", "TimeoutStopSec=90s");
+        var slow = ScriptedProcess.EndsWith("exit 1", afterSeconds: 60);
+        var steps = Play(model, slow, (10, new ExternalSignal(UnixSignal.SIGTERM)), (12, new IsActiveQuery()), (13, new ManagerStart()));
+
+        Assert.Equal(steps.Select(st => st.At).Order(), steps.Select(st => st.At));
+        var query = steps.Single(st => st.Event is IsActiveQuery);
+        Assert.Equal(("active", 0), (query.IsActive, query.IsActiveExitCode));
+        Assert.Contains("not modelled", steps.Single(st => st.Event is ManagerStart && st.At == TimeSpan.FromSeconds(13)).Outcome.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_restart_whose_stop_waits_for_ever_never_starts()
+    {
+        var model = Units.Model("Restart=no", "TimeoutStopSec=infinity");
+        var steps = Play(model, ScriptedProcess.IgnoresEverything(), (5, new ManagerRestart()), (6, new ManagerStart()));
+
+        Assert.Equal(TimeSpan.FromSeconds(5), steps.Single(st => st.Event is ManagerRestart).At);
+        Assert.All(steps, st => Assert.NotEqual(TimeSpan.MaxValue, st.At));
+        Assert.Equal("deactivating", steps[^1].State.ActiveState);
+        Assert.Null(steps.Single(st => st.Event is ManagerRestart).CommandExitCode);
+    }
+
+    [Fact]
     public void A_stop_that_waits_for_ever_is_recorded_when_asked()
     {
         var model = Units.Model("Restart=no", "TimeoutStopSec=infinity");
