@@ -422,7 +422,7 @@ Describe 'Test-HermesExitPolicy -Timeline' {
         $disabled = @(Test-HermesExitPolicy -Path $upstreamPlist -LaunchdDisabled -Detailed)
         $disabled.Ok | Should -Not -Contain $true
         $disabled[0].Fix | Should -Match 'launchctl enable'
-        Test-HermesExitPolicy -Path $upstreamUnit -LaunchdDisabled | Should -Be (Test-HermesExitPolicy -Path $upstreamUnit)
+        Test-HermesExitPolicy -Path $goodUnit -LaunchdDisabled -LaunchdProgramMissing | Should -BeTrue
     }
 
     It 'plays a launchd timeline with launchctl''s verbs' {

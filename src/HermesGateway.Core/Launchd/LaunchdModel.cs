@@ -385,7 +385,8 @@ public sealed class LaunchdModel
 
     private LaunchdOutcome SpawnFailedOutcome(LaunchdEvent ev)
     {
-        var path = Settings.ProgramPath!;
+        // A bare program name is looked up on PATH: name it as it is written.
+        var path = Settings.ProgramPath ?? (Settings.ProgramArguments.Length > 0 ? $"{Settings.ProgramArguments[0]} (looked up on PATH)" : "(no program)");
         const string unverified = "unverified: that modern launchd records a failed spawn as last exit code 78 (EX_CONFIG) and keeps retrying a KeepAlive job at the throttle "
             + "is observation (launchctl print on current macOS); launchd-842 recorded the exec errno (ENOENT) and waited for the path to appear";
         var failed = $"the program '{path}' does not exist, so the spawn fails before the job runs; launchd records last exit code = {SpawnFailedExit}";

@@ -34,7 +34,7 @@ internal static class LaunchdScenarioJudge
             // docs/models.md §2.6: every spawn fails; KeepAlive only makes launchd retry the failure.
             var o = model.Apply(new LaunchdKickstart(KillFirst: false, TimeSpan.Zero), contract);
             return Verdict(config, def, "never starts (program missing)", o.Explanation, false, o.Delay, o.FinalState, o.LastExit, false,
-                $"{o.Explanation}: the gateway never runs", $"install the gateway at '{s.ProgramPath}', or point {(s.Program is null ? "ProgramArguments[0]" : "Program")} at the installed executable", o.Unverified);
+                $"{o.Explanation}: the gateway never runs", (s.ProgramPath is { } at ? $"install the gateway at '{at}', or point {(s.Program is null ? "ProgramArguments[0]" : "Program")} at the installed executable" : $"install '{(s.ProgramArguments.Length > 0 ? s.ProgramArguments[0] : "the gateway")}' on launchd's PATH, or give ProgramArguments[0] as an absolute path"), o.Unverified);
         }
 
         var steady = options.SteadyRunTime;

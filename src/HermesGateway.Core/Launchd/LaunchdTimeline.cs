@@ -7,13 +7,13 @@ namespace HermesGateway.Core.Launchd;
 
 /// <summary>
 /// Plays a timeline against a launchd job (docs/models.md §2.9), one event at a time through <see cref="LaunchdModel"/>,
-/// with launchd's own relaunch between events: the job is bootstrapped at t = 0 (and runs if RunAtLoad or KeepAlive
-/// says so); 'stop' is launchctl bootout, 'start' launchctl kickstart (bootstrap first when unloaded), 'restart'
+/// with launchd's own relaunch between events: the job is bootstrapped at t = 0 (and runs at once with RunAtLoad,
+/// KeepAlive true or a SuccessfulExit condition); 'stop' is launchctl bootout, 'start' launchctl kickstart (bootstrap first when unloaded), 'restart'
 /// launchctl kickstart -k, 'kill SIG' launchctl kill; 'exit', 'signal' and 'oom' (a SIGKILL) end the process.
 /// </summary>
 public static class LaunchdTimeline
 {
-    /// <summary>The most steps one timeline plays; KeepAlive relaunches for ever, so a loop is cut there.</summary>
+    /// <summary>The most steps one timeline plays (a guard: relaunches only follow events, so a timeline stays far below it).</summary>
     public const int MaxSteps = 2000;
 
     private enum Phase
@@ -23,6 +23,7 @@ public static class LaunchdTimeline
         NotRunning,
         Pending,
         Unloaded,
+        Stopping,
     }
 
     public static IReadOnlyList<SupervisorStep> Play(LaunchdConfiguration config, SupervisorTimelineRequest request, GatewayExitContract contract, EvaluationOptions options)
@@ -56,6 +57,14 @@ public static class LaunchdTimeline
 
         void Follow(LaunchdOutcome o, TimeSpan at)
         {
+            if (o.EndedAfter == TimeSpan.MaxValue)
+            {
+                // ExitTimeOut=0 and a process that ignores SIGTERM: the stop never ends; recorded when it was asked.
+                phase = Phase.Stopping;
+                Add(at, o.Event.Describe(), true, null, false, o.Rule.ToString(), $"{o.Explanation}; the process never ends, so the stop never completes", o.Unverified);
+                return;
+            }
+
             var ended = SystemdModel.Plus(at, o.EndedAfter);
             if (o.SeenByLaunchd is { } seen)
             {
@@ -91,7 +100,9 @@ public static class LaunchdTimeline
         {
             lastExit = probe.LastExit;
             phase = probe.Rule == LaunchdDecisionRule.SpawnFailed ? Phase.NotRunning : Phase.Unloaded;
-            Add(TimeSpan.Zero, "launchctl bootstrap", true, null, false, probe.Rule.ToString(), probe.Explanation, probe.Unverified);
+            Add(TimeSpan.Zero, "launchctl bootstrap", false, null, false, probe.Rule.ToString(), $"{probe.Explanation} ({probe.FinalState})", probe.Unverified);
+            Add(TimeSpan.Zero, "timeline not played", false, null, false, "NoChange",
+                $"the job cannot run here, so none of the {items.Count} item(s) is played: what launchd would do with them is not modelled", null);
             return steps;
         }
 
@@ -104,7 +115,7 @@ public static class LaunchdTimeline
             since = at;
             runs += runsAtLoad ? 1 : 0;
             Add(at, "launchctl bootstrap", posed, null, runsAtLoad, "Bootstrap",
-                runsAtLoad ? "loaded and started (RunAtLoad or KeepAlive)" : "loaded; it waits for demand (no RunAtLoad, no KeepAlive)", null, 0);
+                runsAtLoad ? "loaded and started (RunAtLoad, KeepAlive true or a SuccessfulExit condition)" : "loaded, not started: no RunAtLoad, KeepAlive true or SuccessfulExit condition (a job whose PathState, OtherJobEnabled or Crashed condition holds at load is taken as not started)", null, 0);
         }
 
         Bootstrap(TimeSpan.Zero, posed: false);
@@ -114,13 +125,29 @@ public static class LaunchdTimeline
             var timerAt = phase == Phase.SpawnScheduled ? due : (TimeSpan?)null;
             // An event posed while the process is still ending (a drain after SIGTERM) is played when it has ended.
             var busyUntil = steps.Count > 0 ? steps[^1].At : TimeSpan.Zero;
-            var playAt = i < items.Count && items[i].At < busyUntil ? busyUntil : i < items.Count ? items[i].At : TimeSpan.Zero;
-            if (i < items.Count && (timerAt is null || playAt < timerAt))
+            var deferred = i < items.Count && items[i].At < busyUntil;
+            var playAt = deferred ? busyUntil : i < items.Count ? items[i].At : TimeSpan.Zero;
+
+            // A job posed during the drain comes before a relaunch due the moment the drain ends (a bootout cancels it).
+            if (i < items.Count && (timerAt is null || playAt < timerAt || (deferred && playAt <= timerAt)))
             {
                 var item = items[i++];
                 var at = playAt;
                 var ran = at - since;
                 var first = steps.Count;
+                if (phase == Phase.Stopping)
+                {
+                    Add(item.At, item.Text, true, null, false, "NoChange", "the job is still being stopped and never stops (ExitTimeOut=0): not played", null);
+                    continue;
+                }
+
+                if (deferred && item.Kind is TimelineEventKind.Exit or TimelineEventKind.Signal or TimelineEventKind.Kill or TimelineEventKind.Oom)
+                {
+                    Add(item.At, item.Text, true, null, false, "NoChange",
+                        $"the process is still ending (until t={SystemdModel.Fmt(busyUntil)}): an event meanwhile is not modelled; that ending stands", null);
+                    continue;
+                }
+
                 switch (item.Kind)
                 {
                     case TimelineEventKind.Exit or TimelineEventKind.Signal or TimelineEventKind.Kill or TimelineEventKind.Oom when phase != Phase.Running:
@@ -200,7 +227,8 @@ public static class LaunchdTimeline
             Add(steps[^1].At, "timeline cut", false, null, false, "NoChange", $"cut after {MaxSteps} steps: {items.Count - i} item(s) from t={SystemdModel.Fmt(items[i].At)} on were not played", null);
         }
 
-        return steps;
+        // A step is recorded when it ended; an event named as not played during one is recorded when it was posed.
+        return [.. steps.OrderBy(st => st.At)];
     }
 
     private static string State(Phase phase) => phase switch
@@ -209,6 +237,7 @@ public static class LaunchdTimeline
         Phase.SpawnScheduled => "spawn scheduled",
         Phase.NotRunning => "not running",
         Phase.Pending => "pending spawn (on-demand-only)",
+        Phase.Stopping => "stopping (for ever)",
         _ => "unloaded",
     };
 }

@@ -67,7 +67,7 @@ public static class ExitPolicyEvaluator
         return config.Answer(request, contract, options);
     }
 
-    /// <summary>Plays a timeline against a unit (systemd; launchd refuses with HermesTimelineUnsupported).</summary>
+    /// <summary>Plays a timeline against a unit or plist (systemd: SystemdSimulator; launchd: LaunchdTimeline).</summary>
     public static IReadOnlyList<SupervisorStep> Play(ServiceConfiguration config, SupervisorTimelineRequest request, GatewayExitContract? contract = null, EvaluationOptions? options = null)
     {
         contract = (contract ?? GatewayExitContract.Hermes).Validated();

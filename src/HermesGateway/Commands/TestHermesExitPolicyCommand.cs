@@ -92,7 +92,7 @@ public sealed class TestHermesExitPolicyCommand : ExitContractCmdlet
     [ValidateRange(0, 255)]
     public int? ReactionExitCode { get; set; }
 
-    /// <summary>Events in time, one "&lt;time&gt; &lt;event&gt; [argument]" a string, played against a systemd unit.</summary>
+    /// <summary>Events in time, one "&lt;time&gt; &lt;event&gt; [argument]" a string, played against a systemd unit or a launchd plist.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? Timeline { get; set; }

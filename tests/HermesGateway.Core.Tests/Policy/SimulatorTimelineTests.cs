@@ -218,7 +218,7 @@ public sealed class SimulatorTimelineTests
     {
         // KeepAlive=true, ThrottleInterval 10 s: an exit after 3 s is relaunched 7 s later; a bootout removes the job; a
         // start (bootstrap, as it is unloaded) runs it again; kickstart -k restarts at once.
-        var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["3s exit 1", "20s stop", "+1s start", "+5s restart", "+1s exit 0"]));
+        var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["3s exit 1", "20s stop", "+1s start", "+5s restart", "+60s exit 0"]));
 
         Assert.Equal(("launchctl bootstrap", "running"), (steps[0].Event, steps[0].State));
         Assert.Equal(("spawn scheduled", TimeSpan.FromSeconds(10)), (steps[1].State, steps[1].RestartDue!.Value));
@@ -268,7 +268,27 @@ public sealed class SimulatorTimelineTests
         var steps = ExitPolicyEvaluator.Play(KeepAlivePlist(), new SupervisorTimelineRequest(["60s signal SIGTERM", "61s stop"]));
 
         Assert.Equal(steps.Select(s => s.At).Order(), steps.Select(s => s.At));
-        Assert.StartsWith("posed at t=61s", steps.Single(s => s.Event == "launchctl bootout").Explanation, StringComparison.Ordinal);
+        var bootout = steps.Single(s => s.Event == "launchctl bootout");
+        Assert.StartsWith("posed at t=61s", bootout.Explanation, StringComparison.Ordinal);
+
+        // The bootout comes before the relaunch due when the drain ends, and cancels it: no second process.
+        Assert.DoesNotContain(steps, s => s.Event == "throttled relaunch");
+        Assert.Equal("unloaded", steps[^1].State);
+    }
+
+    [Fact]
+    public void A_launchd_job_whose_program_is_missing_names_the_items_it_does_not_play()
+    {
+        var plist = new LaunchdConfiguration(LaunchdJobReader.Parse(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>Label</key><string>x</string>"
+            + "<key>ProgramArguments</key><array><string>hermes</string></array><key>KeepAlive</key><true/></dict></plist>", "/test/x.plist"));
+        var steps = ExitPolicyEvaluator.Play(plist, new SupervisorTimelineRequest(["10s stop", "20s start"]), options: new EvaluationOptions { LaunchdDomain = new LaunchdDomain { ProgramMissing = true } });
+
+        Assert.Equal(2, steps.Count);
+        Assert.Contains("2 item(s)", steps[^1].Explanation, StringComparison.Ordinal);
+        Assert.Contains("hermes (looked up on PATH)", steps[0].Explanation, StringComparison.Ordinal);
+        var verdict = ExitPolicyEvaluator.Evaluate(plist, options: new EvaluationOptions { LaunchdDomain = new LaunchdDomain { ProgramMissing = true } })[0];
+        Assert.Contains("on launchd's PATH", verdict.Fix, StringComparison.Ordinal);
     }
 
     [Theory]
