@@ -545,13 +545,6 @@ public sealed class SystemdModel
         return AfterMainEnded(state, ev, ending, took, now, forced, $"{how}; Result={SystemdNames.Of(forced)} whatever the ending");
     }
 
-    /// <summary>
-    /// The main process of a Type=notify unit ended before READY=1: a clean end is a protocol violation (Result=protocol),
-    /// an unclean one is classified as usual; the restart rules apply to either.
-    /// </summary>
-    public SystemdOutcome EndedBeforeReady(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan now) =>
-        AfterMainEnded(state, ev, ending, TimeSpan.Zero, now, ServiceResult.Success, null, beforeReady: true);
-
     private SystemdOutcome AfterMainEnded(SystemdUnitState state, SystemdEvent ev, ProcessEnding ending, TimeSpan after, TimeSpan now, ServiceResult forcedResult, string? reaction,
         bool restartRecorded = false, bool beforeReady = false)
     {
