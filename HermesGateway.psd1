@@ -12,6 +12,7 @@
     FormatsToProcess     = @('HermesGateway.format.ps1xml')
     CmdletsToExport      = @(
         'Compare-HermesServiceDefinition'
+        'Copy-HermesModule'
         'Get-HermesExitPolicy'
         'Get-HermesGatewayLog'
         'Get-HermesService'

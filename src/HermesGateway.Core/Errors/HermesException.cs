@@ -89,6 +89,27 @@ public static class HermesErrorIds
     /// <summary>An object (from remoting) that describes a service on another computer: it is acted on there, not here.</summary>
     public const string RemoteObject = "HermesRemoteObject";
 
+    /// <summary>A host of a fleet that could not be reached over its session (closed, broken, refused).</summary>
+    public const string HostUnreachable = "HermesHostUnreachable";
+
+    /// <summary>A host whose session broke while it was acting (the connection was lost mid-restart or mid-install).</summary>
+    public const string HostConnectionLost = "HermesHostConnectionLost";
+
+    /// <summary>A host with no HermesGateway module at all.</summary>
+    public const string ModuleMissing = "HermesModuleMissing";
+
+    /// <summary>A host whose HermesGateway is another version or another build than this one.</summary>
+    public const string ModuleVersionMismatch = "HermesModuleVersionMismatch";
+
+    /// <summary>A host a rollout did not act on because it halted before that host's turn.</summary>
+    public const string RolloutHalted = "HermesRolloutHalted";
+
+    /// <summary>A rollout that could not take another host down: too many of the fleet's gateways were already down.</summary>
+    public const string FleetUnavailable = "HermesFleetUnavailable";
+
+    /// <summary>A canary host that did not stay healthy through the canary wait, or a gate declined.</summary>
+    public const string CanaryFailed = "HermesCanaryFailed";
+
     /// <summary>A write (install, uninstall) into another account's home, which root refuses: that account does it itself.</summary>
     public const string OtherAccountWriteRefused = "HermesOtherAccountWriteRefused";
 }

@@ -25,10 +25,24 @@ public sealed class GetHermesServiceCommand : ServiceCmdlet
     [ValidateNotNullOrEmpty]
     public string? Owner { get; set; }
 
+    /// <summary>
+    /// The hosts to read, one PSSession each: every host's services in one stream, read in parallel, each marked with its
+    /// PSComputerName; a host that cannot be used (unreachable, no module of this build) is an error for that host.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
+
     protected override void ProcessRecord()
     {
         try
         {
+            if (Session is not null)
+            {
+                Fleet.Fleet.FanOut(this, Session, "Get-HermesService", Fleet.Fleet.ForHost(this), Cancellation);
+                return;
+            }
+
             foreach (var service in ByName(Name, Scope, Owner, null))
             {
                 WriteObject(service);

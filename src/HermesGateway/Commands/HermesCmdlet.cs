@@ -46,6 +46,33 @@ public abstract class HermesCmdlet : PSCmdlet, IDisposable
             _ => ErrorCategory.InvalidOperation,
         }, e.Target);
 
+    /// <summary>The error for a rollout parameter (-MaxUnavailable, -Canary, ...) given without -Session; null when none is.</summary>
+    internal static HermesException? FleetParameterWithoutSession(PSCmdlet cmdlet)
+    {
+        var given = Fleet.Fleet.FleetOnly.Where(p => p != "Session" && cmdlet.MyInvocation.BoundParameters.ContainsKey(p)).ToList();
+        return given.Count == 0 || cmdlet.MyInvocation.BoundParameters.ContainsKey("Session") ? null
+            : new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                $"-{string.Join(", -", given)} shape a rollout over hosts and need -Session; nothing was done.", given[0]);
+    }
+
+    /// <summary>
+    /// One rollout at a time from this account: a second one (another window, a second runbook) waits for the first, so
+    /// two rollouts over the same hosts never add up to more gateways down than either allows.
+    /// </summary>
+    internal IDisposable FleetLock()
+    {
+        var folder = Core.Service.RestartLock.Directory(Engine.Environment);
+        try
+        {
+            return Core.Service.RestartLock.Acquire(folder, "fleet-rollout", TimeSpan.Zero, Cancellation, out _);
+        }
+        catch (HermesException e) when (e.ErrorId == HermesErrorIds.RestartInProgress)
+        {
+            WriteWarning($"Another rollout from this account is running (it holds {Path.Combine(folder, "fleet-rollout.restart.lock")}); this one waits for it to end.");
+            return Core.Service.RestartLock.Acquire(folder, "fleet-rollout", TimeSpan.FromHours(6), Cancellation, out _);
+        }
+    }
+
     /// <summary>A character no path given to the module contains, standing in for '\' while PowerShell resolves a path.</summary>
     private const char BackslashStandIn = '\uE000';
 

@@ -2,14 +2,18 @@ using System.Collections;
 using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Fleet;
+using HermesGateway.Core.Policy;
 using HermesGateway.Core.Restart;
 using HermesGateway.Core.Service;
+using HermesGateway.Fleet;
 
 namespace HermesGateway.Commands;
 
 /// <summary>Install-HermesService: writes the unit or plist (atomically, with a backup), then enables and loads it.</summary>
 [Cmdlet(VerbsLifecycle.Install, "HermesService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ParametersSet)]
 [OutputType(typeof(HermesService))]
+[OutputType(typeof(FleetHostResult), ParameterSetName = [ParametersSet])]
 public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
 {
     private const string DefinitionSet = "Definition";
@@ -55,11 +59,48 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>
+    /// The hosts to install on, one PSSession each: a rollout with Restart-HermesGateway's rules (host by host or
+    /// -MaxUnavailable at once, halted at the first failure), the module of this build installing on each host.
+    /// </summary>
+    [Parameter(ParameterSetName = ParametersSet)]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
+
+    /// <summary>With -Session: how many of the fleet's gateways may be down at once (default 1: host by host).</summary>
+    [Parameter(ParameterSetName = ParametersSet)]
+    [ValidateRange(1, 1000)]
+    public int MaxUnavailable { get; set; } = 1;
+
+    /// <summary>With -Session: install on these first hosts alone, then hold the rest behind a gate (-CanaryWait, -CanaryConfirm).</summary>
+    [Parameter(ParameterSetName = ParametersSet)]
+    [ValidateRange(0, 1000)]
+    public int Canary { get; set; }
+
+    /// <summary>With -Canary: how long the canaries must stay healthy, the same processes, before the rest go.</summary>
+    [Parameter(ParameterSetName = ParametersSet)]
+    public TimeSpan CanaryWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>With -Canary: ask before the hosts behind the canaries go.</summary>
+    [Parameter(ParameterSetName = ParametersSet)]
+    public SwitchParameter CanaryConfirm { get; set; }
+
     protected override void ProcessRecord()
     {
-        if (Timeout <= TimeSpan.Zero)
+        if (Timeout <= TimeSpan.Zero || CanaryWait < TimeSpan.Zero)
         {
-            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument, "-Timeout must be positive.", Timeout)));
+            ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument, "-Timeout must be positive, and -CanaryWait not negative.", Timeout)));
+        }
+
+        if (FleetParameterWithoutSession(this) is { } fleetOnly)
+        {
+            ThrowTerminatingError(ToErrorRecord(fleetOnly));
+        }
+
+        if (Session is not null)
+        {
+            RollOut();
+            return;
         }
 
         try
@@ -87,6 +128,56 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
         finally
         {
             EngineHost.CompleteProgress();
+        }
+    }
+
+    /// <summary>
+    /// The install over -Session: the module's own Install-HermesService on each host with these parameters, rolled out
+    /// as Restart-HermesGateway rolls a restart; with -Start the gateway must be running afterwards, on each host.
+    /// </summary>
+    private void RollOut()
+    {
+        try
+        {
+            if (Service is not null)
+            {
+                throw new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                    "-Service describes a service on one computer; with -Session give the definition's parameters (-Name, -Scope, ...), which each host installs.", Service.Name);
+            }
+
+            var forHost = Fleet.Fleet.ForHost(this);
+            forHost["PassThru"] = true;
+            // The service's name on each host: the one given, else Hermes' own for the profile on either platform (the
+            // hosts decide which one they run).
+            var names = Name is { } given ? new[] { given } : [ServiceDefinitionFactory.DefaultName(ServicePlatform.Systemd, Profile), ServiceDefinitionFactory.DefaultName(ServicePlatform.Launchd, Profile)];
+            var status = new Hashtable(StringComparer.OrdinalIgnoreCase) { ["Name"] = names };
+            if (forHost.ContainsKey("Scope"))
+            {
+                status["Scope"] = forHost["Scope"];
+            }
+
+            var request = new RolloutRequest
+            {
+                Action = "Install",
+                Command = "Install-HermesService",
+                Parameters = forHost,
+                StatusParameters = status,
+                What = $"Install the Hermes gateway service '{names[0]}'{(Start ? " and start it" : string.Empty)}",
+                MaxUnavailable = MaxUnavailable,
+                Canary = Canary,
+                CanaryWait = CanaryWait,
+                CanaryConfirm = CanaryConfirm,
+                HostTimeout = Timeout + TimeSpan.FromMinutes(5),
+                FleetWait = Timeout,
+                ExpectRunning = Start && !NoWait,
+                AllowMissing = true,
+            };
+            using var fleetLock = FleetLock();
+            new FleetRollout(this, request, Fleet.Fleet.LocalBuild(this), Cancellation).Run(Fleet.Fleet.Hosts(Session!), (_, answer) => [.. answer.Output]);
+        }
+        catch (HermesException e)
+        {
+            WriteError(ToErrorRecord(e));
         }
     }
 

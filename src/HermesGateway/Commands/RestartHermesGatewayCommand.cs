@@ -1,13 +1,16 @@
 using System.Management.Automation;
 using HermesGateway.Core.Errors;
+using HermesGateway.Core.Fleet;
 using HermesGateway.Core.Restart;
 using HermesGateway.Core.Service;
+using HermesGateway.Fleet;
 
 namespace HermesGateway.Commands;
 
 /// <summary>Restart-HermesGateway: a graceful restart that ends with the gateway running or with a clear error.</summary>
 [Cmdlet(VerbsLifecycle.Restart, "HermesGateway", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(RestartResult))]
+[OutputType(typeof(FleetHostResult), ParameterSetName = [NameSet])]
 public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
 {
     private protected override bool NamesRequiredForSeveral => true;
@@ -26,12 +29,49 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>
+    /// The hosts to restart on, one PSSession each (New-PSSession -HostName): a rolling restart, each host's restart run
+    /// there by the module of this build, one result per host.
+    /// </summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
+
+    /// <summary>With -Session: how many of the fleet's gateways may be down at once (default 1: host by host).</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [ValidateRange(1, 1000)]
+    public int MaxUnavailable { get; set; } = 1;
+
+    /// <summary>With -Session: restart these first hosts alone, then hold the rest behind a gate (-CanaryWait, -CanaryConfirm).</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [ValidateRange(0, 1000)]
+    public int Canary { get; set; }
+
+    /// <summary>With -Canary: how long the canaries must stay healthy, the same processes, before the rest go.</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    public TimeSpan CanaryWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>With -Canary: ask before the hosts behind the canaries go.</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    public SwitchParameter CanaryConfirm { get; set; }
+
     protected override void ProcessRecord()
     {
-        if (Timeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero)
+        if (Timeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero || CanaryWait < TimeSpan.Zero)
         {
             ThrowTerminatingError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
-                "-Timeout and -DrainTimeout must be positive.", null)));
+                "-Timeout and -DrainTimeout must be positive, and -CanaryWait not negative.", null)));
+        }
+
+        if (Session is not null)
+        {
+            RollOut();
+            return;
+        }
+
+        if (FleetParameterWithoutSession(this) is { } fleetOnly)
+        {
+            ThrowTerminatingError(ToErrorRecord(fleetOnly));
         }
 
         foreach (var service in Selected())
@@ -68,6 +108,46 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
             {
                 EngineHost.CompleteProgress();
             }
+        }
+    }
+
+    /// <summary>The rolling restart over -Session: the module's own Restart-HermesGateway on each host, with these parameters.</summary>
+    private void RollOut()
+    {
+        try
+        {
+            var forHost = Fleet.Fleet.ForHost(this);
+            forHost["PassThru"] = true;
+            var status = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
+            foreach (var key in new[] { "Name", "Scope", "Owner" })
+            {
+                if (forHost.ContainsKey(key))
+                {
+                    status[key] = forHost[key];
+                }
+            }
+
+            var names = MyInvocation.BoundParameters.ContainsKey(nameof(Name)) ? string.Join("', '", Name) : "*";
+            var request = new RolloutRequest
+            {
+                Action = "Restart",
+                Command = "Restart-HermesGateway",
+                Parameters = forHost,
+                StatusParameters = status,
+                What = $"Restart the Hermes gateway '{names}'",
+                MaxUnavailable = MaxUnavailable,
+                Canary = Canary,
+                CanaryWait = CanaryWait,
+                CanaryConfirm = CanaryConfirm,
+                HostTimeout = Timeout + (DrainTimeout ?? TimeSpan.FromMinutes(15)) + TimeSpan.FromMinutes(2),
+                FleetWait = Timeout,
+            };
+            using var fleetLock = FleetLock();
+            new FleetRollout(this, request, Fleet.Fleet.LocalBuild(this), Cancellation).Run(Fleet.Fleet.Hosts(Session!), (_, answer) => [.. answer.Output]);
+        }
+        catch (HermesException e)
+        {
+            WriteError(ToErrorRecord(e));
         }
     }
 

@@ -1,0 +1,443 @@
+using System.Collections;
+using System.Management.Automation;
+using HermesGateway.Commands;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Fleet;
+
+namespace HermesGateway.Fleet;
+
+/// <summary>What a rollout does on each host, and at what pace.</summary>
+internal sealed record RolloutRequest
+{
+    /// <summary>"Restart" or "Install": the word in results, progress and prompts.</summary>
+    public required string Action { get; init; }
+
+    /// <summary>The module's command run on each host (Restart-HermesGateway, Install-HermesService).</summary>
+    public required string Command { get; init; }
+
+    /// <summary>Its parameters there; -Confirm:$false is added (the prompt, if any, was here, per host).</summary>
+    public required Hashtable Parameters { get; init; }
+
+    /// <summary>Get-HermesService's parameters selecting the gateways the rollout is about (their health is the gate).</summary>
+    public required Hashtable StatusParameters { get; init; }
+
+    /// <summary>For ShouldProcess: "Restart the Hermes gateway 'hermes-gateway'".</summary>
+    public required string What { get; init; }
+
+    public int MaxUnavailable { get; init; } = 1;
+
+    public int Canary { get; init; }
+
+    /// <summary>How long the canaries must stay healthy (same process, running) before the rest go.</summary>
+    public TimeSpan CanaryWait { get; init; }
+
+    /// <summary>Ask before the hosts behind the canaries go.</summary>
+    public bool CanaryConfirm { get; init; }
+
+    /// <summary>The longest one host's command may run before it is stopped and the host counted as failed.</summary>
+    public required TimeSpan HostTimeout { get; init; }
+
+    /// <summary>How long to wait for hosts found down (by someone else) to come back before the rollout gives up.</summary>
+    public required TimeSpan FleetWait { get; init; }
+
+    /// <summary>Whether the gateways must be running afterwards (a restart; an install with -Start).</summary>
+    public bool ExpectRunning { get; init; } = true;
+
+    /// <summary>Whether a host may lack the gateways beforehand (an install: it brings them); a restart needs them everywhere.</summary>
+    public bool AllowMissing { get; init; }
+}
+
+/// <summary>
+/// A rollout over a fleet, run from one cmdlet: each host's command run there by the module of this build, at most
+/// MaxUnavailable gateways down at once (those in hand, and any found down), health read before the next, halted at the
+/// first failure with the rest left untouched and reported. Everything the plan decides is in <see cref="RollingPlan"/>;
+/// this runs it: ShouldProcess per host, the fleet progress bar, results and errors, all on the pipeline thread.
+/// </summary>
+internal sealed class FleetRollout
+{
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(60);
+    private readonly HermesCmdlet cmdlet;
+    private readonly RolloutRequest request;
+    private readonly ModuleBuild local;
+    private readonly CancellationToken cancellation;
+    private readonly Dictionary<string, HostStatus> status = new(StringComparer.OrdinalIgnoreCase);
+
+    public FleetRollout(HermesCmdlet cmdlet, RolloutRequest request, ModuleBuild local, CancellationToken cancellation)
+    {
+        this.cmdlet = cmdlet;
+        this.request = request;
+        this.local = local;
+        this.cancellation = cancellation;
+    }
+
+    /// <summary>How a host's gateways stood when last read.</summary>
+    private sealed record HostStatus(bool Healthy, string Text, IReadOnlyDictionary<string, int?> Pids, string? Error, bool Installed = true);
+
+    /// <summary>Runs the rollout over <paramref name="hosts"/>; one result per host goes to the pipeline as it is known.</summary>
+    public void Run(IReadOnlyList<RemoteHost> hosts, Func<RemoteHost, RemoteAnswer, IReadOnlyList<object>> results)
+    {
+        var plan = new RollingPlan(hosts.Select(h => h.ComputerName), request.MaxUnavailable, request.Canary);
+        var byName = hosts.ToDictionary(h => h.ComputerName, StringComparer.OrdinalIgnoreCase);
+        var activity = $"{request.Action} over {hosts.Count} host{(hosts.Count == 1 ? string.Empty : "s")}";
+        var progress = new ProgressRecord(0x4E47, activity, "checking the hosts");
+        var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var canaries = new HashSet<string>(plan.Hosts.Take(plan.Canary), StringComparer.OrdinalIgnoreCase);
+        cmdlet.WriteProgress(progress);
+
+        RemoteHost.Prepare(hosts, local, StatusTimeout, cancellation);
+        foreach (var host in hosts.Where(h => !h.Usable))
+        {
+            cmdlet.WriteError(HermesCmdlet.ToErrorRecord(host.Error!));
+        }
+
+        // Every usable host's gateways, read before anything is touched: a host that lacks them stops the rollout
+        // before it starts (it would fail at its turn, after others were already restarted).
+        ReadStatus(hosts.Where(h => h.Usable));
+        var missing = hosts.Where(h => h.Usable && status[h.ComputerName].Error is not null).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var host in missing)
+            {
+                cmdlet.WriteError(HermesCmdlet.ToErrorRecord(new HermesException(HermesErrorIds.ServiceNotFound, HermesErrorCategory.ObjectNotFound,
+                    $"{host.ComputerName}: {status[host.ComputerName].Error}", host.ComputerName)));
+            }
+
+            plan.Halt($"{string.Join(", ", missing.Select(h => h.ComputerName))} {(missing.Count == 1 ? "does" : "do")} not have the gateways to {request.Action.ToLowerInvariant()}");
+        }
+
+        foreach (var host in hosts.Where(h => !h.Usable))
+        {
+            Emit(host.ComputerName, host.Error!.ErrorId == HermesErrorIds.HostUnreachable ? FleetHostOutcome.Unreachable : FleetHostOutcome.ModuleMismatch,
+                null, null, "unknown (not read)", host.Error.Message, host.Error.ErrorId, []);
+        }
+
+        var inHand = new Dictionary<string, (RemoteCall Call, DateTimeOffset Started)>(StringComparer.OrdinalIgnoreCase);
+        var canaryPids = new Dictionary<string, HostStatus>(StringComparer.OrdinalIgnoreCase);
+        DateTime? blockedSince = null;
+
+        void Emit(string computer, FleetHostOutcome outcome, DateTimeOffset? started, DateTimeOffset? ended, string? state, string? message, string? errorId, IReadOnlyList<object> objects)
+        {
+            emitted.Add(computer);
+            cmdlet.WriteObject(new FleetHostResult
+            {
+                ComputerName = computer, Action = request.Action, Outcome = outcome, Canary = canaries.Contains(computer),
+                StartedAt = started, EndedAt = ended, State = state, Message = message, ErrorId = errorId, Results = objects,
+            });
+        }
+
+        void Progress(string what)
+        {
+            progress.StatusDescription = $"{what} ({plan.Finished} of {hosts.Count} done{(plan.InHand > 0 ? $", {plan.InHand} in hand" : string.Empty)})";
+            progress.PercentComplete = (int)(100.0 * plan.Finished / Math.Max(1, hosts.Count));
+            cmdlet.WriteProgress(progress);
+        }
+
+        // Hosts that could not be checked may have their gateway down: they count against -MaxUnavailable.
+        var unknown = hosts.Count(h => !h.Usable);
+        while (!plan.Complete && !cancellation.IsCancellationRequested)
+        {
+            if (plan.GateDue)
+            {
+                Gate(plan, hosts, canaryPids, Progress);
+                continue;
+            }
+
+            // Start as many as the plan allows now, each host's down state read fresh just before.
+            var started = false;
+            while (plan.Next() is { } candidate)
+            {
+                var idle = hosts.Where(h => h.Usable && !inHand.ContainsKey(h.ComputerName) && !string.Equals(h.ComputerName, candidate, StringComparison.OrdinalIgnoreCase)).ToList();
+                ReadStatus(idle);
+                var othersDown = unknown + idle.Count(h => !status[h.ComputerName].Healthy);
+                if (!string.Equals(plan.Next(othersDown), candidate, StringComparison.OrdinalIgnoreCase))
+                {
+                    break;
+                }
+
+                var host = byName[candidate];
+                if (!cmdlet.ShouldProcess($"{candidate}: {request.What}", request.What, candidate))
+                {
+                    plan.Decline(candidate);
+                    continue;
+                }
+
+                var parameters = new Hashtable(request.Parameters) { ["Confirm"] = false };
+                inHand[candidate] = (host.BeginCommand(request.Command, parameters), DateTimeOffset.Now);
+                plan.Start(candidate);
+                started = true;
+                blockedSince = null;
+                Progress($"{candidate}: {request.Action.ToLowerInvariant()}");
+            }
+
+            if (inHand.Count == 0)
+            {
+                if (plan.Complete || plan.GateDue)
+                {
+                    continue;
+                }
+
+                if (!started && plan.Next() is not null)
+                {
+                    // Blocked: other hosts are down. Someone else's rollout, or a crash: wait for them, then give up.
+                    blockedSince ??= DateTime.UtcNow;
+                    var down = hosts.Where(h => !h.Usable || !status[h.ComputerName].Healthy).Select(h => $"{h.ComputerName} ({(h.Usable ? status[h.ComputerName].Text : "not reachable or not usable: counted as down")})").ToList();
+                    if (DateTime.UtcNow - blockedSince > request.FleetWait || unknown >= request.MaxUnavailable)
+                    {
+                        var error = new HermesException(HermesErrorIds.FleetUnavailable, HermesErrorCategory.ResourceUnavailable,
+                            $"No host was {request.Action.ToLowerInvariant()}ed: {down.Count} of the fleet's gateways {(down.Count == 1 ? "is" : "are")} down or unknown ({string.Join("; ", down)}), and -MaxUnavailable {request.MaxUnavailable} leaves no room to take another down.", null);
+                        cmdlet.WriteError(HermesCmdlet.ToErrorRecord(error));
+                        plan.Halt(error.Message);
+                        continue;
+                    }
+
+                    Progress($"waiting for {string.Join(", ", down)} to come back");
+                    Sleep(TimeSpan.FromSeconds(1));
+                    continue;
+                }
+            }
+
+            // Wait for one host in hand to finish.
+            var finished = inHand.FirstOrDefault(p => p.Value.Call.IsCompleted).Key;
+            if (finished is null)
+            {
+                var overdue = inHand.FirstOrDefault(p => DateTimeOffset.Now - p.Value.Started > request.HostTimeout).Key;
+                if (overdue is null)
+                {
+                    Sleep(TimeSpan.FromMilliseconds(200));
+                    Progress($"{string.Join(", ", inHand.Keys)}: {request.Action.ToLowerInvariant()}");
+                    continue;
+                }
+
+                finished = overdue;
+            }
+
+            var (call, startedAt) = inHand[finished];
+            inHand.Remove(finished);
+            var answer = call.End(TimeSpan.Zero, cancellation);
+            call.Dispose();
+            Conclude(byName[finished], answer, startedAt, plan, canaryPids, results, Emit);
+            Progress($"{finished}: {request.Action.ToLowerInvariant()} ended");
+        }
+
+        // Hosts still in hand when Ctrl+C came: their commands are stopped there; the module's own restart leaves the
+        // gateway to its supervisor, running.
+        foreach (var (computer, (call, startedAt)) in inHand)
+        {
+            var answer = call.End(TimeSpan.Zero, CancellationToken.None);
+            call.Dispose();
+            Emit(computer, FleetHostOutcome.Failed, startedAt, DateTimeOffset.Now, null, "stopped (Ctrl+C) while in hand", HermesErrorIds.RolloutHalted, answer.Output.Cast<object>().ToList());
+        }
+
+        var untouched = hosts.Where(h => !emitted.Contains(h.ComputerName)).ToList();
+        ReadStatus(untouched.Where(h => h.Usable));
+        foreach (var host in untouched)
+        {
+            var halted = plan.HaltReason is { } why ? $"not run: the rollout halted ({why})" : "not run";
+            Emit(host.ComputerName, FleetHostOutcome.NotRun, null, null, host.Usable ? status[host.ComputerName].Text : null, halted, plan.Halted ? HermesErrorIds.RolloutHalted : null, []);
+        }
+
+        progress.RecordType = ProgressRecordType.Completed;
+        cmdlet.WriteProgress(progress);
+    }
+
+    /// <summary>A host's command ended: the result, its health read again, and the plan told.</summary>
+    private void Conclude(RemoteHost host, RemoteAnswer answer, DateTimeOffset startedAt, RollingPlan plan, Dictionary<string, HostStatus> canaryPids,
+        Func<RemoteHost, RemoteAnswer, IReadOnlyList<object>> results, Action<string, FleetHostOutcome, DateTimeOffset?, DateTimeOffset?, string?, string?, string?, IReadOnlyList<object>> emit)
+    {
+        var computer = host.ComputerName;
+        var objects = results(host, answer);
+        foreach (var w in answer.Warnings)
+        {
+            cmdlet.WriteWarning($"{computer}: {w}");
+        }
+
+        if (answer.ConnectionLost)
+        {
+            // The command there died with the connection. The module's restart leaves the gateway to its supervisor, so
+            // it should come up on its own: read it over a new connection (as the session was made), waiting for it.
+            var state = "unknown: the host could not be reached again";
+            using (var again = host.Reopen(local, TimeSpan.FromSeconds(30), cancellation))
+            {
+                if (again is { Usable: true })
+                {
+                    var deadline = DateTime.UtcNow + request.HostTimeout;
+                    HostStatus read;
+                    do
+                    {
+                        read = Read(again);
+                        if (read.Healthy || !request.ExpectRunning)
+                        {
+                            break;
+                        }
+
+                        Sleep(TimeSpan.FromSeconds(1));
+                    }
+                    while (DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested);
+                    state = read.Text;
+                }
+            }
+
+            var lost = new HermesException(HermesErrorIds.HostConnectionLost, HermesErrorCategory.ResourceUnavailable,
+                $"{computer}: the connection was lost during the {request.Action.ToLowerInvariant()} ({answer.Failure!.Message}); read again over a new connection, its gateway is {state}. The rollout halted here.", computer, answer.Failure);
+            cmdlet.WriteError(HermesCmdlet.ToErrorRecord(lost));
+            host.Lose(lost);
+            plan.Finish(computer, false, lost.Message);
+            emit(computer, FleetHostOutcome.ConnectionLost, startedAt, DateTimeOffset.Now, state, lost.Message, lost.ErrorId, objects);
+            return;
+        }
+
+        string? failure = null;
+        string? errorId = null;
+        if (answer.Failure is { } f)
+        {
+            failure = f is TimeoutException ? $"its {request.Action.ToLowerInvariant()} did not end within {request.HostTimeout.TotalSeconds:0} s and was stopped" : f.Message.TrimEnd('.');
+            errorId = f is TimeoutException ? HermesErrorIds.RestartTimeout : HermesErrorIds.RestartFailed;
+        }
+        else if (answer.Errors.Count > 0)
+        {
+            failure = answer.Errors[0].ToString().TrimEnd('.');
+            errorId = answer.Errors[0].FullyQualifiedErrorId.Split(',')[0];
+            foreach (var e in answer.Errors)
+            {
+                cmdlet.WriteError(Relay(e, computer));
+            }
+        }
+
+        var after = Read(host);
+        status[computer] = after;
+        if (failure is null && request.ExpectRunning && !(after.Healthy && after.Installed))
+        {
+            failure = $"its gateway is not healthy after the {request.Action.ToLowerInvariant()}: {after.Text}";
+            errorId = HermesErrorIds.RestartFailed;
+        }
+
+        if (failure is not null)
+        {
+            var error = new HermesException(errorId ?? HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+                $"{computer}: {failure}. The rollout halted here; the hosts after it were not touched.", computer, answer.Failure);
+            if (answer.Errors.Count == 0)
+            {
+                cmdlet.WriteError(HermesCmdlet.ToErrorRecord(error));
+            }
+
+            plan.Finish(computer, false, $"{computer}: {failure}");
+            emit(computer, FleetHostOutcome.Failed, startedAt, DateTimeOffset.Now, after.Text, error.Message, error.ErrorId, objects);
+            return;
+        }
+
+        plan.Finish(computer, true);
+        canaryPids[computer] = after;
+        emit(computer, FleetHostOutcome.Done, startedAt, DateTimeOffset.Now, after.Text, null, null, objects);
+    }
+
+    /// <summary>
+    /// The canaries are done: they must stay healthy, the same processes, through the canary wait; then, if asked, the
+    /// user confirms. Else the rollout halts with the canaries' state.
+    /// </summary>
+    private void Gate(RollingPlan plan, IReadOnlyList<RemoteHost> hosts, Dictionary<string, HostStatus> canaryPids, Action<string> progress)
+    {
+        var canaries = hosts.Take(plan.Canary).Where(h => canaryPids.ContainsKey(h.ComputerName)).ToList();
+        if (canaries.Count == 0)
+        {
+            plan.OpenGate(); // no canary was acted on (-WhatIf, declined): nothing to watch or to confirm
+            return;
+        }
+
+        var until = DateTime.UtcNow + request.CanaryWait;
+        do
+        {
+            foreach (var host in canaries)
+            {
+                var now = Read(host);
+                var before = canaryPids[host.ComputerName];
+                var changed = before.Pids.Any(p => !now.Pids.TryGetValue(p.Key, out var pid) || pid != p.Value);
+                if (!now.Healthy || changed)
+                {
+                    var error = new HermesException(HermesErrorIds.CanaryFailed, HermesErrorCategory.InvalidOperation,
+                        $"{host.ComputerName}: the canary did not stay healthy through the canary wait: {now.Text}{(changed ? $" (was {before.Text})" : string.Empty)}. The rollout halted; the hosts after the canaries were not touched.", host.ComputerName);
+                    cmdlet.WriteError(HermesCmdlet.ToErrorRecord(error));
+                    plan.Halt(error.Message);
+                    return;
+                }
+            }
+
+            if (DateTime.UtcNow >= until)
+            {
+                break;
+            }
+
+            progress($"canaries {string.Join(", ", canaries.Select(c => c.ComputerName))}: watching until {until.ToLocalTime():HH:mm:ss}");
+            Sleep(TimeSpan.FromSeconds(1));
+        }
+        while (!cancellation.IsCancellationRequested);
+
+        if (cancellation.IsCancellationRequested)
+        {
+            plan.Halt("stopped (Ctrl+C) at the canary gate");
+            return;
+        }
+
+        var rest = plan.Hosts.Count - plan.Canary;
+        if (request.CanaryConfirm && !cmdlet.ShouldContinue(
+            $"The canaries ({string.Join(", ", canaries.Select(c => $"{c.ComputerName}: {canaryPids[c.ComputerName].Text}"))}) are healthy. {request.Action} the other {rest} host{(rest == 1 ? string.Empty : "s")}?",
+            $"{request.Action} the rest of the fleet"))
+        {
+            plan.Halt("the canary gate was declined");
+            return;
+        }
+
+        plan.OpenGate();
+    }
+
+    /// <summary>Reads the selected gateways' state on these hosts, in parallel.</summary>
+    private void ReadStatus(IEnumerable<RemoteHost> hosts)
+    {
+        var calls = hosts.Select(h => h.BeginCommand("Get-HermesService", new Hashtable(request.StatusParameters))).ToList();
+        foreach (var call in calls)
+        {
+            status[call.Host.ComputerName] = ToStatus(call.End(StatusTimeout, cancellation));
+            call.Dispose();
+        }
+    }
+
+    private HostStatus Read(RemoteHost host) => ToStatus(host.Command("Get-HermesService", new Hashtable(request.StatusParameters), StatusTimeout, cancellation));
+
+    private HostStatus ToStatus(RemoteAnswer answer)
+    {
+        if (answer.Failure is { } failure)
+        {
+            return new HostStatus(false, $"unknown ({failure.Message})", new Dictionary<string, int?>(), null);
+        }
+
+        var notFound = answer.Errors.All(e => e.FullyQualifiedErrorId.StartsWith(HermesErrorIds.ServiceNotFound, StringComparison.Ordinal));
+        if (answer.Output.Count == 0 && request.AllowMissing && notFound)
+        {
+            return new HostStatus(true, "not installed", new Dictionary<string, int?>(), null, Installed: false);
+        }
+
+        var services = answer.Output.Select(o => (
+            Name: o.Properties["Name"]?.Value?.ToString() ?? "?",
+            State: o.Properties["State"]?.Value?.ToString(),
+            Pid: o.Properties["Pid"]?.Value is int pid ? pid : (int?)null,
+            CrashLoop: o.Properties["CrashLoop"]?.Value is bool loop ? loop : (bool?)null)).ToList();
+        var error = answer.Errors.Count > 0 && !(request.AllowMissing && notFound) ? answer.Errors[0].ToString() : services.Count == 0 ? "no gateway service of that name is installed there" : null;
+        return new HostStatus(
+            error is null && services.All(s => FleetState.Healthy(s.State, s.Pid, s.CrashLoop)),
+            FleetState.Describe(services.Select(s => (s.Name, s.State, s.Pid))),
+            services.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Pid),
+            error);
+    }
+
+    /// <summary>A host's own error record, as this computer writes it: the same id and category, the host named first.</summary>
+    internal static ErrorRecord Relay(ErrorRecord remote, string computer)
+    {
+        var id = remote.FullyQualifiedErrorId.Split(',')[0];
+        var record = new ErrorRecord(remote.Exception, id, remote.CategoryInfo.Category, computer)
+        {
+            ErrorDetails = new ErrorDetails($"{computer}: {remote}"),
+        };
+        return record;
+    }
+
+    private void Sleep(TimeSpan span) => cancellation.WaitHandle.WaitOne(span);
+}

@@ -1,0 +1,353 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Remoting;
+using System.Management.Automation.Runspaces;
+using HermesGateway.Core.Errors;
+using HermesGateway.Core.Fleet;
+
+namespace HermesGateway.Fleet;
+
+/// <summary>
+/// One host of a fleet: its PSSession (remoting over SSH or WinRM, PowerShell's own), the HermesGateway module of this
+/// build loaded there, or why it cannot be used. Commands run there through the session's runspace, one at a time.
+/// </summary>
+internal sealed class RemoteHost : IDisposable
+{
+    /// <summary>Lists the host's HermesGateway modules (loaded, and on its module path) with their assemblies' SHA-256.</summary>
+    private const string ProbeScript = """
+        param([string[]] $Files)
+        $ProgressPreference = 'SilentlyContinue'
+        $loaded = Get-Module -Name HermesGateway
+        $found = @(Get-Module -ListAvailable -Name HermesGateway)
+        if ($loaded) { $found = @($loaded) + @($found | Where-Object { $_.ModuleBase -ne $loaded.ModuleBase }) }
+        foreach ($m in $found) {
+            $hashes = @{}
+            foreach ($f in $Files) {
+                $p = Join-Path $m.ModuleBase $f
+                if (Test-Path -LiteralPath $p -PathType Leaf) { $hashes[$f] = (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash }
+            }
+            [pscustomobject]@{ Version = $m.Version.ToString(); ModuleBase = $m.ModuleBase; Hashes = $hashes; Loaded = [bool]($loaded -and $m.ModuleBase -eq $loaded.ModuleBase) }
+        }
+        """;
+
+    /// <summary>Imports the chosen module by its path (never by name: the path is the build that was checked).</summary>
+    private const string ImportScript = """
+        param([string] $Manifest)
+        if (-not (Get-Module -Name HermesGateway)) { Import-Module -Name $Manifest -ErrorAction Stop }
+        """;
+
+    /// <summary>Runs one of the module's commands there, with the parameters given (switches as $true).</summary>
+    private const string CommandScript = """
+        param([string] $Command, [hashtable] $Parameters)
+        $ProgressPreference = 'SilentlyContinue'
+        & "HermesGateway\$Command" @Parameters
+        """;
+
+    public RemoteHost(PSSession session)
+        : this(session.Runspace, session.ComputerName)
+    {
+        Session = session;
+    }
+
+    /// <summary>The caller's session (null for a connection this module reopened itself).</summary>
+    public PSSession? Session { get; }
+
+    private RemoteHost(Runspace runspace, string computerName)
+    {
+        Runspace = runspace;
+        ComputerName = computerName;
+    }
+
+    public Runspace Runspace { get; }
+
+    public string ComputerName { get; }
+
+    /// <summary>The module of this build on that host, once checked and imported.</summary>
+    public RemoteModule? Module { get; private set; }
+
+    /// <summary>Why the host cannot be used (unreachable, no module of this build); null when it can.</summary>
+    public HermesException? Error { get; private set; }
+
+    public bool Usable => Error is null && Module is not null;
+
+    /// <summary>Whether the session's connection still stands.</summary>
+    public bool Open => Runspace.RunspaceStateInfo.State == RunspaceState.Opened;
+
+    /// <summary>
+    /// Checks every host in parallel: reachable, with this build of the module, which is then imported there. A host that
+    /// fails keeps its error (<see cref="Error"/>); the others are ready for commands.
+    /// </summary>
+    public static void Prepare(IReadOnlyList<RemoteHost> hosts, ModuleBuild local, TimeSpan timeout, CancellationToken cancellation, bool import = true)
+    {
+        var probes = hosts.Select(h => h.Open ? h.Begin(ProbeScript, new Hashtable(), (object)ModuleBuild.Assemblies.ToArray()) : null).ToList();
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var host = hosts[i];
+            if (probes[i] is not { } probe)
+            {
+                host.Error = Unreachable(host, host.Runspace.RunspaceStateInfo.Reason?.Message ?? $"its session is {host.Runspace.RunspaceStateInfo.State}");
+                continue;
+            }
+
+            var answer = probe.End(timeout, cancellation);
+            if (answer.Failure is { } failure)
+            {
+                host.Error = Unreachable(host, failure.Message);
+                continue;
+            }
+
+            try
+            {
+                var found = answer.Output.Select(ToModule).ToList();
+                host.Module = RemoteModuleCheck.Choose(host.ComputerName, local, found);
+            }
+            catch (HermesException e)
+            {
+                host.Error = e;
+            }
+        }
+
+        if (!import)
+        {
+            return;
+        }
+
+        var imports = hosts.Select(h => h.Module is { Loaded: false } m ? h.Begin(ImportScript, new Hashtable(), Path.Combine(m.ModuleBase, "HermesGateway.psd1")) : null).ToList();
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            if (imports[i] is not { } importing)
+            {
+                continue;
+            }
+
+            var answer = importing.End(timeout, cancellation);
+            if (answer.Failure is not null || answer.Errors.Count > 0)
+            {
+                var host = hosts[i];
+                host.Error = new HermesException(HermesErrorIds.ModuleVersionMismatch, HermesErrorCategory.InvalidOperation,
+                    $"{host.ComputerName}: HermesGateway {host.Module!.Version} at {host.Module.ModuleBase} could not be imported: {answer.Failure?.Message ?? answer.Errors[0].ToString()}", host.ComputerName);
+                host.Module = null;
+            }
+        }
+    }
+
+    /// <summary>Starts one of the module's commands on the host; the call runs while the caller goes on.</summary>
+    public RemoteCall BeginCommand(string command, Hashtable parameters) => Begin(CommandScript, parameters, command);
+
+    /// <summary>Runs one of the module's commands on the host and waits for it.</summary>
+    public RemoteAnswer Command(string command, Hashtable parameters, TimeSpan timeout, CancellationToken cancellation) =>
+        BeginCommand(command, parameters).End(timeout, cancellation);
+
+    /// <summary>Runs a script of the module's own on the host (never a caller's text) with these arguments, and waits for it.</summary>
+    public RemoteAnswer Command(string script, TimeSpan timeout, CancellationToken cancellation, params object[] arguments) =>
+        Begin(script, new Hashtable(), arguments).End(timeout, cancellation);
+
+    private RemoteCall Begin(string script, Hashtable parameters, params object[] arguments)
+    {
+        var shell = PowerShell.Create();
+        shell.Runspace = Runspace;
+        shell.AddScript(script, useLocalScope: true); // its preferences stay in its own scope, not the session's
+        if (script == CommandScript)
+        {
+            shell.AddArgument(arguments[0]).AddArgument(parameters);
+        }
+        else
+        {
+            foreach (var a in arguments)
+            {
+                shell.AddArgument(a);
+            }
+        }
+
+        return new RemoteCall(this, shell);
+    }
+
+    private static RemoteModule ToModule(PSObject o)
+    {
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var value = o.Properties["Hashes"]?.Value;
+        if ((value is PSObject p ? p.BaseObject : value) is IDictionary dictionary)
+        {
+            foreach (DictionaryEntry e in dictionary)
+            {
+                hashes[e.Key.ToString()!] = e.Value?.ToString() ?? string.Empty;
+            }
+        }
+
+        return new RemoteModule(
+            o.Properties["Version"]?.Value?.ToString() ?? "?",
+            o.Properties["ModuleBase"]?.Value?.ToString() ?? "?",
+            hashes,
+            o.Properties["Loaded"]?.Value is true);
+    }
+
+    internal static HermesException Unreachable(RemoteHost host, string why) =>
+        new(HermesErrorIds.HostUnreachable, HermesErrorCategory.ResourceUnavailable, $"{host.ComputerName}: cannot be reached over its session: {why}", host.ComputerName);
+
+    /// <summary>
+    /// A new connection to the host this one reached, made the way its session was (the same connection settings: host,
+    /// port, user, key), checked and with the module imported; null when the host cannot be reached again within
+    /// <paramref name="timeout"/>. The caller disposes it.
+    /// </summary>
+    public RemoteHost? Reopen(ModuleBuild local, TimeSpan timeout, CancellationToken cancellation)
+    {
+        Runspace runspace;
+        try
+        {
+            runspace = RunspaceFactory.CreateRunspace(Runspace.ConnectionInfo);
+            runspace.OpenAsync();
+        }
+        catch (Exception e) when (e is PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+
+        var deadline = DateTime.UtcNow + timeout;
+        while (runspace.RunspaceStateInfo.State is RunspaceState.BeforeOpen or RunspaceState.Opening && DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested)
+        {
+            Thread.Sleep(100);
+        }
+
+        var again = new RemoteHost(runspace, ComputerName) { owned = true };
+        if (runspace.RunspaceStateInfo.State != RunspaceState.Opened)
+        {
+            again.Dispose();
+            return null;
+        }
+
+        Prepare([again], local, timeout, cancellation);
+        return again;
+    }
+
+    private bool owned;
+
+    /// <summary>Closes a connection this module opened itself (<see cref="Reopen"/>); a caller's session is left alone.</summary>
+    public void Dispose()
+    {
+        if (owned)
+        {
+            try
+            {
+                Runspace.Dispose();
+            }
+            catch (Exception e) when (e is PSRemotingTransportException or InvalidRunspaceStateException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Marks the host unusable for the rest of the command (its connection broke).</summary>
+    public void Lose(HermesException error)
+    {
+        Error = error;
+    }
+}
+
+/// <summary>
+/// What a command on a host gave back: its output (deserialized, with PSComputerName), its errors, or the failure of the
+/// call itself; <see cref="ConnectionLost"/> when that failure is the connection breaking (not the command's own error).
+/// </summary>
+internal sealed record RemoteAnswer(IReadOnlyList<PSObject> Output, IReadOnlyList<ErrorRecord> Errors, IReadOnlyList<string> Warnings, Exception? Failure, bool ConnectionLost = false);
+
+/// <summary>A command running on a host.</summary>
+internal sealed class RemoteCall : IDisposable
+{
+    private readonly PowerShell shell;
+    private readonly IAsyncResult handle;
+
+    public RemoteCall(RemoteHost host, PowerShell shell)
+    {
+        Host = host;
+        this.shell = shell;
+        try
+        {
+            handle = shell.BeginInvoke();
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or InvalidRunspaceStateException or PSRemotingTransportException)
+        {
+            StartFailure = e;
+            handle = Task.CompletedTask;
+        }
+    }
+
+    public RemoteHost Host { get; }
+
+    private Exception? StartFailure { get; }
+
+    public WaitHandle WaitHandle => handle.AsyncWaitHandle;
+
+    public bool IsCompleted => StartFailure is not null || handle.IsCompleted;
+
+    /// <summary>Waits for the command (at most <paramref name="timeout"/>, then stops it) and collects what it gave back.</summary>
+    public RemoteAnswer End(TimeSpan timeout, CancellationToken cancellation)
+    {
+        if (StartFailure is { } startFailure)
+        {
+            return new RemoteAnswer([], [], [], startFailure, !Host.Open);
+        }
+
+        var deadline = DateTime.UtcNow + timeout;
+        while (!handle.IsCompleted)
+        {
+            if (cancellation.IsCancellationRequested || DateTime.UtcNow >= deadline)
+            {
+                try
+                {
+                    shell.Stop();
+                }
+                catch (Exception e) when (e is PSInvalidOperationException or PSRemotingTransportException)
+                {
+                }
+
+                return new RemoteAnswer([], [], [], cancellation.IsCancellationRequested
+                    ? new OperationCanceledException(cancellation)
+                    : new TimeoutException($"no answer within {timeout.TotalSeconds:0} s"));
+            }
+
+            handle.AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+        }
+
+        Exception? failure = null;
+        List<PSObject> output = [];
+        try
+        {
+            output = [.. shell.EndInvoke(handle)];
+        }
+        catch (Exception e) when (e is RuntimeException or PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException)
+        {
+            failure = e;
+        }
+
+        foreach (var o in output)
+        {
+            Mark(o, Host.ComputerName);
+        }
+
+        var errors = shell.Streams.Error.ToList();
+        var warnings = shell.Streams.Warning.Select(w => w.Message).ToList();
+        if (failure is null && shell.InvocationStateInfo.State == PSInvocationState.Failed)
+        {
+            failure = shell.InvocationStateInfo.Reason;
+        }
+
+        var lost = failure is not null and not TimeoutException and not OperationCanceledException
+            && (failure is PSRemotingTransportException || failure.InnerException is PSRemotingTransportException || !Host.Open);
+        return new RemoteAnswer(output, errors, warnings, failure, lost);
+    }
+
+    /// <summary>Adds what Invoke-Command adds to a remote object: the computer it came from, shown in tables.</summary>
+    public static void Mark(PSObject o, string computerName)
+    {
+        if (o.Properties["PSComputerName"] is null)
+        {
+            o.Properties.Add(new PSNoteProperty("PSComputerName", computerName));
+        }
+
+        if (o.Properties["PSShowComputerName"] is null)
+        {
+            o.Properties.Add(new PSNoteProperty("PSShowComputerName", true));
+        }
+    }
+
+    public void Dispose() => shell.Dispose();
+}
