@@ -106,6 +106,13 @@
   a disabled job (the plist's Disabled key; never loaded) and the job's children (process group signalled; own-session
   children survive), each with its source and what is unverified. Test-HermesExitPolicy -LaunchdProgramMissing and
   -LaunchdDisabled pose a missing program and a label disabled with launchctl.
+- A fleet over PowerShell remoting (SSH): Get-HermesService -Session reads every host at once (PSComputerName; a host
+  unreachable, or without this build of the module, is an error of its own); Restart-HermesGateway -Session and
+  Install-HermesService -Session roll out host by host (-MaxUnavailable), each host's own command run there, health
+  read before the next, halted at the first failure with the rest untouched and reported, -WhatIf/-Confirm per host,
+  canaries (-Canary, -CanaryWait, -CanaryConfirm), one FleetHostResult per host. A host found down, or one that cannot
+  be checked, counts as down; a host whose connection breaks mid-way is read again over a new connection. New:
+  Copy-HermesModule puts this very build (version and assemblies by SHA-256) on hosts, checked before it is used.
 '@
         }
     }
