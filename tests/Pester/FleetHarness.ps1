@@ -20,8 +20,8 @@
 #   copy-on-write, thrown away with the sandbox, never seen by the machine nor by the other hosts:
 #     /etc /var /root /home /srv /usr /opt (overlays whose lower layer is the machine's directory), so also
 #     /usr/local/bin, /usr/local/share/powershell/Modules (AllUsers modules), /root/.local/share/powershell
-#     (CurrentUser modules, PSReadLine history), /root/.hermes, /etc/systemd/system, /var/tmp, and /lib /bin /sbin
-#     (symlinks into /usr on Debian 12).
+#     (CurrentUser modules, PSReadLine history), /root/.hermes, /etc/systemd/system, /var/tmp, and /bin /sbin /lib
+#     /lib64 (symlinks into /usr on Debian 12).
 #   private to the sandbox (tmpfs, empty at start): /run (so /run/sshd, /run/hermesgateway, the manager's sockets),
 #     /dev, /dev/shm. /proc/sys and /sys are read-only.
 #   SHARED with the machine: /tmp, the repository and everything else under / that is not listed above (/work, /mnt,
@@ -315,7 +315,12 @@ function New-HermesTestFleetSession {
     $sessions = @(New-PSSession -SSHConnection $connections -ErrorAction SilentlyContinue -ErrorVariable errors)
     if ($errors -or $sessions.Count -ne $Fleet.Count) {
         $sessions | Remove-PSSession -ErrorAction SilentlyContinue
-        throw "Could not open a session to every host: $(($errors | ForEach-Object { "$($_.TargetObject) $_" }) -join '; ')"
+        # What each failing host's sshd logged, to tell a refused key from a subsystem that died.
+        $logs = foreach ($h in $Fleet | Where-Object { $_.Name -notin $sessions.ComputerName }) {
+            $tail = if (Test-Path -LiteralPath $h.SshdLog) { (Get-Content -LiteralPath $h.SshdLog -Tail 5) -join ' | ' } else { 'no log' }
+            "$($h.Name) (port $($h.Port)) sshd: $tail"
+        }
+        throw "Could not open a session to every host: $(($errors | ForEach-Object { "$_" }) -join '; '). $($logs -join '. ')"
     }
     foreach ($h in $Fleet) {
         $s = $sessions | Where-Object ComputerName -eq $h.Name | Select-Object -First 1
