@@ -22,7 +22,7 @@ public sealed class RollingPlan
         InHand,
         Done,
         Failed,
-        Declined,
+        Passed,
     }
 
     public RollingPlan(IEnumerable<string> hosts, int maxUnavailable = 1, int canary = 0)
@@ -70,13 +70,13 @@ public sealed class RollingPlan
 
     public int InHand => states.Values.Count(s => s == HostState.InHand);
 
-    public int Finished => states.Values.Count(s => s is HostState.Done or HostState.Failed or HostState.Declined);
+    public int Finished => states.Values.Count(s => s is HostState.Done or HostState.Failed or HostState.Passed);
 
     /// <summary>
     /// The canaries are all done and healthy and hosts wait behind the gate: the caller checks health or asks, then calls
     /// <see cref="OpenGate"/> or <see cref="Halt"/>.
     /// </summary>
-    public bool GateDue => !gateOpen && !Halted && InHand == 0 && hosts.Take(Canary).All(h => states[h] is HostState.Done or HostState.Declined);
+    public bool GateDue => !gateOpen && !Halted && InHand == 0 && hosts.Take(Canary).All(h => states[h] is HostState.Done or HostState.Passed);
 
     /// <summary>Nothing is in hand and nothing more will start: halted, or every host had its turn.</summary>
     public bool Complete => InHand == 0 && (Halted || !states.ContainsValue(HostState.Pending));
@@ -100,7 +100,7 @@ public sealed class RollingPlan
     public void Start(string host) => Move(host, HostState.Pending, HostState.InHand);
 
     /// <summary>The host was not acted on (-WhatIf, or the confirmation declined): not a failure; the rollout goes on.</summary>
-    public void Decline(string host) => Move(host, HostState.Pending, HostState.Declined);
+    public void Pass(string host) => Move(host, HostState.Pending, HostState.Passed);
 
     /// <summary>The host's action ended; a failure halts the rollout (hosts in hand still finish).</summary>
     public void Finish(string host, bool succeeded, string? reason = null)

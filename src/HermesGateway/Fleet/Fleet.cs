@@ -39,16 +39,14 @@ internal static class Fleet
     public static void FanOut(HermesCmdlet cmdlet, PSSession[] sessions, string command, Hashtable parameters, CancellationToken cancellation)
     {
         var hosts = Hosts(sessions);
-        var progress = new ProgressRecord(0x4E46, $"{command} on {hosts.Count} host{(hosts.Count == 1 ? string.Empty : "s")}", "checking the hosts");
-        cmdlet.WriteProgress(progress);
+        var progress = new FleetProgress(cmdlet, 0x4E46, $"{command} on {hosts.Count} host{(hosts.Count == 1 ? string.Empty : "s")}");
+        progress.Write("checking the hosts", 0);
         RemoteHost.Prepare(hosts, LocalBuild(cmdlet), TimeSpan.FromSeconds(60), cancellation);
         var calls = hosts.Select(h => h.Usable ? h.BeginCommand(command, new Hashtable(parameters)) : null).ToList();
         for (var i = 0; i < hosts.Count; i++)
         {
             var host = hosts[i];
-            progress.StatusDescription = host.ComputerName;
-            progress.PercentComplete = 100 * i / hosts.Count;
-            cmdlet.WriteProgress(progress);
+            progress.Write(host.ComputerName, 100 * i / hosts.Count);
             if (calls[i] is not { } call)
             {
                 cmdlet.WriteError(HermesCmdlet.ToErrorRecord(host.Error!));
@@ -80,8 +78,7 @@ internal static class Fleet
             }
         }
 
-        progress.RecordType = ProgressRecordType.Completed;
-        cmdlet.WriteProgress(progress);
+        progress.Complete();
     }
 
     /// <summary>
@@ -113,4 +110,14 @@ internal static class Fleet
 
     /// <summary>Parameters that shape the rollout here and never go to a host.</summary>
     public static readonly string[] FleetOnly = ["Session", "MaxUnavailable", "Canary", "CanaryWait", "CanaryConfirm"];
+}
+
+/// <summary>One progress bar for a command over a fleet: each update a record of its own (a host keeps what it was shown).</summary>
+internal sealed class FleetProgress(PSCmdlet cmdlet, int id, string activity)
+{
+    public void Write(string status, int percent) =>
+        cmdlet.WriteProgress(new ProgressRecord(id, activity, status) { PercentComplete = Math.Clamp(percent, 0, 100) });
+
+    public void Complete() =>
+        cmdlet.WriteProgress(new ProgressRecord(id, activity, "done") { PercentComplete = 100, RecordType = ProgressRecordType.Completed });
 }

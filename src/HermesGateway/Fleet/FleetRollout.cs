@@ -79,10 +79,10 @@ internal sealed class FleetRollout
         var plan = new RollingPlan(hosts.Select(h => h.ComputerName), request.MaxUnavailable, request.Canary);
         var byName = hosts.ToDictionary(h => h.ComputerName, StringComparer.OrdinalIgnoreCase);
         var activity = $"{request.Action} over {hosts.Count} host{(hosts.Count == 1 ? string.Empty : "s")}";
-        var progress = new ProgressRecord(0x4E47, activity, "checking the hosts");
+        var progress = new FleetProgress(cmdlet, 0x4E47, activity);
         var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var canaries = new HashSet<string>(plan.Hosts.Take(plan.Canary), StringComparer.OrdinalIgnoreCase);
-        cmdlet.WriteProgress(progress);
+        progress.Write("checking the hosts", 0);
 
         RemoteHost.Prepare(hosts, local, StatusTimeout, cancellation);
         foreach (var host in hosts.Where(h => !h.Usable))
@@ -107,6 +107,7 @@ internal sealed class FleetRollout
 
         foreach (var host in hosts.Where(h => !h.Usable))
         {
+            plan.Pass(host.ComputerName); // not acted on; it counts as down (below)
             Emit(host.ComputerName, host.Error!.ErrorId == HermesErrorIds.HostUnreachable ? FleetHostOutcome.Unreachable : FleetHostOutcome.ModuleMismatch,
                 null, null, "unknown (not read)", host.Error.Message, host.Error.ErrorId, []);
         }
@@ -127,9 +128,8 @@ internal sealed class FleetRollout
 
         void Progress(string what)
         {
-            progress.StatusDescription = $"{what} ({plan.Finished} of {hosts.Count} done{(plan.InHand > 0 ? $", {plan.InHand} in hand" : string.Empty)})";
-            progress.PercentComplete = (int)(100.0 * plan.Finished / Math.Max(1, hosts.Count));
-            cmdlet.WriteProgress(progress);
+            progress.Write($"{what} ({plan.Finished} of {hosts.Count} done{(plan.InHand > 0 ? $", {plan.InHand} in hand" : string.Empty)})",
+                (int)(100.0 * plan.Finished / Math.Max(1, hosts.Count)));
         }
 
         // Hosts that could not be checked may have their gateway down: they count against -MaxUnavailable.
@@ -155,9 +155,19 @@ internal sealed class FleetRollout
                 }
 
                 var host = byName[candidate];
-                if (!cmdlet.ShouldProcess($"{candidate}: {request.What}", request.What, candidate))
+                if (!cmdlet.ShouldProcess($"{candidate}: {request.What}", request.What, candidate, out var reason))
                 {
-                    plan.Decline(candidate);
+                    // -WhatIf says what it would do and returns nothing; a host declined at -Confirm is reported as skipped.
+                    plan.Pass(candidate);
+                    if (reason != ShouldProcessReason.WhatIf)
+                    {
+                        Emit(candidate, FleetHostOutcome.Skipped, null, null, status[candidate].Text, "declined at the confirmation", null, []);
+                    }
+                    else
+                    {
+                        emitted.Add(candidate);
+                    }
+
                     continue;
                 }
 
@@ -236,8 +246,7 @@ internal sealed class FleetRollout
             Emit(host.ComputerName, FleetHostOutcome.NotRun, null, null, host.Usable ? status[host.ComputerName].Text : null, halted, plan.Halted ? HermesErrorIds.RolloutHalted : null, []);
         }
 
-        progress.RecordType = ProgressRecordType.Completed;
-        cmdlet.WriteProgress(progress);
+        progress.Complete();
     }
 
     /// <summary>A host's command ended: the result, its health read again, and the plan told.</summary>

@@ -36,11 +36,14 @@ internal sealed class RemoteHost : IDisposable
         if (-not (Get-Module -Name HermesGateway)) { Import-Module -Name $Manifest -ErrorAction Stop }
         """;
 
-    /// <summary>Runs one of the module's commands there, with the parameters given (switches as $true).</summary>
+    /// <summary>
+    /// Runs one of the module's commands there, with the parameters given (switches as $true). Its warnings come back
+    /// among its output (3>&amp;1), not through the session's host, so this side names the host they came from.
+    /// </summary>
     private const string CommandScript = """
         param([string] $Command, [hashtable] $Parameters)
         $ProgressPreference = 'SilentlyContinue'
-        & "HermesGateway\$Command" @Parameters
+        & "HermesGateway\$Command" @Parameters 3>&1
         """;
 
     public RemoteHost(PSSession session)
@@ -311,20 +314,23 @@ internal sealed class RemoteCall : IDisposable
         List<PSObject> output = [];
         try
         {
-            output = [.. shell.EndInvoke(handle)];
+            output = [.. shell.EndInvoke(handle).Where(o => o is not null)]; // a script's $null output is no object
         }
         catch (Exception e) when (e is RuntimeException or PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException)
         {
             failure = e;
         }
 
+        var warnings = shell.Streams.Warning.Select(w => w.Message).ToList();
+        var isWarning = (PSObject o) => o.BaseObject is WarningRecord || o.TypeNames.Any(t => t.EndsWith("System.Management.Automation.WarningRecord", StringComparison.Ordinal));
+        warnings.AddRange(output.Where(isWarning).Select(o => o.Properties["Message"]?.Value?.ToString() ?? o.ToString()));
+        output = [.. output.Where(o => !isWarning(o))];
         foreach (var o in output)
         {
             Mark(o, Host.ComputerName);
         }
 
         var errors = shell.Streams.Error.ToList();
-        var warnings = shell.Streams.Warning.Select(w => w.Message).ToList();
         if (failure is null && shell.InvocationStateInfo.State == PSInvocationState.Failed)
         {
             failure = shell.InvocationStateInfo.Reason;

@@ -145,20 +145,20 @@ public sealed class RollingPlanTests
     }
 
     [Fact]
-    public void A_declined_host_is_not_a_failure_and_frees_its_turn()
+    public void A_host_passed_over_is_not_a_failure_and_frees_its_turn()
     {
         var plan = new RollingPlan(Three);
-        plan.Decline(plan.Next()!);
+        plan.Pass(plan.Next()!);
         Assert.Equal("gw2", plan.Next());
         Assert.False(plan.Halted);
         Assert.Equal(1, plan.Finished);
     }
 
     [Fact]
-    public void Declined_canaries_open_the_gate_to_nothing_watched()
+    public void Canaries_passed_over_open_the_gate_to_nothing_watched()
     {
         var plan = new RollingPlan(Three, canary: 1);
-        plan.Decline("gw1");
+        plan.Pass("gw1");
         Assert.True(plan.GateDue);
     }
 
