@@ -8,7 +8,9 @@ param(
     [Parameter(Mandatory)][string] $ExamplePath,
     [Parameter(Mandatory)][string] $ResultPath,
     [Parameter(Mandatory)][string] $Scratch,
-    [Parameter(Mandatory)][ValidateSet('Readme', 'Help')][string] $Mode
+    [Parameter(Mandatory)][ValidateSet('Readme', 'Help')][string] $Mode,
+    # The test fleet the fleet examples reach (gw1, gw2, gw3): name, address, port, user and key of each host.
+    [string] $FleetPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -27,6 +29,31 @@ foreach ($path in '/usr/local/bin/hermes', '/home/hermes/.local/bin/hermes', '/o
 if (-not (Get-Content /etc/passwd | Select-String '^hermes:')) { useradd --system --home-dir /home/hermes --shell /usr/sbin/nologin hermes }
 foreach ($dir in '~/.hermes/profiles/work', '/home/hermes/.hermes', '/srv/hermes/.hermes', '/etc/hermes', '~/Library/LaunchAgents') {
     New-Item -ItemType Directory -Force -Path $dir | Out-Null
+}
+
+# The fleet's hosts by name, as an admin's ssh knows them: root's ~/.ssh/config on this machine (the sandbox's own
+# copy of /root), so 'New-PSSession -HostName gw1, gw2, gw3 -UserName root' in an example reaches them as written.
+$fleetHosts = @()
+if ($FleetPath) {
+    $fleetHosts = @(Get-Content -Raw -LiteralPath $FleetPath | ConvertFrom-Json)
+    New-Item -ItemType Directory -Force -Path ~/.ssh | Out-Null
+    chmod 700 ~/.ssh
+    $config = foreach ($h in $fleetHosts) {
+        "Host $($h.Name)`n  HostName $($h.Address)`n  Port $($h.Port)`n  IdentityFile $($h.KeyFile)`n  StrictHostKeyChecking no`n  UserKnownHostsFile /dev/null`n  LogLevel ERROR`n  BatchMode yes`n"
+    }
+    Set-Content -LiteralPath ~/.ssh/config -Value ($config -join "`n")
+    chmod 600 ~/.ssh/config
+}
+
+# A help example of the fleet commands starts from hosts that have this build of the module and a running gateway,
+# both put there by the module itself.
+function Initialize-Fleet {
+    $s = New-PSSession -HostName $fleetHosts.Name -UserName root -ErrorAction Stop
+    try {
+        Copy-HermesModule -Session $s -Force | Out-Null
+        Install-HermesService -Session $s -Scope System -User hermes -HermesHome /home/hermes/.hermes -Start -ErrorAction Stop | Out-Null
+    }
+    finally { $s | Remove-PSSession }
 }
 
 $upstreamUnit = Join-Path $Root 'tests/examples/hermes-gateway.service'
@@ -61,7 +88,7 @@ function Invoke-Example([object] $Example) {
     # Every stream into the output, as a console shows them; errors also kept apart to be counted.
     $script = @"
 `$global:ExampleErrors = [System.Collections.Generic.List[object]]::new()
-& {
+. {
 $($Example.Code)
 } *>&1 | ForEach-Object {
     if (`$_ -is [System.Management.Automation.ErrorRecord]) { `$global:ExampleErrors.Add(`$_); "ERROR: `$_" }
@@ -104,6 +131,7 @@ else {
         try {
             Reset-Gateways
             New-HermesServiceDefinition -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
+            if ($example.Code -match 'New-PSSession') { Initialize-Fleet }
             if ($example.Code -match 'hermes-gateway-work') {
                 New-HermesServiceDefinition -Profile work -Executable /usr/local/bin/hermes | Install-HermesService -Start -WarningAction SilentlyContinue
             }

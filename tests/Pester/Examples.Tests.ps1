@@ -45,11 +45,21 @@ Describe 'The documented examples, run on a real systemd 252 with the stub as he
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
         $all = @(Get-HermesDocExample -Root $root)
         $results = @{}
+        . (Join-Path $PSScriptRoot 'FleetHarness.ps1')
         foreach ($mode in 'Readme', 'Help') {
             $state = (New-Item -ItemType Directory -Path "/tmp/hermes-sde2e-ex-$mode-$([guid]::NewGuid().ToString('N').Substring(0, 8))").FullName
+            $fleet = @()
             try {
                 $chosen = @($all | Where-Object { ($_.Kind -eq 'Readme') -eq ($mode -eq 'Readme') } | Select-Object Source, Code)
                 $chosen | ConvertTo-Json -Depth 3 -AsArray | Set-Content -LiteralPath "$state/examples.json"
+                # Examples of the fleet commands reach three hosts gw1, gw2 and gw3 over SSH, as written: a test fleet
+                # (FleetHarness.ps1) that the runner's machine knows by name through root's ~/.ssh/config there.
+                $fleetArguments = @()
+                if ($chosen.Code -match 'New-PSSession') {
+                    $fleet = @(Start-HermesTestFleet -Count 3)
+                    $fleet | Select-Object Name, Address, Port, UserName, KeyFile | ConvertTo-Json -AsArray | Set-Content -LiteralPath "$state/fleet.json"
+                    $fleetArguments = @('-FleetPath', "$state/fleet.json")
+                }
                 $env:SDE2E_EXTRA_UNIT_PATH = '/etc/systemd/system'
                 $env:SDE2E_EXTRA_USER_UNIT_PATH = '/root/.config/systemd/user'
                 & $sde2e up $state | Out-Null
@@ -57,7 +67,7 @@ Describe 'The documented examples, run on a real systemd 252 with the stub as he
                 New-Item -ItemType Directory -Path "$state/scratch" | Out-Null
                 & $sde2e exec $state env HOME=/root XDG_RUNTIME_DIR=/run/user/0 DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/bus TERM=dumb `
                     ([Environment]::ProcessPath) $pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'ExampleRunner.ps1') `
-                    -Manifest $manifest -Root $root -ExamplePath "$state/examples.json" -ResultPath "$state/results.jsonl" -Scratch "$state/scratch" -Mode $mode *>&1 |
+                    -Manifest $manifest -Root $root -ExamplePath "$state/examples.json" -ResultPath "$state/results.jsonl" -Scratch "$state/scratch" -Mode $mode @fleetArguments *>&1 |
                     Out-String | Write-Host
                 if ($env:HERMES_EXAMPLES_RECORD) {
                     # What each example printed, for re-recording the README's sessions from the module as it is; and the
@@ -79,6 +89,7 @@ Describe 'The documented examples, run on a real systemd 252 with the stub as he
                 }
             }
             finally {
+                if ($fleet) { Stop-HermesTestFleet -Fleet $fleet }
                 & $sde2e down $state 2>$null | Out-Null
                 Remove-Item -LiteralPath $state -Recurse -Force -ErrorAction SilentlyContinue
                 Remove-Item Env:SDE2E_EXTRA_UNIT_PATH, Env:SDE2E_EXTRA_USER_UNIT_PATH -ErrorAction SilentlyContinue

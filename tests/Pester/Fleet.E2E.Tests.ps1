@@ -131,9 +131,16 @@ Describe 'A fleet of three gateway hosts over PowerShell remoting (SSH)' -Skip:(
         $r.Output[0].Results[0].Name | Should -Be 'hermes-gateway'
         $r.Output[0].Results[0].PSComputerName | Should -Be 'gw1'
         foreach ($h in $fleet) { Invoke-HermesTestFleetHost -Host $h 'systemctl is-active hermes-gateway' | Should -Be 'active' }
-        # One after the other: each host's install ended before the next began.
-        $r.Output[1].StartedAt | Should -BeGreaterOrEqual $r.Output[0].EndedAt
-        $r.Output[2].StartedAt | Should -BeGreaterOrEqual $r.Output[1].EndedAt
+        # One after the other, as the hosts' own gateways saw it: each host's gateway was running before the next one started.
+        $first = foreach ($h in $fleet) {
+            $events = @(Get-HermesTestFleetEvent -Host $h)
+            [pscustomobject]@{
+                Started = ($events | Where-Object event -EQ 'started' | Select-Object -First 1).time
+                Running = ($events | Where-Object { $_.event -eq 'state' -and $_.state -eq 'running' } | Select-Object -First 1).time
+            }
+        }
+        $first[1].Started | Should -BeGreaterThan $first[0].Running
+        $first[2].Started | Should -BeGreaterThan $first[1].Running
     }
 
     It 'shows every host''s services, and their drift, in one table with PSComputerName' {
@@ -256,6 +263,7 @@ Describe 'A fleet of three gateway hosts over PowerShell remoting (SSH)' -Skip:(
             Invoke-HermesTestFleetHost -Host $byName.gw1 'systemctl is-active hermes-gateway' | Should -Be 'active'
             $r.Output[0].State | Should -Be "hermes-gateway: active (pid $newPid)" -Because 'it was read again over a new connection'
             @($r.Errors.FullyQualifiedErrorId | Where-Object { $_ -like 'HermesHostConnectionLost,*' }).Count | Should -Be 1
+            @(Get-Downtime $since).Host | Should -Be @('gw1') -Because 'gw2 and gw3 were never signalled'
         }
         finally {
             Set-Session gw1
@@ -310,5 +318,43 @@ Describe 'A fleet of three gateway hosts over PowerShell remoting (SSH)' -Skip:(
         $down = @(Get-Downtime $since)
         $down.Count | Should -Be 6
         Get-MostDown $down | Should -Be 1
+    }
+
+    It 'gathers names piped in with -Session into one rollout' {
+        $since = Get-Date
+        $r = Invoke-Rollout { param($s) Get-HermesService -Session $s | Restart-HermesGateway -Session $s } @(, $sessions)
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Outcome | Should -Be @('Done', 'Done', 'Done') -Because 'three piped services, one rollout over three hosts'
+        @(Get-Downtime $since).Count | Should -Be 3
+    }
+
+    It 'shows a copy under -WhatIf without making anything on the host' {
+        # gw3 without the module on its path (the session keeps the build it loaded): a copy is due, and -WhatIf shows it.
+        Invoke-HermesTestFleetHost -Host $byName.gw3 'mv /root/.local/share/powershell/Modules/HermesGateway /root/hermes-module-aside' | Out-Null
+        try {
+            $r = Invoke-Rollout { param($s) Copy-HermesModule -Session $s -WhatIf } @(, @($sessions | Where-Object ComputerName -EQ 'gw3'))
+            $r.Output | Should -BeNullOrEmpty
+            $r.Errors | Should -BeNullOrEmpty
+            Invoke-HermesTestFleetHost -Host $byName.gw3 'test -e /root/.local/share/powershell/Modules/HermesGateway && echo made || echo none' | Should -Be 'none'
+        }
+        finally {
+            Invoke-HermesTestFleetHost -Host $byName.gw3 'mv /root/hermes-module-aside /root/.local/share/powershell/Modules/HermesGateway' | Out-Null
+        }
+    }
+
+    It 'refuses a rollout option without what it shapes' {
+        { Restart-HermesGateway -Name hermes-gateway -MaxUnavailable 2 -ErrorAction Stop } | Should -Throw -ErrorId 'HermesOptionInvalid,*'
+        { Restart-HermesGateway -Session $sessions -Name hermes-gateway -CanaryWait 0:0:5 -ErrorAction Stop } | Should -Throw -ErrorId 'HermesOptionInvalid,*'
+        $r = Invoke-Rollout { param($s) Restart-HermesGateway -Session $s -Name hermes-gateway -Canary 4 } @(, $sessions)
+        $r.Errors[0].FullyQualifiedErrorId | Should -BeLike 'HermesOptionInvalid,*'
+        $r.Output | Should -BeNullOrEmpty
+    }
+
+    It 'installs without -Start: a gateway left stopped on purpose does not count as down' {
+        $r = Invoke-Rollout { param($s) Install-HermesService -Session $s -Name relay-gateway -Scope System -User hermes -HermesHome /home/hermes/.hermes } @(, $sessions)
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Outcome | Should -Be @('Done', 'Done', 'Done')
+        $r.Output.State | Should -Be @('relay-gateway: inactive', 'relay-gateway: inactive', 'relay-gateway: inactive')
+        foreach ($h in $fleet) { Invoke-HermesTestFleetHost -Host $h 'systemctl is-enabled relay-gateway' | Should -Be 'enabled' }
     }
 }

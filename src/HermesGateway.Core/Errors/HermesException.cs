@@ -107,6 +107,9 @@ public static class HermesErrorIds
     /// <summary>A rollout that could not take another host down: too many of the fleet's gateways were already down.</summary>
     public const string FleetUnavailable = "HermesFleetUnavailable";
 
+    /// <summary>A host whose action ended without an error id of its own, or whose gateways did not stand as needed afterwards.</summary>
+    public const string FleetHostFailed = "HermesFleetHostFailed";
+
     /// <summary>A canary host that did not stay healthy through the canary wait, or a gate declined.</summary>
     public const string CanaryFailed = "HermesCanaryFailed";
 

@@ -76,4 +76,32 @@ public static class FleetState
     /// calls it active (systemd) or running (launchd), and not restarting it in a loop.
     /// </summary>
     public static bool Healthy(string? state, int? pid, bool? crashLoop) => state is "active" or "running" && pid is > 0 && crashLoop != true;
+
+    /// <summary>
+    /// Whether a gateway counts as down for -MaxUnavailable. When the rollout leaves gateways running (a restart, an
+    /// install with -Start), anything but healthy is down, and a gateway that cannot be read is too. When it does not
+    /// (an install without -Start), a gateway stopped on purpose is not an outage: only one its supervisor reports failed
+    /// or restarting in a loop is down.
+    /// </summary>
+    public static bool Down(string? state, int? pid, bool? crashLoop, bool expectRunning) => expectRunning
+        ? !Healthy(state, pid, crashLoop)
+        : state is null or "failed" or "crash-loop" or "unknown" || crashLoop == true;
+
+    /// <summary>
+    /// Whether a host's gateways stand as the rollout needs after its action there, and through a canary wait: healthy
+    /// and (during the wait) the same processes as right after the action, when they must run; not down otherwise.
+    /// </summary>
+    public static bool Standing(IReadOnlyList<(string Name, string? State, int? Pid, bool? CrashLoop)> services, bool expectRunning,
+        IReadOnlyDictionary<string, int?>? pidsAfterAction = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (!expectRunning)
+        {
+            return services.All(s => !Down(s.State, s.Pid, s.CrashLoop, false));
+        }
+
+        return services.Count > 0
+            && services.All(s => Healthy(s.State, s.Pid, s.CrashLoop))
+            && (pidsAfterAction is null || pidsAfterAction.All(p => services.Any(s => s.Name == p.Key && s.Pid == p.Value)));
+    }
 }

@@ -51,8 +51,14 @@ public sealed class RollingPlan
             }
         }
 
+        if (canary > this.hosts.Count)
+        {
+            throw new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                $"-Canary {canary} is more than the {this.hosts.Count} host{(this.hosts.Count == 1 ? string.Empty : "s")} given.", canary);
+        }
+
         MaxUnavailable = maxUnavailable;
-        Canary = Math.Min(canary, this.hosts.Count);
+        Canary = canary;
         gateOpen = Canary == 0 || Canary == this.hosts.Count;
     }
 
@@ -77,6 +83,9 @@ public sealed class RollingPlan
     /// <see cref="OpenGate"/> or <see cref="Halt"/>.
     /// </summary>
     public bool GateDue => !gateOpen && !Halted && InHand == 0 && hosts.Take(Canary).All(h => states[h] is HostState.Done or HostState.Passed);
+
+    /// <summary>How many canaries were acted on and done (not passed over): none means the gate has nothing to judge.</summary>
+    public int CanariesDone => hosts.Take(Canary).Count(h => states[h] == HostState.Done);
 
     /// <summary>Nothing is in hand and nothing more will start: halted, or every host had its turn.</summary>
     public bool Complete => InHand == 0 && (Halted || !states.ContainsValue(HostState.Pending));

@@ -15,19 +15,28 @@ namespace HermesGateway.Commands;
 [OutputType(typeof(ModuleCopyResult))]
 public sealed class CopyHermesModuleCommand : HermesCmdlet
 {
-    /// <summary>Where the host's module folder is, for the scope; a partial folder beside it for this copy.</summary>
+    /// <summary>
+    /// Where the host's module folder is, for the scope (PowerShell's own: on Linux and macOS the user's is under
+    /// XDG_DATA_HOME, else ~/.local/share), and a partial folder's name beside it for this copy; nothing is created.
+    /// </summary>
     private const string PlaceScript = """
         param([string] $Scope, [string] $Version)
         $root = if ($Scope -eq 'AllUsers') {
             if ($IsWindows) { Join-Path $env:ProgramFiles 'PowerShell/Modules' } else { '/usr/local/share/powershell/Modules' }
+        } elseif ($IsWindows) {
+            Join-Path ([Environment]::GetFolderPath('MyDocuments')) 'PowerShell/Modules'
+        } elseif ($env:XDG_DATA_HOME) {
+            Join-Path $env:XDG_DATA_HOME 'powershell/Modules'
         } else {
-            if ($IsWindows) { Join-Path ([Environment]::GetFolderPath('MyDocuments')) 'PowerShell/Modules' } else { Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'powershell/Modules' }
+            Join-Path $HOME '.local/share/powershell/Modules'
         }
         $target = Join-Path $root "HermesGateway/$Version"
         $partial = Join-Path $root "HermesGateway/.$Version.partial-$([guid]::NewGuid().ToString('N'))"
-        $null = New-Item -ItemType Directory -Path $partial -ErrorAction Stop
         [pscustomobject]@{ Target = $target; Partial = $partial; Exists = (Test-Path -LiteralPath $target) }
         """;
+
+    /// <summary>Creates the partial folder (and the module folders above it), only once the copy is confirmed.</summary>
+    private const string MakeScript = "param([string] $Partial) $null = New-Item -ItemType Directory -Path $Partial -ErrorAction Stop";
 
     /// <summary>Checks the copied assemblies by hash, keeps any folder it replaces as a backup, renames the copy into place.</summary>
     private const string FinishScript = """
@@ -44,7 +53,15 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
             $backup = "$Target.backup-$([DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ'))"
             Move-Item -LiteralPath $Target -Destination $backup
         }
-        Move-Item -LiteralPath $Partial -Destination $Target
+        try {
+            # Renamed, never moved into: a folder that appeared at the target meanwhile stops the copy.
+            if (Test-Path -LiteralPath $Target) { throw "$Target appeared meanwhile" }
+            Move-Item -LiteralPath $Partial -Destination $Target
+        }
+        catch {
+            if ($backup -and -not (Test-Path -LiteralPath $Target)) { Move-Item -LiteralPath $backup -Destination $Target }
+            throw "putting the copy in place failed ($_); $(if ($backup) { 'the build that was there is back in place' } else { 'nothing was installed' })."
+        }
         $backup
         """;
 
@@ -96,15 +113,19 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
     private void Copy(RemoteHost host, ModuleBuild local, string folder)
     {
         var computer = host.ComputerName;
-        if (host.Usable)
-        {
-            WriteObject(new ModuleCopyResult(computer, local.Version, host.Module!.ModuleBase, ModuleCopyOutcome.Present, null));
-            return;
-        }
-
-        if (host.Error!.ErrorId == HermesErrorIds.HostUnreachable)
+        if (host.Error?.ErrorId == HermesErrorIds.HostUnreachable)
         {
             throw host.Error;
+        }
+
+        // This build already on the host's module path: nothing to copy. (A session that has another build loaded
+        // cannot use it until it is opened again; that is said, not hidden.)
+        var loadedOther = host.Found.Any(m => m.Loaded) && !host.Usable;
+        if (host.Found.FirstOrDefault(m => !m.Loaded && m.Version == local.Version && local.SameFiles(m.Hashes)) is { } present)
+        {
+            WarnLoaded(loadedOther, computer);
+            WriteObject(new ModuleCopyResult(computer, local.Version, present.ModuleBase, ModuleCopyOutcome.Present, null));
+            return;
         }
 
         var place = Run(host, PlaceScript, Scope, local.Version);
@@ -121,8 +142,11 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
 
             if (!ShouldProcess($"{computer}: {target}", $"Copy HermesGateway {local.Version} from {folder}"))
             {
+                partial = string.Empty; // nothing was made
                 return;
             }
+
+            Run(host, MakeScript, partial);
 
             using (var copy = PowerShell.Create(RunspaceMode.CurrentRunspace))
             {
@@ -151,6 +175,7 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
 
             var backup = Run(host, FinishScript, partial, target, hashes, exists)?.BaseObject as string;
             partial = string.Empty;
+            WarnLoaded(loadedOther, computer);
             WriteObject(new ModuleCopyResult(computer, local.Version, target, exists ? ModuleCopyOutcome.Replaced : ModuleCopyOutcome.Copied, backup));
         }
         finally
@@ -159,6 +184,14 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
             {
                 host.Command(CleanScript, TimeSpan.FromSeconds(60), Cancellation, partial);
             }
+        }
+    }
+
+    private void WarnLoaded(bool loadedOther, string computer)
+    {
+        if (loadedOther)
+        {
+            WriteWarning($"{computer}: this session has another build of HermesGateway loaded; it keeps running that one. Open a new session to use this build there.");
         }
     }
 

@@ -46,18 +46,33 @@ public abstract class HermesCmdlet : PSCmdlet, IDisposable
             _ => ErrorCategory.InvalidOperation,
         }, e.Target);
 
-    /// <summary>The error for a rollout parameter (-MaxUnavailable, -Canary, ...) given without -Session; null when none is.</summary>
+    private static readonly string[] CanaryGateParameters = ["CanaryWait", "CanaryConfirm"];
+
+    /// <summary>
+    /// The error for a rollout parameter (-MaxUnavailable, -Canary, ...) given without -Session, or a canary-gate
+    /// parameter without -Canary; null when all is well.
+    /// </summary>
     internal static HermesException? FleetParameterWithoutSession(PSCmdlet cmdlet)
     {
-        var given = Fleet.Fleet.FleetOnly.Where(p => p != "Session" && cmdlet.MyInvocation.BoundParameters.ContainsKey(p)).ToList();
-        return given.Count == 0 || cmdlet.MyInvocation.BoundParameters.ContainsKey("Session") ? null
-            : new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+        var bound = cmdlet.MyInvocation.BoundParameters;
+        var given = Fleet.Fleet.FleetOnly.Where(p => p != "Session" && bound.ContainsKey(p)).ToList();
+        if (given.Count > 0 && !bound.ContainsKey("Session"))
+        {
+            return new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
                 $"-{string.Join(", -", given)} shape a rollout over hosts and need -Session; nothing was done.", given[0]);
+        }
+
+        var canaryOnly = CanaryGateParameters.Where(bound.ContainsKey).ToList();
+        return canaryOnly.Count > 0 && !(bound.TryGetValue("Canary", out var n) && n is int canary && canary > 0)
+            ? new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                $"-{string.Join(" and -", canaryOnly)} shape the canary gate and need -Canary 1 or more; nothing was done.", canaryOnly[0])
+            : null;
     }
 
     /// <summary>
-    /// One rollout at a time from this account: a second one (another window, a second runbook) waits for the first, so
-    /// two rollouts over the same hosts never add up to more gateways down than either allows.
+    /// One rollout at a time from this account on this computer: a second one (another window, a second runbook) waits
+    /// for the first. Rollouts from other accounts or computers are not serialized by it; each rollout's fresh read of
+    /// every host before it takes one down narrows that race (a gateway found down counts), but cannot close it.
     /// </summary>
     internal IDisposable FleetLock()
     {

@@ -167,7 +167,7 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
                 Canary = Canary,
                 CanaryWait = CanaryWait,
                 CanaryConfirm = CanaryConfirm,
-                HostTimeout = Timeout + TimeSpan.FromMinutes(5),
+                HostTimeout = Timeout + Timeout + TimeSpan.FromMinutes(5), // a safety net: each host's install is bounded by -Timeout
                 FleetWait = Timeout,
                 ExpectRunning = Start && !NoWait,
                 AllowMissing = true,

@@ -63,15 +63,20 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
                 "-Timeout and -DrainTimeout must be positive, and -CanaryWait not negative.", null)));
         }
 
-        if (Session is not null)
-        {
-            RollOut();
-            return;
-        }
-
         if (FleetParameterWithoutSession(this) is { } fleetOnly)
         {
             ThrowTerminatingError(ToErrorRecord(fleetOnly));
+        }
+
+        if (Session is not null)
+        {
+            // One rollout for the whole call: names piped in (or given) are gathered and rolled out together at the end.
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Name)))
+            {
+                rolloutNames.AddRange(Name.Where(n => !rolloutNames.Contains(n, StringComparer.Ordinal)));
+            }
+
+            return;
         }
 
         foreach (var service in Selected())
@@ -111,12 +116,28 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
         }
     }
 
+    private readonly List<string> rolloutNames = [];
+
+    protected override void EndProcessing()
+    {
+        if (Session is not null)
+        {
+            RollOut();
+        }
+    }
+
     /// <summary>The rolling restart over -Session: the module's own Restart-HermesGateway on each host, with these parameters.</summary>
     private void RollOut()
     {
         try
         {
-            var forHost = Fleet.Fleet.ForHost(this);
+            // A piped object's file and computer describe one host; the hosts each find the gateway by name.
+            var forHost = Fleet.Fleet.ForHost(this, nameof(ServiceFile), nameof(PSComputerName), nameof(Name));
+            if (rolloutNames.Count > 0)
+            {
+                forHost[nameof(Name)] = rolloutNames.ToArray();
+            }
+
             forHost["PassThru"] = true;
             var status = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
             foreach (var key in new[] { "Name", "Scope", "Owner" })
@@ -127,7 +148,7 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
                 }
             }
 
-            var names = MyInvocation.BoundParameters.ContainsKey(nameof(Name)) ? string.Join("', '", Name) : "*";
+            var names = rolloutNames.Count > 0 ? string.Join("', '", rolloutNames) : "*";
             var request = new RolloutRequest
             {
                 Action = "Restart",
@@ -139,7 +160,9 @@ public sealed class RestartHermesGatewayCommand : ServiceSelectionCmdlet
                 Canary = Canary,
                 CanaryWait = CanaryWait,
                 CanaryConfirm = CanaryConfirm,
-                HostTimeout = Timeout + (DrainTimeout ?? TimeSpan.FromMinutes(15)) + TimeSpan.FromMinutes(2),
+                // Only a safety net for a host that stops answering: each host's restart is bounded by its own drain
+                // budget (which may be long), and may first wait for a restart already under way there.
+                HostTimeout = DrainTimeout is { } drain ? Timeout + drain + drain + TimeSpan.FromMinutes(2) : Timeout + Timeout + TimeSpan.FromDays(1),
                 FleetWait = Timeout,
             };
             using var fleetLock = FleetLock();

@@ -19,9 +19,13 @@ public abstract class ServiceFilterCmdlet : ServiceCmdlet
     [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     public ServiceScope? Scope { get; set; }
 
-    /// <summary>Only user-scope services of this account's user manager (root: another account's; see Get-HermesService's Owner).</summary>
+    /// <summary>
+    /// Only user-scope services of this account's user manager (root: another account's; see Get-HermesService's Owner).
+    /// A piped system service's Owner is null, which narrows nothing (after remoting it binds as such); an empty name is
+    /// refused.
+    /// </summary>
     [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
     public string? Owner { get; set; }
 
     /// <summary>The unit file or plist: binds from a (deserialized) HermesService's Path, so it addresses that one file.</summary>
@@ -47,6 +51,13 @@ public abstract class ServiceFilterCmdlet : ServiceCmdlet
         if (ParameterSetName != NameSet)
         {
             return InputObject;
+        }
+
+        if (Owner is { Length: 0 })
+        {
+            WriteError(ToErrorRecord(new HermesException(HermesErrorIds.OptionInvalid, HermesErrorCategory.InvalidArgument,
+                "-Owner is empty: give an account name, or leave -Owner out.", Owner)));
+            return [];
         }
 
         if (RemoteObjectError(PSComputerName, names.FirstOrDefault()) is { } remote)

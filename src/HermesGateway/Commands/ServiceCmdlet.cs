@@ -72,7 +72,7 @@ public abstract class ServiceCmdlet : HermesCmdlet
         }
 
         return new HermesException(HermesErrorIds.RemoteObject, HermesErrorCategory.InvalidArgument,
-            $"This object describes the service '{name}' on {computerName}, not on this computer ({Environment.MachineName}); run the command there: Invoke-Command -ComputerName {computerName} {{ ... }}.", name);
+            $"This object describes the service '{name}' on {computerName}, not on this computer ({Environment.MachineName}); act on it there: -Session with a session to {computerName} and -Name '{name}' (Restart-HermesGateway, Install-HermesService, Get-HermesService), or Invoke-Command.", name);
     }
 
     private static bool IsThisComputer(string computerName)

@@ -10,13 +10,18 @@ namespace HermesGateway.Fleet;
 /// <summary>What the cmdlets taking -Session share: this build's identity, the hosts, a fan-out read.</summary>
 internal static class Fleet
 {
-    /// <summary>This module's build: its version (the manifest's, as imported) and its assemblies.</summary>
+    /// <summary>This module's build: its version (the manifest's, as imported), its files, and the ids of the assemblies running here.</summary>
     public static ModuleBuild LocalBuild(PSCmdlet cmdlet)
     {
         var folder = Path.GetDirectoryName(typeof(Fleet).Assembly.Location)!;
         var version = cmdlet.MyInvocation.MyCommand.Module?.Version?.ToString()
             ?? typeof(Fleet).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        return ModuleBuild.Of(folder, version);
+        var loaded = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HermesGateway.dll"] = typeof(Fleet).Assembly.ManifestModule.ModuleVersionId.ToString(),
+            ["HermesGateway.Core.dll"] = typeof(ModuleBuild).Assembly.ManifestModule.ModuleVersionId.ToString(),
+        };
+        return ModuleBuild.Of(folder, version, loaded);
     }
 
     /// <summary>The sessions as hosts, each once; a session given twice, or two sessions to one computer, is an error.</summary>
@@ -97,6 +102,11 @@ internal static class Fleet
             }
 
             var value = raw is PSObject p ? p.BaseObject : raw;
+            if (value is null)
+            {
+                continue; // bound as null (a piped system service's Owner): as if not given
+            }
+
             table[name] = value switch
             {
                 SwitchParameter s => s.IsPresent,

@@ -62,6 +62,9 @@ internal sealed class FleetRollout
     private readonly CancellationToken cancellation;
     private readonly Dictionary<string, HostStatus> status = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The hosts whose command is running, with when it started.</summary>
+    private readonly Dictionary<string, (RemoteCall Call, DateTimeOffset Started)> inHand = new(StringComparer.OrdinalIgnoreCase);
+
     public FleetRollout(HermesCmdlet cmdlet, RolloutRequest request, ModuleBuild local, CancellationToken cancellation)
     {
         this.cmdlet = cmdlet;
@@ -71,10 +74,36 @@ internal sealed class FleetRollout
     }
 
     /// <summary>How a host's gateways stood when last read.</summary>
-    private sealed record HostStatus(bool Healthy, string Text, IReadOnlyDictionary<string, int?> Pids, string? Error, bool Installed = true);
+    private sealed record HostStatus(IReadOnlyList<(string Name, string? State, int? Pid, bool? CrashLoop)> Services, string Text, string? Error, bool Readable = true)
+    {
+        public Dictionary<string, int?> Pids => Services.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Pid);
+    }
+
+    /// <summary>Whether a host counts as down for -MaxUnavailable: unreadable, or its gateways down as the rollout sees it.</summary>
+    private bool IsDown(HostStatus s) => !s.Readable || s.Services.Any(x => FleetState.Down(x.State, x.Pid, x.CrashLoop, request.ExpectRunning));
 
     /// <summary>Runs the rollout over <paramref name="hosts"/>; one result per host goes to the pipeline as it is known.</summary>
     public void Run(IReadOnlyList<RemoteHost> hosts, Func<RemoteHost, RemoteAnswer, IReadOnlyList<object>> results)
+    {
+        try
+        {
+            RunHosts(hosts, results);
+        }
+        finally
+        {
+            // Whatever ended the run (Ctrl+C, a pipeline that takes no more output, an exception): no command is left
+            // running in a caller's session. A host's restart stopped mid-way leaves the gateway to its supervisor.
+            foreach (var (call, _) in inHand.Values)
+            {
+                call.Stop();
+                call.Dispose();
+            }
+
+            inHand.Clear();
+        }
+    }
+
+    private void RunHosts(IReadOnlyList<RemoteHost> hosts, Func<RemoteHost, RemoteAnswer, IReadOnlyList<object>> results)
     {
         var plan = new RollingPlan(hosts.Select(h => h.ComputerName), request.MaxUnavailable, request.Canary);
         var byName = hosts.ToDictionary(h => h.ComputerName, StringComparer.OrdinalIgnoreCase);
@@ -82,6 +111,7 @@ internal sealed class FleetRollout
         var progress = new FleetProgress(cmdlet, 0x4E47, activity);
         var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var canaries = new HashSet<string>(plan.Hosts.Take(plan.Canary), StringComparer.OrdinalIgnoreCase);
+        var whatIf = false;
         progress.Write("checking the hosts", 0);
 
         RemoteHost.Prepare(hosts, local, StatusTimeout, cancellation);
@@ -112,7 +142,6 @@ internal sealed class FleetRollout
                 null, null, "unknown (not read)", host.Error.Message, host.Error.ErrorId, []);
         }
 
-        var inHand = new Dictionary<string, (RemoteCall Call, DateTimeOffset Started)>(StringComparer.OrdinalIgnoreCase);
         var canaryPids = new Dictionary<string, HostStatus>(StringComparer.OrdinalIgnoreCase);
         DateTime? blockedSince = null;
 
@@ -138,7 +167,7 @@ internal sealed class FleetRollout
         {
             if (plan.GateDue)
             {
-                Gate(plan, hosts, canaryPids, Progress);
+                Gate(plan, hosts, canaryPids, whatIf, Progress);
                 continue;
             }
 
@@ -148,7 +177,7 @@ internal sealed class FleetRollout
             {
                 var idle = hosts.Where(h => h.Usable && !inHand.ContainsKey(h.ComputerName) && !string.Equals(h.ComputerName, candidate, StringComparison.OrdinalIgnoreCase)).ToList();
                 ReadStatus(idle);
-                var othersDown = unknown + idle.Count(h => !status[h.ComputerName].Healthy);
+                var othersDown = unknown + idle.Count(h => IsDown(status[h.ComputerName]));
                 if (!string.Equals(plan.Next(othersDown), candidate, StringComparison.OrdinalIgnoreCase))
                 {
                     break;
@@ -165,7 +194,19 @@ internal sealed class FleetRollout
                     }
                     else
                     {
+                        // The host's own -WhatIf says what it would change there (its lines come through the session).
+                        whatIf = true;
                         emitted.Add(candidate);
+                        var preview = host.Command(request.Command, new Hashtable(request.Parameters) { ["WhatIf"] = true, ["Confirm"] = false }, StatusTimeout, cancellation);
+                        foreach (var w in preview.Warnings)
+                        {
+                            cmdlet.WriteWarning($"{candidate}: {w}");
+                        }
+
+                        foreach (var e in preview.Errors)
+                        {
+                            cmdlet.WriteError(Relay(e, candidate));
+                        }
                     }
 
                     continue;
@@ -190,11 +231,11 @@ internal sealed class FleetRollout
                 {
                     // Blocked: other hosts are down. Someone else's rollout, or a crash: wait for them, then give up.
                     blockedSince ??= DateTime.UtcNow;
-                    var down = hosts.Where(h => !h.Usable || !status[h.ComputerName].Healthy).Select(h => $"{h.ComputerName} ({(h.Usable ? status[h.ComputerName].Text : "not reachable or not usable: counted as down")})").ToList();
+                    var down = hosts.Where(h => !h.Usable || IsDown(status[h.ComputerName])).Select(h => $"{h.ComputerName} ({(h.Usable ? status[h.ComputerName].Text : "not reachable or not usable: counted as down")})").ToList();
                     if (DateTime.UtcNow - blockedSince > request.FleetWait || unknown >= request.MaxUnavailable)
                     {
                         var error = new HermesException(HermesErrorIds.FleetUnavailable, HermesErrorCategory.ResourceUnavailable,
-                            $"No host was {request.Action.ToLowerInvariant()}ed: {down.Count} of the fleet's gateways {(down.Count == 1 ? "is" : "are")} down or unknown ({string.Join("; ", down)}), and -MaxUnavailable {request.MaxUnavailable} leaves no room to take another down.", null);
+                            $"The rollout cannot take another host down: {down.Count} of the fleet's gateways {(down.Count == 1 ? "is" : "are")} down or unknown ({string.Join("; ", down)}), and -MaxUnavailable {request.MaxUnavailable} leaves no room.", null);
                         cmdlet.WriteError(HermesCmdlet.ToErrorRecord(error));
                         plan.Halt(error.Message);
                         continue;
@@ -229,13 +270,9 @@ internal sealed class FleetRollout
             Progress($"{finished}: {request.Action.ToLowerInvariant()} ended");
         }
 
-        // Hosts still in hand when Ctrl+C came: their commands are stopped there; the module's own restart leaves the
-        // gateway to its supervisor, running.
-        foreach (var (computer, (call, startedAt)) in inHand)
+        if (cancellation.IsCancellationRequested)
         {
-            var answer = call.End(TimeSpan.Zero, CancellationToken.None);
-            call.Dispose();
-            Emit(computer, FleetHostOutcome.Failed, startedAt, DateTimeOffset.Now, null, "stopped (Ctrl+C) while in hand", HermesErrorIds.RolloutHalted, answer.Output.Cast<object>().ToList());
+            return; // Ctrl+C: the commands in hand are stopped (finally, below); the pipeline takes no more output
         }
 
         var untouched = hosts.Where(h => !emitted.Contains(h.ComputerName)).ToList();
@@ -274,7 +311,7 @@ internal sealed class FleetRollout
                     do
                     {
                         read = Read(again);
-                        if (read.Healthy || !request.ExpectRunning)
+                        if (read.Readable && FleetState.Standing(read.Services, request.ExpectRunning))
                         {
                             break;
                         }
@@ -299,8 +336,11 @@ internal sealed class FleetRollout
         string? errorId = null;
         if (answer.Failure is { } f)
         {
+            // A terminating error of the host's command keeps its own id; a stopped or broken call is the fleet's.
             failure = f is TimeoutException ? $"its {request.Action.ToLowerInvariant()} did not end within {request.HostTimeout.TotalSeconds:0} s and was stopped" : f.Message.TrimEnd('.');
-            errorId = f is TimeoutException ? HermesErrorIds.RestartTimeout : HermesErrorIds.RestartFailed;
+            errorId = f is IContainsErrorRecord { ErrorRecord.FullyQualifiedErrorId: { } id } && id.StartsWith("Hermes", StringComparison.Ordinal)
+                ? id.Split(',')[0]
+                : HermesErrorIds.FleetHostFailed;
         }
         else if (answer.Errors.Count > 0)
         {
@@ -314,15 +354,15 @@ internal sealed class FleetRollout
 
         var after = Read(host);
         status[computer] = after;
-        if (failure is null && request.ExpectRunning && !(after.Healthy && after.Installed))
+        if (failure is null && !(after.Readable && FleetState.Standing(after.Services, request.ExpectRunning)))
         {
-            failure = $"its gateway is not healthy after the {request.Action.ToLowerInvariant()}: {after.Text}";
-            errorId = HermesErrorIds.RestartFailed;
+            failure = $"its gateway{(after.Services.Count > 1 ? "s are" : " is")} not {(request.ExpectRunning ? "healthy" : "standing")} after the {request.Action.ToLowerInvariant()}: {after.Text}";
+            errorId = HermesErrorIds.FleetHostFailed;
         }
 
         if (failure is not null)
         {
-            var error = new HermesException(errorId ?? HermesErrorIds.RestartFailed, HermesErrorCategory.InvalidOperation,
+            var error = new HermesException(errorId ?? HermesErrorIds.FleetHostFailed, HermesErrorCategory.InvalidOperation,
                 $"{computer}: {failure}. The rollout halted here; the hosts after it were not touched.", computer, answer.Failure);
             if (answer.Errors.Count == 0)
             {
@@ -343,12 +383,22 @@ internal sealed class FleetRollout
     /// The canaries are done: they must stay healthy, the same processes, through the canary wait; then, if asked, the
     /// user confirms. Else the rollout halts with the canaries' state.
     /// </summary>
-    private void Gate(RollingPlan plan, IReadOnlyList<RemoteHost> hosts, Dictionary<string, HostStatus> canaryPids, Action<string> progress)
+    private void Gate(RollingPlan plan, IReadOnlyList<RemoteHost> hosts, Dictionary<string, HostStatus> canaryPids, bool whatIf, Action<string> progress)
     {
         var canaries = hosts.Take(plan.Canary).Where(h => canaryPids.ContainsKey(h.ComputerName)).ToList();
-        if (canaries.Count == 0)
+        if (canaries.Count == 0 || plan.CanariesDone == 0)
         {
-            plan.OpenGate(); // no canary was acted on (-WhatIf, declined): nothing to watch or to confirm
+            if (whatIf)
+            {
+                plan.OpenGate(); // -WhatIf: no canary was acted on, and none had to be
+                return;
+            }
+
+            // Every canary was declined or could not be reached: nothing vouches for the rest.
+            var none = new HermesException(HermesErrorIds.CanaryFailed, HermesErrorCategory.InvalidOperation,
+                $"No canary was {request.Action.ToLowerInvariant()}ed ({string.Join(", ", hosts.Take(plan.Canary).Select(h => h.ComputerName))} declined or not usable), so nothing vouches for the other hosts; the rollout halted before them.", null);
+            cmdlet.WriteError(HermesCmdlet.ToErrorRecord(none));
+            plan.Halt(none.Message);
             return;
         }
 
@@ -359,8 +409,8 @@ internal sealed class FleetRollout
             {
                 var now = Read(host);
                 var before = canaryPids[host.ComputerName];
-                var changed = before.Pids.Any(p => !now.Pids.TryGetValue(p.Key, out var pid) || pid != p.Value);
-                if (!now.Healthy || changed)
+                var changed = request.ExpectRunning && before.Pids.Any(p => !now.Pids.TryGetValue(p.Key, out var pid) || pid != p.Value);
+                if (!now.Readable || !FleetState.Standing(now.Services, request.ExpectRunning, request.ExpectRunning ? before.Pids : null))
                 {
                     var error = new HermesException(HermesErrorIds.CanaryFailed, HermesErrorCategory.InvalidOperation,
                         $"{host.ComputerName}: the canary did not stay healthy through the canary wait: {now.Text}{(changed ? $" (was {before.Text})" : string.Empty)}. The rollout halted; the hosts after the canaries were not touched.", host.ComputerName);
@@ -387,9 +437,24 @@ internal sealed class FleetRollout
         }
 
         var rest = plan.Hosts.Count - plan.Canary;
-        if (request.CanaryConfirm && !cmdlet.ShouldContinue(
-            $"The canaries ({string.Join(", ", canaries.Select(c => $"{c.ComputerName}: {canaryPids[c.ComputerName].Text}"))}) are healthy. {request.Action} the other {rest} host{(rest == 1 ? string.Empty : "s")}?",
-            $"{request.Action} the rest of the fleet"))
+        bool go;
+        try
+        {
+            go = !request.CanaryConfirm || cmdlet.ShouldContinue(
+                $"The canaries ({string.Join(", ", canaries.Select(c => $"{c.ComputerName}: {canaryPids[c.ComputerName].Text}"))}) are healthy. {request.Action} the other {rest} host{(rest == 1 ? string.Empty : "s")}?",
+                $"{request.Action} the rest of the fleet");
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+        {
+            // A host that cannot ask (a runbook, -NonInteractive): nobody said yes.
+            var error = new HermesException(HermesErrorIds.CanaryFailed, HermesErrorCategory.InvalidOperation,
+                $"-CanaryConfirm asks before the other hosts go, but this host cannot ask ({e.Message}); the rollout halted after the canaries. Drop -CanaryConfirm to let -CanaryWait alone decide.", null, e);
+            cmdlet.WriteError(HermesCmdlet.ToErrorRecord(error));
+            plan.Halt(error.Message);
+            return;
+        }
+
+        if (!go)
         {
             plan.Halt("the canary gate was declined");
             return;
@@ -415,13 +480,7 @@ internal sealed class FleetRollout
     {
         if (answer.Failure is { } failure)
         {
-            return new HostStatus(false, $"unknown ({failure.Message})", new Dictionary<string, int?>(), null);
-        }
-
-        var notFound = answer.Errors.All(e => e.FullyQualifiedErrorId.StartsWith(HermesErrorIds.ServiceNotFound, StringComparison.Ordinal));
-        if (answer.Output.Count == 0 && request.AllowMissing && notFound)
-        {
-            return new HostStatus(true, "not installed", new Dictionary<string, int?>(), null, Installed: false);
+            return new HostStatus([], $"unknown ({failure.Message})", null, Readable: false);
         }
 
         var services = answer.Output.Select(o => (
@@ -429,12 +488,15 @@ internal sealed class FleetRollout
             State: o.Properties["State"]?.Value?.ToString(),
             Pid: o.Properties["Pid"]?.Value is int pid ? pid : (int?)null,
             CrashLoop: o.Properties["CrashLoop"]?.Value is bool loop ? loop : (bool?)null)).ToList();
-        var error = answer.Errors.Count > 0 && !(request.AllowMissing && notFound) ? answer.Errors[0].ToString() : services.Count == 0 ? "no gateway service of that name is installed there" : null;
-        return new HostStatus(
-            error is null && services.All(s => FleetState.Healthy(s.State, s.Pid, s.CrashLoop)),
-            FleetState.Describe(services.Select(s => (s.Name, s.State, s.Pid))),
-            services.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Pid),
-            error);
+        var notFound = answer.Errors.All(e => e.FullyQualifiedErrorId.StartsWith(HermesErrorIds.ServiceNotFound, StringComparison.Ordinal));
+        if (services.Count == 0 && request.AllowMissing && notFound)
+        {
+            return new HostStatus([], "not installed", null);
+        }
+
+        var error = answer.Errors.Count > 0 && !(request.AllowMissing && notFound) ? answer.Errors[0].ToString()
+            : services.Count == 0 ? "no gateway service of that name is installed there" : null;
+        return new HostStatus(services, FleetState.Describe(services.Select(s => (s.Name, s.State, s.Pid))), error, Readable: error is null);
     }
 
     /// <summary>A host's own error record, as this computer writes it: the same id and category, the host named first.</summary>

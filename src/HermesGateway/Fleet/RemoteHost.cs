@@ -16,19 +16,34 @@ internal sealed class RemoteHost : IDisposable
     /// <summary>Lists the host's HermesGateway modules (loaded, and on its module path) with their assemblies' SHA-256.</summary>
     private const string ProbeScript = """
         param([string[]] $Files)
-        $ProgressPreference = 'SilentlyContinue'
-        $loaded = Get-Module -Name HermesGateway
-        $found = @(Get-Module -ListAvailable -Name HermesGateway)
-        if ($loaded) { $found = @($loaded) + @($found | Where-Object { $_.ModuleBase -ne $loaded.ModuleBase }) }
-        foreach ($m in $found) {
+        $ProgressPreference = 'SilentlyContinue'; $ErrorActionPreference = 'Continue'
+        $othersWrite = [System.IO.UnixFileMode]'GroupWrite, OtherWrite'
+        function Describe($m, [bool] $loaded) {
             $hashes = @{}
+            $writable = $false
+            if (-not $IsWindows) { $writable = [bool]((Get-Item -LiteralPath $m.ModuleBase -Force).UnixFileMode -band $othersWrite) }
             foreach ($f in $Files) {
                 $p = Join-Path $m.ModuleBase $f
-                if (Test-Path -LiteralPath $p -PathType Leaf) { $hashes[$f] = (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash }
+                if (Test-Path -LiteralPath $p -PathType Leaf) {
+                    $hashes[$f] = (Get-FileHash -LiteralPath $p -Algorithm SHA256).Hash
+                    if (-not $IsWindows -and ((Get-Item -LiteralPath $p -Force).UnixFileMode -band $othersWrite)) { $writable = $true }
+                }
             }
-            [pscustomobject]@{ Version = $m.Version.ToString(); ModuleBase = $m.ModuleBase; Hashes = $hashes; Loaded = [bool]($loaded -and $m.ModuleBase -eq $loaded.ModuleBase) }
+            $ids = @{}
+            if ($loaded) {
+                # What is loaded, whatever the files say now: the assemblies' module version ids.
+                foreach ($a in [AppDomain]::CurrentDomain.GetAssemblies()) {
+                    $n = $a.GetName().Name
+                    if ($n -in 'HermesGateway', 'HermesGateway.Core') { $ids["$n.dll"] = $a.ManifestModule.ModuleVersionId.ToString() }
+                }
+            }
+            [pscustomobject]@{ Version = $m.Version.ToString(); ModuleBase = $m.ModuleBase; Hashes = $hashes; Loaded = $loaded; LoadedIds = $ids; OthersCanWrite = $writable }
         }
+        $loaded = Get-Module -Name HermesGateway
+        if ($loaded) { Describe $loaded $true }
+        foreach ($m in @(Get-Module -ListAvailable -Name HermesGateway)) { Describe $m $false }
         """;
+
 
     /// <summary>Imports the chosen module by its path (never by name: the path is the build that was checked).</summary>
     private const string ImportScript = """
@@ -42,7 +57,10 @@ internal sealed class RemoteHost : IDisposable
     /// </summary>
     private const string CommandScript = """
         param([string] $Command, [hashtable] $Parameters)
-        $ProgressPreference = 'SilentlyContinue'
+        # The session's own preferences (a $WhatIfPreference, an ErrorAction of Stop, default parameter values) do not
+        # change what the command does here; this scope's settings end with it.
+        $ProgressPreference = 'SilentlyContinue'; $ErrorActionPreference = 'Continue'; $WarningPreference = 'Continue'
+        $WhatIfPreference = $false; $ConfirmPreference = 'None'; $PSDefaultParameterValues = @{}
         & "HermesGateway\$Command" @Parameters 3>&1
         """;
 
@@ -68,6 +86,9 @@ internal sealed class RemoteHost : IDisposable
     /// <summary>The module of this build on that host, once checked and imported.</summary>
     public RemoteModule? Module { get; private set; }
 
+    /// <summary>The HermesGateway modules the host reported (loaded, and on its module path).</summary>
+    public IReadOnlyList<RemoteModule> Found { get; private set; } = [];
+
     /// <summary>Why the host cannot be used (unreachable, no module of this build); null when it can.</summary>
     public HermesException? Error { get; private set; }
 
@@ -82,7 +103,7 @@ internal sealed class RemoteHost : IDisposable
     /// </summary>
     public static void Prepare(IReadOnlyList<RemoteHost> hosts, ModuleBuild local, TimeSpan timeout, CancellationToken cancellation, bool import = true)
     {
-        var probes = hosts.Select(h => h.Open ? h.Begin(ProbeScript, new Hashtable(), (object)ModuleBuild.Assemblies.ToArray()) : null).ToList();
+        var probes = hosts.Select(h => h.Open ? h.Begin(ProbeScript, new Hashtable(), (object)ModuleBuild.Files.ToArray()) : null).ToList();
         for (var i = 0; i < hosts.Count; i++)
         {
             var host = hosts[i];
@@ -102,6 +123,7 @@ internal sealed class RemoteHost : IDisposable
             try
             {
                 var found = answer.Output.Select(ToModule).ToList();
+                host.Found = found;
                 host.Module = RemoteModuleCheck.Choose(host.ComputerName, local, found);
             }
             catch (HermesException e)
@@ -138,12 +160,18 @@ internal sealed class RemoteHost : IDisposable
     public RemoteCall BeginCommand(string command, Hashtable parameters) => Begin(CommandScript, parameters, command);
 
     /// <summary>Runs one of the module's commands on the host and waits for it.</summary>
-    public RemoteAnswer Command(string command, Hashtable parameters, TimeSpan timeout, CancellationToken cancellation) =>
-        BeginCommand(command, parameters).End(timeout, cancellation);
+    public RemoteAnswer Command(string command, Hashtable parameters, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var call = BeginCommand(command, parameters);
+        return call.End(timeout, cancellation);
+    }
 
     /// <summary>Runs a script of the module's own on the host (never a caller's text) with these arguments, and waits for it.</summary>
-    public RemoteAnswer Command(string script, TimeSpan timeout, CancellationToken cancellation, params object[] arguments) =>
-        Begin(script, new Hashtable(), arguments).End(timeout, cancellation);
+    public RemoteAnswer Command(string script, TimeSpan timeout, CancellationToken cancellation, params object[] arguments)
+    {
+        using var call = Begin(script, new Hashtable(), arguments);
+        return call.End(timeout, cancellation);
+    }
 
     private RemoteCall Begin(string script, Hashtable parameters, params object[] arguments)
     {
@@ -177,11 +205,23 @@ internal sealed class RemoteHost : IDisposable
             }
         }
 
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        var idValue = o.Properties["LoadedIds"]?.Value;
+        if ((idValue is PSObject q ? q.BaseObject : idValue) is IDictionary idDictionary)
+        {
+            foreach (DictionaryEntry e in idDictionary)
+            {
+                ids[e.Key.ToString()!] = e.Value?.ToString() ?? string.Empty;
+            }
+        }
+
         return new RemoteModule(
             o.Properties["Version"]?.Value?.ToString() ?? "?",
             o.Properties["ModuleBase"]?.Value?.ToString() ?? "?",
             hashes,
-            o.Properties["Loaded"]?.Value is true);
+            o.Properties["Loaded"]?.Value is true,
+            ids,
+            o.Properties["OthersCanWrite"]?.Value is true);
     }
 
     internal static HermesException Unreachable(RemoteHost host, string why) =>
@@ -294,14 +334,7 @@ internal sealed class RemoteCall : IDisposable
         {
             if (cancellation.IsCancellationRequested || DateTime.UtcNow >= deadline)
             {
-                try
-                {
-                    shell.Stop();
-                }
-                catch (Exception e) when (e is PSInvalidOperationException or PSRemotingTransportException)
-                {
-                }
-
+                Stop();
                 return new RemoteAnswer([], [], [], cancellation.IsCancellationRequested
                     ? new OperationCanceledException(cancellation)
                     : new TimeoutException($"no answer within {timeout.TotalSeconds:0} s"));
@@ -355,5 +388,31 @@ internal sealed class RemoteCall : IDisposable
         }
     }
 
-    public void Dispose() => shell.Dispose();
+    /// <summary>Asks the host to stop the command, waiting a few seconds at most (a dead link must not hang the caller).</summary>
+    public void Stop()
+    {
+        if (StartFailure is not null || handle.IsCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            shell.BeginStop(null, null).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or PSRemotingTransportException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            shell.Dispose();
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or PSRemotingTransportException)
+        {
+        }
+    }
 }

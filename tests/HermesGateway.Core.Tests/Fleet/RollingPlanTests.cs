@@ -136,7 +136,6 @@ public sealed class RollingPlanTests
     [Theory]
     [InlineData(0)]
     [InlineData(3)]
-    [InlineData(9)]
     public void No_gate_without_canaries_or_when_every_host_is_one(int canary)
     {
         var plan = new RollingPlan(Three, canary: canary);
@@ -155,16 +154,24 @@ public sealed class RollingPlanTests
     }
 
     [Fact]
-    public void Canaries_passed_over_open_the_gate_to_nothing_watched()
+    public void Canaries_passed_over_reach_the_gate_with_none_done()
     {
-        var plan = new RollingPlan(Three, canary: 1);
+        var plan = new RollingPlan(Three, canary: 2);
         plan.Pass("gw1");
+        plan.Start(plan.Next()!);
+        plan.Finish("gw2", true);
         Assert.True(plan.GateDue);
+        Assert.Equal(1, plan.CanariesDone);
+        var none = new RollingPlan(Three, canary: 1);
+        none.Pass("gw1");
+        Assert.True(none.GateDue);
+        Assert.Equal(0, none.CanariesDone); // the caller halts, unless it was only -WhatIf
     }
 
     [Theory]
     [InlineData(0, 0, "-MaxUnavailable")]
     [InlineData(1, -1, "-Canary")]
+    [InlineData(1, 4, "-Canary 4 is more than the 3 hosts")]
     public void Bad_pace_is_an_option_error(int max, int canary, string named)
     {
         var e = Assert.Throws<HermesException>(() => new RollingPlan(Three, max, canary));
@@ -195,10 +202,15 @@ public sealed class RollingPlanTests
 /// <summary>Which module a host's fleet command uses: exactly this build, or a clear error.</summary>
 public sealed class RemoteModuleCheckTests
 {
-    private static readonly ModuleBuild Local = new("0.1.0", new Dictionary<string, string> { ["HermesGateway.dll"] = "AA", ["HermesGateway.Core.dll"] = "BB" });
+    private static readonly ModuleBuild Local = new("0.1.0", Hashes("AA", "BB"));
+
+    private static Dictionary<string, string> Hashes(string cmdlets, string core, string manifest = "CC") =>
+        new() { ["HermesGateway.dll"] = cmdlets, ["HermesGateway.Core.dll"] = core, ["HermesGateway.psd1"] = manifest, ["HermesGateway.format.ps1xml"] = "DD" };
+
+    private static Dictionary<string, string> Ids(string cmdlets, string core) => new() { ["HermesGateway.dll"] = cmdlets, ["HermesGateway.Core.dll"] = core };
 
     private static RemoteModule Module(string version, string cmdlets = "AA", string core = "BB", bool loaded = false, string folder = "/m") =>
-        new(version, folder, new Dictionary<string, string> { ["HermesGateway.dll"] = cmdlets, ["HermesGateway.Core.dll"] = core }, loaded);
+        new(version, folder, Hashes(cmdlets, core), loaded);
 
     [Fact]
     public void The_same_version_and_assemblies_is_used_even_among_others()
@@ -234,10 +246,36 @@ public sealed class RemoteModuleCheckTests
     }
 
     [Fact]
-    public void A_missing_assembly_is_not_a_match()
+    public void A_missing_file_is_not_a_match()
     {
-        var partial = new RemoteModule("0.1.0", "/m", new Dictionary<string, string> { ["HermesGateway.dll"] = "AA" }, false);
+        var partial = new RemoteModule("0.1.0", "/m", new Dictionary<string, string> { ["HermesGateway.dll"] = "AA", ["HermesGateway.Core.dll"] = "BB" }, false);
         Assert.Throws<HermesException>(() => RemoteModuleCheck.Choose("gw1", Local, [partial]));
+    }
+
+    [Fact]
+    public void A_changed_manifest_is_another_build()
+    {
+        var e = Assert.Throws<HermesException>(() => RemoteModuleCheck.Choose("gw1", Local, [new RemoteModule("0.1.0", "/m", Hashes("AA", "BB", manifest: "EVIL"), false)]));
+        Assert.Contains("HermesGateway.psd1 differs", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void What_is_loaded_decides_not_the_files_now_on_disk()
+    {
+        var local = Local with { LoadedIds = Ids("m1", "m2") };
+        // The files were replaced by this build's after another build was loaded: still another build running.
+        var e = Assert.Throws<HermesException>(() => RemoteModuleCheck.Choose("gw1", local, [new RemoteModule("0.1.0", "/m", Hashes("AA", "BB"), true, Ids("old1", "old2")), Module("0.1.0")]));
+        Assert.Equal(HermesErrorIds.ModuleVersionMismatch, e.ErrorId);
+        Assert.Contains("loaded assemblies are not this build's", e.Message, StringComparison.Ordinal);
+        // The same assemblies loaded: used.
+        Assert.True(RemoteModuleCheck.Choose("gw1", local, [new RemoteModule("0.1.0", "/m", Hashes("xx", "yy"), true, Ids("M1", "M2"))]).Loaded);
+    }
+
+    [Fact]
+    public void A_module_others_can_write_is_not_used()
+    {
+        var e = Assert.Throws<HermesException>(() => RemoteModuleCheck.Choose("gw1", Local, [new RemoteModule("0.1.0", "/m", Hashes("AA", "BB"), false, OthersCanWrite: true)]));
+        Assert.Equal(HermesErrorIds.PermissionDenied, e.ErrorId);
     }
 
     [Fact]
@@ -262,6 +300,8 @@ public sealed class RemoteModuleCheckTests
         {
             File.WriteAllText(Path.Combine(folder, "HermesGateway.dll"), "one");
             File.WriteAllText(Path.Combine(folder, "HermesGateway.Core.dll"), "two");
+            File.WriteAllText(Path.Combine(folder, "HermesGateway.psd1"), "@{}");
+            File.WriteAllText(Path.Combine(folder, "HermesGateway.format.ps1xml"), "<x/>");
             var build = ModuleBuild.Of(folder, "0.1.0");
             Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("one"u8)), build.Hashes["HermesGateway.dll"]);
             Assert.True(build.SameFiles(build.Hashes));
@@ -288,6 +328,38 @@ public sealed class FleetStateTests
     [InlineData("failed", null, false, false)]
     public void Healthy_means_a_process_the_supervisor_calls_running_and_no_crash_loop(string state, int? pid, bool? loop, bool healthy) =>
         Assert.Equal(healthy, FleetState.Healthy(state, pid, loop));
+
+    [Theory]
+    [InlineData("inactive", null, false, true, true)]
+    [InlineData("inactive", null, false, false, false)]
+    [InlineData("failed", null, false, false, true)]
+    [InlineData("crash-loop", 5, true, false, true)]
+    [InlineData("activating", null, true, false, true)]
+    [InlineData(null, null, null, false, true)]
+    [InlineData("unknown", null, null, false, true)]
+    [InlineData("active", 5, false, false, false)]
+    [InlineData("active", 5, false, true, false)]
+    public void Down_depends_on_whether_the_rollout_leaves_gateways_running(string? state, int? pid, bool? loop, bool expectRunning, bool down) =>
+        Assert.Equal(down, FleetState.Down(state, pid, loop, expectRunning));
+
+    [Fact]
+    public void Standing_after_a_restart_means_healthy_and_the_same_processes_through_the_wait()
+    {
+        (string, string?, int?, bool?)[] now = [("hermes-gateway", "active", 7, false)];
+        Assert.True(FleetState.Standing(now, true));
+        Assert.True(FleetState.Standing(now, true, new Dictionary<string, int?> { ["hermes-gateway"] = 7 }));
+        Assert.False(FleetState.Standing(now, true, new Dictionary<string, int?> { ["hermes-gateway"] = 6 }));
+        Assert.False(FleetState.Standing([], true));
+        Assert.False(FleetState.Standing([("hermes-gateway", "activating", null, false)], true));
+    }
+
+    [Fact]
+    public void Standing_after_an_install_without_start_means_not_failed()
+    {
+        Assert.True(FleetState.Standing([("relay", "inactive", null, false)], false));
+        Assert.True(FleetState.Standing([], false));
+        Assert.False(FleetState.Standing([("relay", "failed", null, false)], false));
+    }
 
     [Fact]
     public void Described_one_line_per_host()
