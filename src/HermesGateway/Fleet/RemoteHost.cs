@@ -114,6 +114,7 @@ internal sealed class RemoteHost : IDisposable
             }
 
             var answer = probe.End(timeout, cancellation);
+            probe.Dispose();
             if (answer.Failure is { } failure)
             {
                 host.Error = Unreachable(host, failure.Message);
@@ -146,6 +147,7 @@ internal sealed class RemoteHost : IDisposable
             }
 
             var answer = importing.End(timeout, cancellation);
+            importing.Dispose();
             if (answer.Failure is not null || answer.Errors.Count > 0)
             {
                 var host = hosts[i];
