@@ -121,7 +121,8 @@ public sealed class CopyHermesModuleCommand : HermesCmdlet
         // This build already on the host's module path: nothing to copy. (A session that has another build loaded
         // cannot use it until it is opened again; that is said, not hidden.)
         var loadedOther = host.Found.Any(m => m.Loaded) && !host.Usable;
-        if (host.Found.FirstOrDefault(m => !m.Loaded && m.Version == local.Version && local.SameFiles(m.Hashes)) is { } present)
+        // (One others can write to is no copy of this build: it is not used, so a copy is due.)
+        if (host.Found.FirstOrDefault(m => !m.Loaded && !m.OthersCanWrite && m.Version == local.Version && local.SameFiles(m.Hashes)) is { } present)
         {
             WarnLoaded(loadedOther, computer);
             WriteObject(new ModuleCopyResult(computer, local.Version, present.ModuleBase, ModuleCopyOutcome.Present, null));
