@@ -124,20 +124,23 @@ function Start-HermesTestFleetSshd {
             Invoke-HermesTestFleetSde2e -Arguments @('exec', $h.State, $tool.Sshd, '-f', "$($h.Directory)/sshd_config", '-E', $h.SshdLog) | Out-Null
 
             # sshd daemonizes first and binds afterwards: it writes its PID file once it listens, or logs a fatal error.
+            # The file exists a moment before its number is in it: only a number counts.
             $deadline = [DateTime]::UtcNow.AddSeconds(10)
             $failed = $null
+            $sshdPid = $null
             while ([DateTime]::UtcNow -lt $deadline) {
-                if (Test-Path -LiteralPath $h.SshdPidFile) { break }
+                $text = if (Test-Path -LiteralPath $h.SshdPidFile) { Get-Content -Raw -LiteralPath $h.SshdPidFile -ErrorAction SilentlyContinue }
+                if ("$text" -match '^\s*(\d+)\s*$') { $sshdPid = [int]$Matches[1]; break }
                 $log = if (Test-Path -LiteralPath $h.SshdLog) {
                     $s = [IO.File]::ReadAllText($h.SshdLog); if ($s.Length -gt $logStart) { $s.Substring([int]$logStart) } else { '' }
                 }
                 if ($log -match 'fatal|Cannot bind|error: Bind') { $failed = $log.Trim(); break }
                 Start-Sleep -Milliseconds 20
             }
-            if (-not $failed -and -not (Test-Path -LiteralPath $h.SshdPidFile)) { throw "sshd of $($h.Name) did not start within 10 s (log: $($h.SshdLog))" }
+            if (-not $failed -and -not $sshdPid) { throw "sshd of $($h.Name) did not start within 10 s (log: $($h.SshdLog))" }
             if (-not $failed) {
                 $h.Port = $port
-                $h.SshdPid = [int](Get-Content -Raw -LiteralPath $h.SshdPidFile).Trim()
+                $h.SshdPid = $sshdPid
                 return
             }
             if ($failed -notmatch 'Address already in use|Cannot bind') { throw "sshd of $($h.Name) failed: $failed" }
