@@ -6,9 +6,7 @@
 
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'FleetHarness.ps1')
-    $sde2e = Join-Path $PSScriptRoot '../../../shared/tools/sde2e'
-    $canRun = $IsLinux -and ((id -u) -eq '0') -and (Test-Path -LiteralPath $sde2e)
-    if ($canRun -and $env:HERMES_REQUIRE_SANDBOX -ne '1' -and (Get-HermesTestFleetBlocker)) { $canRun = $false }
+    $canRun = Test-HermesTestFleetRunnable
 }
 
 Describe 'A fleet of three gateway hosts over PowerShell remoting (SSH)' -Skip:(-not $canRun) {

@@ -152,6 +152,18 @@ function Start-HermesTestFleetSshd {
 
 <#
 .SYNOPSIS
+Whether a fleet suite runs here: as root on Linux next to sde2e, with sshd and ssh; where the suites must run
+(HERMES_REQUIRE_SANDBOX=1, CI as root) a missing sshd or ssh does not skip them, so they fail and say why.
+#>
+function Test-HermesTestFleetRunnable {
+    $sde2e = Join-Path $PSScriptRoot '../../../shared/tools/sde2e'
+    $canRun = $IsLinux -and ((id -u) -eq '0') -and (Test-Path -LiteralPath $sde2e)
+    if ($canRun -and $env:HERMES_REQUIRE_SANDBOX -ne '1' -and (Get-HermesTestFleetBlocker)) { $canRun = $false }
+    $canRun
+}
+
+<#
+.SYNOPSIS
 Starts -Count hosts named <Name>1..<Name>N, each a sandbox with its own systemd, hostname and sshd.
 .OUTPUTS
 One object per host: Name, Address (127.0.0.1), Port, UserName (root), KeyFile (the fleet's client key), State (the

@@ -25,6 +25,9 @@ public static partial class ServiceDefinitionFactory
     public static string DefaultName(ServicePlatform platform, string? profile) =>
         ServiceFormats.For(platform).BaseName + (profile is null ? string.Empty : "-" + profile);
 
+    /// <summary>Hermes' own name for a profile's service under every supervisor (a host decides which one it runs).</summary>
+    public static IReadOnlyList<string> DefaultNames(string? profile) => [.. ServiceFormats.All.Select(f => DefaultName(f.Platform, profile))];
+
     /// <summary>Whether <paramref name="name"/> is a name Hermes accepts for a profile.</summary>
     public static bool IsProfileName(string? name) => name is not null && ProfileRule().IsMatch(name);
 

@@ -3,7 +3,6 @@ using System.Management.Automation;
 using HermesGateway.Core.Definition;
 using HermesGateway.Core.Errors;
 using HermesGateway.Core.Fleet;
-using HermesGateway.Core.Policy;
 using HermesGateway.Core.Restart;
 using HermesGateway.Core.Service;
 using HermesGateway.Fleet;
@@ -149,7 +148,7 @@ public sealed class InstallHermesServiceCommand : DefinitionParametersCmdlet
             forHost["PassThru"] = true;
             // The service's name on each host: the one given, else Hermes' own for the profile on either platform (the
             // hosts decide which one they run).
-            var names = Name is { } given ? new[] { given } : [ServiceDefinitionFactory.DefaultName(ServicePlatform.Systemd, Profile), ServiceDefinitionFactory.DefaultName(ServicePlatform.Launchd, Profile)];
+            string[] names = Name is { } given ? [given] : [.. ServiceDefinitionFactory.DefaultNames(Profile)];
             var status = new Hashtable(StringComparer.OrdinalIgnoreCase) { ["Name"] = names };
             if (forHost.ContainsKey("Scope"))
             {

@@ -109,7 +109,6 @@ internal sealed class FleetRollout
         var byName = hosts.ToDictionary(h => h.ComputerName, StringComparer.OrdinalIgnoreCase);
         var activity = $"{request.Action} over {hosts.Count} host{(hosts.Count == 1 ? string.Empty : "s")}";
         var progress = new FleetProgress(cmdlet, 0x4E47, activity);
-        var emitted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var canaries = new HashSet<string>(plan.Hosts.Take(plan.Canary), StringComparer.OrdinalIgnoreCase);
         var whatIf = false;
         progress.Write("checking the hosts", 0);
@@ -147,7 +146,6 @@ internal sealed class FleetRollout
 
         void Emit(string computer, FleetHostOutcome outcome, DateTimeOffset? started, DateTimeOffset? ended, string? state, string? message, string? errorId, IReadOnlyList<object> objects)
         {
-            emitted.Add(computer);
             cmdlet.WriteObject(new FleetHostResult
             {
                 ComputerName = computer, Action = request.Action, Outcome = outcome, Canary = canaries.Contains(computer),
@@ -196,7 +194,6 @@ internal sealed class FleetRollout
                     {
                         // The host's own -WhatIf says what it would change there (its lines come through the session).
                         whatIf = true;
-                        emitted.Add(candidate);
                         var preview = host.Command(request.Command, new Hashtable(request.Parameters) { ["WhatIf"] = true, ["Confirm"] = false }, StatusTimeout, cancellation);
                         foreach (var w in preview.Warnings)
                         {
@@ -275,7 +272,8 @@ internal sealed class FleetRollout
             return; // Ctrl+C: the commands in hand are stopped (finally, below); the pipeline takes no more output
         }
 
-        var untouched = hosts.Where(h => !emitted.Contains(h.ComputerName)).ToList();
+        // Every host but these was reported when its turn ended (or passed over quietly under -WhatIf).
+        var untouched = plan.NotRun.Select(n => byName[n]).ToList();
         ReadStatus(untouched.Where(h => h.Usable));
         foreach (var host in untouched)
         {
